@@ -1,0 +1,85 @@
+"""The shared alarm vocabulary (shared/DESIGN.md, "Alarm model") and a raised alarm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from .ulid import new_ulid
+
+
+class AlarmKind(StrEnum):
+    SOS = "sos"
+    FALL = "fall"
+    FIRE = "fire"
+    GAS = "gas"
+    WATER_LEAK = "water_leak"
+    VITALS = "vitals"
+    INACTIVITY = "inactivity"
+    DOOR = "door"
+    DEVICE_OFFLINE = "device_offline"
+    BATTERY_LOW = "battery_low"
+    VALVE_FAILED = "valve_failed"
+    LINK_LOST = "link_lost"
+    TEST = "test"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+SEVERITY_OF: dict[AlarmKind, Severity] = {
+    AlarmKind.SOS: Severity.CRITICAL,
+    AlarmKind.FALL: Severity.CRITICAL,
+    AlarmKind.FIRE: Severity.CRITICAL,
+    AlarmKind.GAS: Severity.CRITICAL,
+    AlarmKind.WATER_LEAK: Severity.HIGH,
+    AlarmKind.VITALS: Severity.HIGH,
+    AlarmKind.INACTIVITY: Severity.HIGH,
+    AlarmKind.DOOR: Severity.NORMAL,
+    AlarmKind.DEVICE_OFFLINE: Severity.NORMAL,
+    AlarmKind.BATTERY_LOW: Severity.LOW,
+    AlarmKind.VALVE_FAILED: Severity.CRITICAL,
+    AlarmKind.LINK_LOST: Severity.HIGH,
+    AlarmKind.TEST: Severity.LOW,
+}
+
+
+def utc_iso(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and a Z, the wire contract's time format."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedAlarm:
+    """An alarm as the household raised it: the body of an `alarm.raised` message."""
+
+    alarm_id: str
+    kind: AlarmKind
+    severity: Severity
+    occurred_at: datetime
+    source: str
+
+    @classmethod
+    def new(cls, kind: AlarmKind, source: str, occurred_at: datetime | None = None) -> RaisedAlarm:
+        return cls(
+            alarm_id=new_ulid(),
+            kind=kind,
+            severity=SEVERITY_OF[kind],
+            occurred_at=occurred_at or datetime.now(UTC),
+            source=source,
+        )
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "alarm_id": self.alarm_id,
+            "kind": self.kind.value,
+            "severity": self.severity.value,
+            "occurred_at": utc_iso(self.occurred_at),
+            "source": self.source,
+        }

@@ -1,0 +1,236 @@
+"""One WebSocket from the gateway to its hub, carrying signed envelopes until each is acked.
+
+The walking skeleton keeps unacked messages in memory; the durable SQLite outbox of the
+care-center-link issue replaces `_pending` without changing this class's interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import aiohttp
+
+from ..alarms import utc_iso
+from ..protocol import GATEWAY_WS_PATH, Envelope, MessageType, NakReason, ProtocolError, parse_time
+from ..ulid import new_ulid
+from .credentials import GatewayCredentials
+
+_LOGGER = logging.getLogger(__name__)
+
+_BACKOFF_FIRST = 1.0
+_BACKOFF_MAX = 60.0
+_REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixes its record
+
+
+_Transmit = Callable[[MessageType, dict[str, Any], str], Awaitable[None]]
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    REFUSED = "refused"  # the hub does not accept this gateway's credential
+
+
+@dataclass(slots=True)
+class _Pending:
+    id: str
+    type: MessageType
+    body: dict[str, Any]
+    delivered: asyncio.Future[None]
+
+
+class HubLink:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        credentials: GatewayCredentials,
+        heartbeat_interval: float = 60.0,
+    ) -> None:
+        self._session = session
+        self._credentials = credentials
+        self._signing_key = credentials.signing_key()
+        self._hub_key = credentials.hub_key()
+        self._heartbeat_interval = heartbeat_interval
+        self._pending: dict[str, _Pending] = {}
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._clock_offset = timedelta(0)
+        self._listeners: list[Callable[[LinkState], None]] = []
+        self._resend: set[str] = set()  # ids the hub nak'd as stale, to go again
+        self.state = LinkState.DISCONNECTED
+        self.refusal: str | None = None
+
+    @property
+    def outbox_depth(self) -> int:
+        return len(self._pending)
+
+    def add_state_listener(self, listener: Callable[[LinkState], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="eldercare hub link")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._set_state(LinkState.DISCONNECTED)
+
+    def send(self, type_: MessageType, body: dict[str, Any]) -> str:
+        """Queue a message for the hub; returns its id. Resent until the hub acks it."""
+        message_id = new_ulid()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[message_id] = _Pending(message_id, type_, body, future)
+        self._wakeup.set()
+        return message_id
+
+    async def wait_delivered(self, message_id: str, timeout: float) -> None:
+        """Wait until the hub acked `message_id` (returns at once if it already did)."""
+        pending = self._pending.get(message_id)
+        if pending is not None:
+            await asyncio.wait_for(asyncio.shield(pending.delivered), timeout)
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC) + self._clock_offset
+
+    def _set_state(self, state: LinkState) -> None:
+        if state != self.state:
+            self.state = state
+            for listener in list(self._listeners):
+                listener(state)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            self._set_state(LinkState.CONNECTING)
+            try:
+                await self._connection()
+                failures = 0
+            except (aiohttp.ClientError, TimeoutError, OSError) as err:
+                _LOGGER.info("Hub link to %s failed: %s", self._credentials.hub_url, err)
+            if self.state == LinkState.REFUSED:
+                delay = _REFUSED_RETRY
+            else:
+                self._set_state(LinkState.DISCONNECTED)
+                delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2**failures)
+                failures += 1
+            # Jitter spreads a whole community's reconnects after a hub restart.
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311
+
+    async def _connection(self) -> None:
+        url = self._credentials.hub_url.rstrip("/") + GATEWAY_WS_PATH
+        async with self._session.ws_connect(url, heartbeat=30, max_msg_size=64 * 1024) as ws:
+            seq = 0
+
+            async def transmit(type_: MessageType, body: dict[str, Any], message_id: str) -> None:
+                nonlocal seq
+                seq += 1
+                envelope = Envelope(
+                    gw=self._credentials.gateway_id, seq=seq, sent=utc_iso(self._now()),
+                    id=message_id, type=type_.value, body=body,
+                ).signed(self._signing_key)
+                await ws.send_str(envelope.to_json())
+
+            await transmit(MessageType.HELLO, {"software": "eldercare-gateway"}, new_ulid())
+            reader = asyncio.create_task(self._read(ws, transmit))
+            try:
+                await self._write(ws, transmit, reader)
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+
+    async def _write(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        transmit: _Transmit,
+        reader: asyncio.Task[None],
+    ) -> None:
+        sent_ids: set[str] = set()
+        while not reader.done():
+            for pending in list(self._pending.values()):
+                if pending.id not in sent_ids:
+                    sent_ids.add(pending.id)
+                    await transmit(pending.type, pending.body, pending.id)
+            self._wakeup.clear()
+            waiter = asyncio.create_task(self._wakeup.wait())
+            done, _ = await asyncio.wait(
+                {waiter, reader}, timeout=self._heartbeat_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waiter.cancel()
+            if not done:
+                await transmit(
+                    MessageType.HEARTBEAT, {"outbox_depth": self.outbox_depth}, new_ulid()
+                )
+            # A nak'd message was dropped from sent_ids by the reader so it goes again.
+            sent_ids &= set(self._pending)
+            sent_ids -= self._resend
+            self._resend.clear()
+        if (err := reader.exception()) is not None:
+            raise err
+
+    async def _read(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        transmit: _Transmit,
+    ) -> None:
+        self._resend.clear()
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            try:
+                envelope = Envelope.from_json(message.data)
+                envelope.verify(self._hub_key)
+            except ProtocolError as err:
+                _LOGGER.warning("Ignoring a message from the hub that fails checks: %s", err)
+                continue
+            if self.state != LinkState.CONNECTED:
+                self.refusal = None
+                self._set_state(LinkState.CONNECTED)
+            self._handle(envelope)
+            if self.state == LinkState.REFUSED:
+                return
+
+    def _handle(self, envelope: Envelope) -> None:
+        message_id = str(envelope.body.get("id", ""))
+        if envelope.type == MessageType.ACK:
+            pending = self._pending.pop(message_id, None)
+            if pending is not None and not pending.delivered.done():
+                pending.delivered.set_result(None)
+        elif envelope.type == MessageType.NAK:
+            reason = envelope.body.get("reason")
+            if reason == NakReason.STALE:
+                # The hub's clock is the reference (SIA DC-09): learn the offset, send again.
+                try:
+                    server_time = parse_time(envelope.body.get("server_time"), "server_time")
+                except ProtocolError:
+                    return
+                self._clock_offset = server_time - datetime.now(UTC)
+                self._resend.add(message_id)
+                self._wakeup.set()
+            elif reason in (NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE):
+                self.refusal = str(reason)
+                self._set_state(LinkState.REFUSED)
+            else:
+                _LOGGER.error("Hub rejected message %s: %s", message_id, envelope.body)
+                # Resending a message the hub found malformed would loop forever.
+                pending = self._pending.pop(message_id, None)
+                if pending is not None and not pending.delivered.done():
+                    pending.delivered.set_exception(
+                        ProtocolError(NakReason.MALFORMED, str(envelope.body))
+                    )
+                    pending.delivered.add_done_callback(lambda done: done.exception())

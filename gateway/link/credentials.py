@@ -1,0 +1,47 @@
+"""What a gateway holds after enrollment. The private key is a secret: never log it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from provisioning import keys
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCredentials:
+    hub_url: str
+    gateway_id: str
+    household_id: str
+    household_name: str
+    private_key: str = field(repr=False)
+    hub_public_key: str
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        return keys.private_key_from_text(self.private_key)
+
+    def hub_key(self) -> Ed25519PublicKey:
+        return keys.public_key_from_text(self.hub_public_key)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "hub_url": self.hub_url,
+            "gateway_id": self.gateway_id,
+            "household_id": self.household_id,
+            "household_name": self.household_name,
+            "private_key": self.private_key,
+            "hub_public_key": self.hub_public_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GatewayCredentials:
+        return cls(
+            hub_url=str(data["hub_url"]),
+            gateway_id=str(data["gateway_id"]),
+            household_id=str(data["household_id"]),
+            household_name=str(data["household_name"]),
+            private_key=str(data["private_key"]),
+            hub_public_key=str(data["hub_public_key"]),
+        )

@@ -1,0 +1,31 @@
+"""Typed errors of the hub link, each saying what the person at the gateway should do."""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of everything the link raises."""
+
+
+class HubUnreachable(HubError):
+    """The hub did not answer: check the hub URL and the network."""
+
+
+class EnrollmentError(HubError):
+    """The hub refused the enrollment."""
+
+
+class EnrollmentCodeMalformed(EnrollmentError):
+    """The text typed is not shaped like an enrollment code."""
+
+
+class EnrollmentCodeUnknown(EnrollmentError):
+    """No such code at this hub: check the code, or that it is the right hub."""
+
+
+class EnrollmentCodeUsed(EnrollmentError):
+    """The code enrolled a gateway already: ask the care center for a new one."""
+
+
+class EnrollmentCodeExpired(EnrollmentError):
+    """The code is older than 24 h: ask the care center for a new one."""

@@ -1,0 +1,188 @@
+"""Wire contract v1 between a household gateway and the care-center hub (shared/DESIGN.md).
+
+This module owns the contract: the hub imports it, never the other way round. Every message is a
+signed envelope; `canonical_bytes` is what both sides sign and verify, so it must stay stable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from provisioning import keys
+
+from .alarms import AlarmKind, Severity, utc_iso
+from .ulid import is_ulid, new_ulid
+
+PROTOCOL_VERSION = 1
+# Freshness window for `sent` relative to hub time (the SIA DC-09 rule): [-40 s, +20 s].
+MAX_AGE_SECONDS = 40.0
+MAX_AHEAD_SECONDS = 20.0
+MAX_MESSAGE_BYTES = 64 * 1024
+
+ENROLL_PATH = "/api/v1/enroll"
+GATEWAY_WS_PATH = "/api/v1/gateway"
+
+
+class MessageType(StrEnum):
+    # gateway -> hub
+    HELLO = "hello"
+    HEARTBEAT = "heartbeat"
+    ALARM_RAISED = "alarm.raised"
+    ALARM_EVENT = "alarm.event"
+    ALARM_CLEARED = "alarm.cleared"
+    VITAL = "vital"
+    DEVICE_STATUS = "device.status"
+    # hub -> gateway
+    ACK = "ack"
+    NAK = "nak"
+    ALARM_ACKNOWLEDGED = "alarm.acknowledged"
+    ALARM_DISPATCHED = "alarm.dispatched"
+    ALARM_RESOLVED = "alarm.resolved"
+    CONFIG = "config"
+    TEST_REQUEST = "test.request"
+
+
+class NakReason(StrEnum):
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+    UNKNOWN_GATEWAY = "unknown_gateway"
+    REVOKED = "revoked"
+    STALE = "stale"
+    UNSUPPORTED = "unsupported"
+
+
+class EnrollError(StrEnum):
+    """Why the hub refused an enrollment; the HTTP body's `error`."""
+
+    BAD_REQUEST = "bad_request"
+    CODE_UNKNOWN = "code_unknown"
+    CODE_USED = "code_used"
+    CODE_EXPIRED = "code_expired"
+
+
+class ProtocolError(ValueError):
+    """A message that does not follow the wire contract; `reason` is what a nak carries."""
+
+    def __init__(self, reason: NakReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_time(text: object, what: str) -> datetime:
+    if not isinstance(text, str):
+        raise ProtocolError(NakReason.MALFORMED, f"{what} must be an ISO-8601 string")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise ProtocolError(NakReason.MALFORMED, f"{what} is not ISO-8601: {text!r}") from err
+    if moment.tzinfo is None:
+        raise ProtocolError(NakReason.MALFORMED, f"{what} has no time zone")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    gw: str
+    seq: int
+    sent: str
+    id: str
+    type: str
+    body: dict[str, Any] = field(default_factory=dict)
+    sig: str = ""
+    v: int = PROTOCOL_VERSION
+
+    @classmethod
+    def new(
+        cls, gw: str, seq: int, type_: MessageType, body: dict[str, Any], sent: datetime
+    ) -> Envelope:
+        return cls(gw=gw, seq=seq, sent=utc_iso(sent), id=new_ulid(), type=type_.value, body=body)
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "v": self.v, "gw": self.gw, "seq": self.seq, "sent": self.sent,
+            "id": self.id, "type": self.type, "body": self.body,
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """Sorted keys, no spaces, UTF-8: the exact bytes the signature covers."""
+        return json.dumps(
+            self._fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+
+    def signed(self, key: Ed25519PrivateKey) -> Envelope:
+        return replace(self, sig=keys.sign(key, self.canonical_bytes()))
+
+    def verify(self, key: Ed25519PublicKey) -> None:
+        try:
+            keys.verify(key, self.canonical_bytes(), self.sig)
+        except keys.SignatureInvalid as err:
+            raise ProtocolError(NakReason.BAD_SIGNATURE, str(err)) from err
+
+    def sent_at(self) -> datetime:
+        return parse_time(self.sent, "sent")
+
+    def to_json(self) -> str:
+        return json.dumps({**self._fields(), "sig": self.sig}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Envelope:
+        """Parse and shape-check; signature and freshness are the receiver's next steps."""
+        if len(text) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(NakReason.MALFORMED, "message too large")
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ProtocolError(NakReason.MALFORMED, "not JSON") from err
+        if not isinstance(data, dict):
+            raise ProtocolError(NakReason.MALFORMED, "envelope must be a JSON object")
+        if data.get("v") != PROTOCOL_VERSION:
+            raise ProtocolError(NakReason.UNSUPPORTED, f"protocol version {data.get('v')!r}")
+        expected: dict[str, type] = {
+            "gw": str, "seq": int, "sent": str, "id": str, "type": str, "body": dict, "sig": str,
+        }
+        for name, kind in expected.items():
+            value = data.get(name)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ProtocolError(NakReason.MALFORMED, f"{name} must be {kind.__name__}")
+        if not is_ulid(data["id"]):
+            raise ProtocolError(NakReason.MALFORMED, "id must be a ULID")
+        envelope = cls(
+            gw=data["gw"], seq=data["seq"], sent=data["sent"], id=data["id"],
+            type=data["type"], body=data["body"], sig=data["sig"],
+        )
+        envelope.sent_at()
+        return envelope
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRaisedBody:
+    """The body of `alarm.raised`, checked."""
+
+    alarm_id: str
+    kind: AlarmKind
+    severity: Severity
+    occurred_at: datetime
+    source: str
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> AlarmRaisedBody:
+        alarm_id = body.get("alarm_id")
+        if not is_ulid(alarm_id):
+            raise ProtocolError(NakReason.MALFORMED, "alarm_id must be a ULID")
+        try:
+            kind = AlarmKind(body.get("kind"))
+            severity = Severity(body.get("severity"))
+        except ValueError as err:
+            raise ProtocolError(NakReason.MALFORMED, f"unknown alarm kind or severity: {err}") from err
+        source = body.get("source", "")
+        if not isinstance(source, str) or len(source) > 200:
+            raise ProtocolError(NakReason.MALFORMED, "source must be a short string")
+        assert isinstance(alarm_id, str)
+        return cls(alarm_id, kind, severity, parse_time(body.get("occurred_at"), "occurred_at"), source)

@@ -1,0 +1,37 @@
+"""What every request handler of the hub shares, kept in the aiohttp app under one key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .live import LiveFeed
+from .storage import HubStore
+
+
+@dataclass
+class HubContext:
+    store: HubStore
+    hub_key: Ed25519PrivateKey
+    live: LiveFeed = field(default_factory=LiveFeed)
+    # One thread owns SQLite: writes are serialized and the event loop never blocks on disk.
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-db")
+    )
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Rejected gateway messages by reason: the first thing to look at when a home goes quiet.
+    rejections: Counter[str] = field(default_factory=Counter)
+
+    async def db[T](self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+
+HUB_CONTEXT = web.AppKey("hub_context", HubContext)

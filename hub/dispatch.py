@@ -1,0 +1,67 @@
+"""The dispatch screen: a static page plus a WebSocket that pushes the alarm queue live.
+
+A screen gets a full snapshot on every (re)connect, then each change as it happens, so a
+screen that was away (hub restart, network blip) shows everything it missed without a reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from .context import HUB_CONTEXT
+
+STATIC_DIR = Path(__file__).parent / "static"
+DISPATCH_LIVE_PATH = "/api/v1/dispatch/live"
+
+
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/dispatch")
+
+
+async def dispatch_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "dispatch.html", headers={"Cache-Control": "no-store"})
+
+
+async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUB_CONTEXT]
+    ws = web.WebSocketResponse(heartbeat=15)
+    await ws.prepare(request)
+    # Subscribe before reading the snapshot so no change falls between the two.
+    subscription = hub.live.subscribe()
+    try:
+        alarms = await hub.db(hub.store.open_alarms)
+        await ws.send_json({"type": "snapshot", "alarms": [alarm.as_dict() for alarm in alarms]})
+        reader = asyncio.create_task(_drain_incoming(ws))
+        try:
+            while True:
+                getter = asyncio.create_task(subscription.queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:  # the screen went away
+                    getter.cancel()
+                    break
+                if subscription.overflowed:
+                    await ws.close(code=1013, message=b"behind; reconnect for a snapshot")
+                    break
+                await ws.send_json(getter.result())
+        finally:
+            reader.cancel()
+    finally:
+        hub.live.unsubscribe(subscription)
+    return ws
+
+
+async def _drain_incoming(ws: web.WebSocketResponse) -> None:
+    """Screens send nothing yet; reading lets aiohttp see the close frame and pings."""
+    async for message in ws:
+        if message.type == WSMsgType.ERROR:
+            break
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
+    app.router.add_get("/dispatch", dispatch_page)
+    app.router.add_get(DISPATCH_LIVE_PATH, dispatch_live)
+    app.router.add_static("/static", STATIC_DIR)

@@ -1,0 +1,127 @@
+"""The hub end of a gateway's WebSocket: check every envelope, store, then ack.
+
+Order matters: parse -> known, unrevoked gateway -> signature -> freshness -> dedupe + commit ->
+ack. A gateway deletes a message only on our ack, so an ack is sent only after the commit.
+Nothing one gateway sends can break the handler of another: every failure is a nak or a close.
+"""
+
+from __future__ import annotations
+
+import logging
+from aiohttp import WSMsgType, web
+
+from gateway.alarms import utc_iso
+from gateway.protocol import (
+    GATEWAY_WS_PATH,
+    MAX_AGE_SECONDS,
+    MAX_AHEAD_SECONDS,
+    MAX_MESSAGE_BYTES,
+    AlarmRaisedBody,
+    Envelope,
+    MessageType,
+    NakReason,
+    ProtocolError,
+)
+
+from provisioning import keys
+
+from .context import HUB_CONTEXT, HubContext
+from .storage import Gateway
+
+_LOGGER = logging.getLogger(__name__)
+_CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE}
+
+
+class _Connection:
+    def __init__(self, hub: HubContext, ws: web.WebSocketResponse, remote: str | None) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.remote = remote
+        self.gateway: Gateway | None = None
+        self.seq = 0
+
+    async def reply(self, type_: MessageType, body: dict[str, object]) -> None:
+        self.seq += 1
+        envelope = Envelope.new(
+            self.gateway.id if self.gateway else "", self.seq, type_, body, self.hub.clock()
+        ).signed(self.hub.hub_key)
+        await self.ws.send_str(envelope.to_json())
+
+    async def reject(self, message_id: str, reason: NakReason, detail: str) -> None:
+        self.hub.rejections[reason.value] += 1
+        _LOGGER.warning(
+            "Rejected message %s from %s (gateway %s): %s %s",
+            message_id or "?", self.remote, self.gateway.id if self.gateway else "?",
+            reason.value, detail,
+        )
+        await self.reply(
+            MessageType.NAK,
+            {"id": message_id, "reason": reason.value, "server_time": utc_iso(self.hub.clock())},
+        )
+
+    async def handle(self, text: str) -> bool:
+        """Process one frame; False when the connection must close."""
+        try:
+            envelope = Envelope.from_json(text)
+        except ProtocolError as err:
+            await self.reject("", err.reason, err.detail)
+            return True
+        try:
+            await self._authenticate(envelope)
+        except ProtocolError as err:
+            await self.reject(envelope.id, err.reason, err.detail)
+            return err.reason not in _CLOSING_REASONS
+        skew = (envelope.sent_at() - self.hub.clock()).total_seconds()
+        if not -MAX_AGE_SECONDS <= skew <= MAX_AHEAD_SECONDS:
+            await self.reject(envelope.id, NakReason.STALE, f"sent {skew:+.1f} s from hub time")
+            return True
+        try:
+            await self._dispatch(envelope)
+        except ProtocolError as err:
+            await self.reject(envelope.id, err.reason, err.detail)
+            return True
+        await self.reply(MessageType.ACK, {"id": envelope.id})
+        return True
+
+    async def _authenticate(self, envelope: Envelope) -> None:
+        if self.gateway is not None and envelope.gw != self.gateway.id:
+            raise ProtocolError(NakReason.UNKNOWN_GATEWAY, "one connection carries one gateway")
+        gateway = await self.hub.db(self.hub.store.gateway, envelope.gw)
+        if gateway is None:
+            raise ProtocolError(NakReason.UNKNOWN_GATEWAY, f"no gateway {envelope.gw!r}")
+        envelope.verify(keys.public_key_from_text(gateway.public_key))
+        if gateway.revoked:
+            raise ProtocolError(NakReason.REVOKED, "this gateway was revoked")
+        self.gateway = gateway
+
+    async def _dispatch(self, envelope: Envelope) -> None:
+        assert self.gateway is not None
+        if envelope.type in (MessageType.HELLO, MessageType.HEARTBEAT):
+            return
+        if envelope.type == MessageType.ALARM_RAISED:
+            body = AlarmRaisedBody.parse(envelope.body)
+            alarm = await self.hub.db(
+                self.hub.store.record_alarm_raised, self.gateway, envelope.id, body, self.hub.clock()
+            )
+            if alarm is not None:
+                self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
+            return
+        raise ProtocolError(NakReason.UNSUPPORTED, f"message type {envelope.type!r}")
+
+
+async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+    connection = _Connection(request.app[HUB_CONTEXT], ws, request.remote)
+    async for message in ws:
+        if message.type != WSMsgType.TEXT:
+            connection.hub.rejections["not_text"] += 1
+            continue
+        if not await connection.handle(message.data):
+            break
+    await ws.close()
+    return ws
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(GATEWAY_WS_PATH, gateway_socket)

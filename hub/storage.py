@@ -1,0 +1,284 @@
+"""All hub state in one SQLite file through sqlite-utils; the only module that knows SQL.
+
+Keeping storage behind this class lets a server database replace SQLite for city-scale
+deployments. Calls are synchronous and short; the web app runs them on one worker thread
+(see `hub.app`), which is also what makes SQLite's single-writer rule hold.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from gateway.alarms import utc_iso
+from gateway.protocol import AlarmRaisedBody
+from gateway.ulid import new_ulid
+from provisioning import codes
+
+ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
+
+
+class EnrollmentRejected(Exception):
+    """An enrollment code that cannot be redeemed; `reason` is a protocol EnrollError value."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    id: str
+    name: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    id: str
+    household_id: str
+    name: str
+    public_key: str
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRow:
+    id: str
+    household_id: str
+    household_name: str
+    address: str
+    kind: str
+    severity: str
+    status: str
+    occurred_at: str
+    received_at: str
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "household_id": self.household_id,
+            "household_name": self.household_name, "address": self.address,
+            "kind": self.kind, "severity": self.severity, "status": self.status,
+            "occurred_at": self.occurred_at, "received_at": self.received_at, "count": self.count,
+        }
+
+
+# Append-only list: a deployed hub runs each step it has not run yet, in order.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE households (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, created_at TEXT NOT NULL
+    );
+    CREATE TABLE enrollment_codes (
+        digest TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, gateway_id TEXT
+    );
+    CREATE TABLE gateways (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        name TEXT NOT NULL, public_key TEXT NOT NULL, enrolled_at TEXT NOT NULL,
+        revoked_at TEXT, last_seen TEXT
+    );
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, type TEXT NOT NULL, received_at TEXT NOT NULL
+    );
+    CREATE TABLE alarms (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        gateway_id TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+        status TEXT NOT NULL, source TEXT NOT NULL, occurred_at TEXT NOT NULL,
+        received_at TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX alarms_by_status ON alarms(status, received_at);
+    CREATE TABLE alarm_events (
+        id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id),
+        at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+    );
+    """,
+]
+
+
+class HubStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One worker thread owns the connection after start-up, hence check_same_thread off.
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(connection)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # an acked alarm must survive power loss
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        for version, script in enumerate(_MIGRATIONS, start=1):
+            if self.schema_version < version:
+                self.db.conn.executescript(
+                    f"BEGIN; {script}; PRAGMA user_version = {version}; COMMIT;"
+                )
+
+    # Households and enrollment
+
+    def create_household(self, name: str, address: str, now: datetime | None = None) -> Household:
+        household = Household(id=new_ulid(), name=name, address=address)
+        self.db["households"].insert(
+            {"id": household.id, "name": name, "address": address,
+             "created_at": utc_iso(now or datetime.now(UTC))}
+        )
+        return household
+
+    def household(self, household_id: str) -> Household | None:
+        row = self._one("SELECT id, name, address FROM households WHERE id = ?", household_id)
+        return Household(**row) if row else None
+
+    def mint_enrollment_code(self, household_id: str, now: datetime | None = None) -> str:
+        if self.household(household_id) is None:
+            raise KeyError(f"no household {household_id}")
+        moment = now or datetime.now(UTC)
+        code = codes.new_enrollment_code()
+        self.db["enrollment_codes"].insert(
+            {"digest": codes.code_digest(code), "household_id": household_id,
+             "created_at": utc_iso(moment),
+             "expires_at": utc_iso(moment + ENROLLMENT_CODE_LIFETIME),
+             "used_at": None, "gateway_id": None}
+        )
+        return code
+
+    def redeem_enrollment_code(
+        self, code: str, public_key: str, name: str, now: datetime | None = None
+    ) -> Gateway:
+        """Single use: the check and the redemption are one transaction."""
+        moment = now or datetime.now(UTC)
+        try:
+            digest = codes.code_digest(code)
+        except codes.MalformedCode as err:
+            raise EnrollmentRejected("bad_request", str(err)) from err
+        with self._transaction():
+            row = self._one("SELECT * FROM enrollment_codes WHERE digest = ?", digest)
+            if row is None:
+                raise EnrollmentRejected("code_unknown", "This enrollment code is not known here.")
+            if row["used_at"] is not None:
+                raise EnrollmentRejected(
+                    "code_used", "This enrollment code was used already; ask for a new one."
+                )
+            if datetime.fromisoformat(row["expires_at"]) <= moment:
+                raise EnrollmentRejected(
+                    "code_expired", "This enrollment code has expired; ask for a new one."
+                )
+            gateway = Gateway(new_ulid(), row["household_id"], name, public_key, revoked=False)
+            self.db["gateways"].insert(
+                {"id": gateway.id, "household_id": gateway.household_id, "name": name,
+                 "public_key": public_key, "enrolled_at": utc_iso(moment),
+                 "revoked_at": None, "last_seen": None}
+            )
+            self.db.execute(
+                "UPDATE enrollment_codes SET used_at = ?, gateway_id = ? WHERE digest = ?",
+                [utc_iso(moment), gateway.id, digest],
+            )
+        return gateway
+
+    def gateway(self, gateway_id: str) -> Gateway | None:
+        row = self._one(
+            "SELECT id, household_id, name, public_key, revoked_at FROM gateways WHERE id = ?",
+            gateway_id,
+        )
+        if row is None:
+            return None
+        revoked = row.pop("revoked_at") is not None
+        return Gateway(**row, revoked=revoked)
+
+    # Messages and alarms
+
+    def already_received(self, message_id: str) -> bool:
+        return self._one("SELECT id FROM messages WHERE id = ?", message_id) is not None
+
+    def record_alarm_raised(
+        self, gateway: Gateway, message_id: str, alarm: AlarmRaisedBody, now: datetime
+    ) -> AlarmRow | None:
+        """Store an alarm; None when this message id was stored before (a harmless duplicate).
+
+        A repeat of the same kind in the same household while one is open updates that alarm
+        (count, last_seen) instead of making a second card on the dispatch screen.
+        """
+        received = utc_iso(now)
+        with self._transaction():
+            if self.already_received(message_id):
+                return None
+            self.db["messages"].insert(
+                {"id": message_id, "gateway_id": gateway.id, "type": "alarm.raised",
+                 "received_at": received}
+            )
+            target = self._one("SELECT id FROM alarms WHERE id = ?", alarm.alarm_id) or self._one(
+                "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+                " ORDER BY received_at LIMIT 1",
+                gateway.household_id, alarm.kind.value,
+            )
+            if target is not None:
+                alarm_id = target["id"]
+                self.db.execute(
+                    "UPDATE alarms SET count = count + 1, last_seen = ? WHERE id = ?",
+                    [received, alarm_id],
+                )
+                action = "repeated"
+            else:
+                alarm_id = alarm.alarm_id
+                self.db["alarms"].insert(
+                    {"id": alarm_id, "household_id": gateway.household_id,
+                     "gateway_id": gateway.id, "kind": alarm.kind.value,
+                     "severity": alarm.severity.value, "status": "new", "source": alarm.source,
+                     "occurred_at": utc_iso(alarm.occurred_at), "received_at": received,
+                     "last_seen": received, "count": 1}
+                )
+                action = "raised"
+            self.db["alarm_events"].insert(
+                {"alarm_id": alarm_id, "at": received, "actor": f"gateway:{gateway.id}",
+                 "action": action, "detail": alarm.source}
+            )
+            self.db.execute("UPDATE gateways SET last_seen = ? WHERE id = ?", [received, gateway.id])
+        row = self.alarm(alarm_id)
+        assert row is not None
+        return row
+
+    def alarm(self, alarm_id: str) -> AlarmRow | None:
+        rows = self._alarm_rows("WHERE a.id = ?", [alarm_id])
+        return rows[0] if rows else None
+
+    def open_alarms(self) -> list[AlarmRow]:
+        return self._alarm_rows("WHERE a.status != 'resolved' ORDER BY a.received_at DESC", [])
+
+    def _alarm_rows(self, where: str, params: list[Any]) -> list[AlarmRow]:
+        sql = (
+            "SELECT a.id, a.household_id, h.name AS household_name, h.address, a.kind,"
+            " a.severity, a.status, a.occurred_at, a.received_at, a.count"
+            f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
+        )
+        return [AlarmRow(**row) for row in self.db.query(sql, params)]
+
+    def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
+        return next(iter(self.db.query(sql, list(params))), None)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db.conn)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (autocommit connection)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,82 @@
+"""Config flow: enroll this gateway with the care-center hub using a one-time code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from gateway.link import (
+    EnrollmentCodeExpired,
+    EnrollmentCodeMalformed,
+    EnrollmentCodeUnknown,
+    EnrollmentCodeUsed,
+    EnrollmentError,
+    GatewayCredentials,
+    HubUnreachable,
+    enroll,
+)
+
+from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
+
+USER_SCHEMA = vol.Schema(
+    {vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str}
+)
+
+# Which form field each enrollment failure belongs to, and its translated error key.
+_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
+    (EnrollmentCodeMalformed, CONF_ENROLLMENT_CODE, "code_malformed"),
+    (EnrollmentCodeUnknown, CONF_ENROLLMENT_CODE, "code_unknown"),
+    (EnrollmentCodeUsed, CONF_ENROLLMENT_CODE, "code_used"),
+    (EnrollmentCodeExpired, CONF_ENROLLMENT_CODE, "code_expired"),
+    (HubUnreachable, "base", "cannot_connect"),
+    (EnrollmentError, "base", "enrollment_refused"),
+)
+
+
+class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
+    VERSION = 1
+
+    async def _enroll(self, hub_url: str, code: str) -> GatewayCredentials:
+        if not hub_url.startswith(("http://", "https://")):
+            raise HubUnreachable("the hub URL must start with http:// or https://")
+        return await enroll(
+            async_get_clientsession(self.hass), hub_url.strip(), code, self.hass.config.location_name
+        )
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                credentials = await self._enroll(
+                    user_input[CONF_HUB_URL], user_input[CONF_ENROLLMENT_CODE]
+                )
+            except (EnrollmentError, HubUnreachable) as err:
+                field, key = next((f, k) for kind, f, k in _ERRORS if isinstance(err, kind))
+                errors[field] = key
+            else:
+                return await self._create_entry(credentials)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_import(self, import_data: dict[str, Any]) -> ConfigFlowResult:
+        """Provisioning from configuration.yaml: the same enrollment, without a form."""
+        try:
+            credentials = await self._enroll(
+                import_data[CONF_HUB_URL], import_data[CONF_ENROLLMENT_CODE]
+            )
+        except (EnrollmentError, HubUnreachable) as err:
+            _, key = next((f, k) for kind, f, k in _ERRORS if isinstance(err, kind))
+            return self.async_abort(reason=key)
+        return await self._create_entry(credentials)
+
+    async def _create_entry(self, credentials: GatewayCredentials) -> ConfigFlowResult:
+        await self.async_set_unique_id(credentials.gateway_id)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=credentials.household_name, data=credentials.as_dict())

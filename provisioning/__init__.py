@@ -1,0 +1,1 @@
+"""Trust for Eldercare Gateway: keys, enrollment codes, signing and verification."""
