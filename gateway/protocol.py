@@ -106,8 +106,13 @@ class Envelope:
 
     def _fields(self) -> dict[str, Any]:
         return {
-            "v": self.v, "gw": self.gw, "seq": self.seq, "sent": self.sent,
-            "id": self.id, "type": self.type, "body": self.body,
+            "v": self.v,
+            "gw": self.gw,
+            "seq": self.seq,
+            "sent": self.sent,
+            "id": self.id,
+            "type": self.type,
+            "body": self.body,
         }
 
     def canonical_bytes(self) -> bytes:
@@ -145,7 +150,13 @@ class Envelope:
         if data.get("v") != PROTOCOL_VERSION:
             raise ProtocolError(NakReason.UNSUPPORTED, f"protocol version {data.get('v')!r}")
         expected: dict[str, type] = {
-            "gw": str, "seq": int, "sent": str, "id": str, "type": str, "body": dict, "sig": str,
+            "gw": str,
+            "seq": int,
+            "sent": str,
+            "id": str,
+            "type": str,
+            "body": dict,
+            "sig": str,
         }
         for name, kind in expected.items():
             value = data.get(name)
@@ -154,8 +165,13 @@ class Envelope:
         if not is_ulid(data["id"]):
             raise ProtocolError(NakReason.MALFORMED, "id must be a ULID")
         envelope = cls(
-            gw=data["gw"], seq=data["seq"], sent=data["sent"], id=data["id"],
-            type=data["type"], body=data["body"], sig=data["sig"],
+            gw=data["gw"],
+            seq=data["seq"],
+            sent=data["sent"],
+            id=data["id"],
+            type=data["type"],
+            body=data["body"],
+            sig=data["sig"],
         )
         envelope.sent_at()
         return envelope
@@ -177,12 +193,16 @@ class AlarmRaisedBody:
         if not is_ulid(alarm_id):
             raise ProtocolError(NakReason.MALFORMED, "alarm_id must be a ULID")
         try:
-            kind = AlarmKind(body.get("kind"))
-            severity = Severity(body.get("severity"))
+            kind = AlarmKind(str(body.get("kind")))
+            severity = Severity(str(body.get("severity")))
         except ValueError as err:
-            raise ProtocolError(NakReason.MALFORMED, f"unknown alarm kind or severity: {err}") from err
+            raise ProtocolError(
+                NakReason.MALFORMED, f"unknown alarm kind or severity: {err}"
+            ) from err
         source = body.get("source", "")
         if not isinstance(source, str) or len(source) > 200:
             raise ProtocolError(NakReason.MALFORMED, "source must be a short string")
         assert isinstance(alarm_id, str)
-        return cls(alarm_id, kind, severity, parse_time(body.get("occurred_at"), "occurred_at"), source)
+        return cls(
+            alarm_id, kind, severity, parse_time(body.get("occurred_at"), "occurred_at"), source
+        )

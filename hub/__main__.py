@@ -1,8 +1,8 @@
 """`python -m hub`: run the care-center hub, or administer it from the shell.
 
-    python -m hub --data ./data --port 8080                 serve
-    python -m hub --data ./data household add NAME ADDRESS  register a household
-    python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
+python -m hub --data ./data --port 8080                 serve
+python -m hub --data ./data household add NAME ADDRESS  register a household
+python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
 """
 
 from __future__ import annotations
@@ -38,17 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "household":
         store = open_store(args.data)
         household = store.create_household(args.name, args.address)
-        print(household.id)  # noqa: T201
+        print(household.id)
         return 0
     if args.command == "enrollment-code":
         store = open_store(args.data)
         try:
-            print(store.mint_enrollment_code(args.household_id))  # noqa: T201
+            print(store.mint_enrollment_code(args.household_id))
         except KeyError:
-            print(f"No household {args.household_id}; use the id that `household add` printed.", file=sys.stderr)  # noqa: T201
+            print(
+                f"No household {args.household_id}; use the id that `household add` printed.",
+                file=sys.stderr,
+            )
             return 1
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     web.run_app(create_app(args.data), host=args.host, port=args.port, print=None)
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from . import dispatch, enrollment_api, gateway_ws
 from .context import HUB_CONTEXT, HubContext
@@ -32,5 +32,10 @@ def create_app(data_dir: Path) -> web.Application:
         context.executor.shutdown(wait=True)
         context.store.close()
 
+    async def close_sockets(app: web.Application) -> None:
+        for ws in list(context.sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
+
+    app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifecycle)
     return app

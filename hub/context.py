@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,8 @@ class HubContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Rejected gateway messages by reason: the first thing to look at when a home goes quiet.
     rejections: Counter[str] = field(default_factory=Counter)
+    # Open WebSockets (gateways and screens), closed on shutdown so they reconnect promptly.
+    sockets: weakref.WeakSet[web.WebSocketResponse] = field(default_factory=weakref.WeakSet)
 
     async def db[T](self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)

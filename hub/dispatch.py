@@ -29,6 +29,7 @@ async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB_CONTEXT]
     ws = web.WebSocketResponse(heartbeat=15)
     await ws.prepare(request)
+    hub.sockets.add(ws)
     # Subscribe before reading the snapshot so no change falls between the two.
     subscription = hub.live.subscribe()
     try:

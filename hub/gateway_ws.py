@@ -8,6 +8,7 @@ Nothing one gateway sends can break the handler of another: every failure is a n
 from __future__ import annotations
 
 import logging
+
 from aiohttp import WSMsgType, web
 
 from gateway.alarms import utc_iso
@@ -22,7 +23,6 @@ from gateway.protocol import (
     NakReason,
     ProtocolError,
 )
-
 from provisioning import keys
 
 from .context import HUB_CONTEXT, HubContext
@@ -51,8 +51,11 @@ class _Connection:
         self.hub.rejections[reason.value] += 1
         _LOGGER.warning(
             "Rejected message %s from %s (gateway %s): %s %s",
-            message_id or "?", self.remote, self.gateway.id if self.gateway else "?",
-            reason.value, detail,
+            message_id or "?",
+            self.remote,
+            self.gateway.id if self.gateway else "?",
+            reason.value,
+            detail,
         )
         await self.reply(
             MessageType.NAK,
@@ -101,7 +104,11 @@ class _Connection:
         if envelope.type == MessageType.ALARM_RAISED:
             body = AlarmRaisedBody.parse(envelope.body)
             alarm = await self.hub.db(
-                self.hub.store.record_alarm_raised, self.gateway, envelope.id, body, self.hub.clock()
+                self.hub.store.record_alarm_raised,
+                self.gateway,
+                envelope.id,
+                body,
+                self.hub.clock(),
             )
             if alarm is not None:
                 self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
@@ -113,6 +120,7 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     connection = _Connection(request.app[HUB_CONTEXT], ws, request.remote)
+    connection.hub.sockets.add(ws)
     async for message in ws:
         if message.type != WSMsgType.TEXT:
             connection.hub.rejections["not_text"] += 1

@@ -62,10 +62,16 @@ class AlarmRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "household_id": self.household_id,
-            "household_name": self.household_name, "address": self.address,
-            "kind": self.kind, "severity": self.severity, "status": self.status,
-            "occurred_at": self.occurred_at, "received_at": self.received_at, "count": self.count,
+            "id": self.id,
+            "household_id": self.household_id,
+            "household_name": self.household_name,
+            "address": self.address,
+            "kind": self.kind,
+            "severity": self.severity,
+            "status": self.status,
+            "occurred_at": self.occurred_at,
+            "received_at": self.received_at,
+            "count": self.count,
         }
 
 
@@ -131,9 +137,13 @@ class HubStore:
 
     def create_household(self, name: str, address: str, now: datetime | None = None) -> Household:
         household = Household(id=new_ulid(), name=name, address=address)
-        self.db["households"].insert(
-            {"id": household.id, "name": name, "address": address,
-             "created_at": utc_iso(now or datetime.now(UTC))}
+        self.db.table("households").insert(
+            {
+                "id": household.id,
+                "name": name,
+                "address": address,
+                "created_at": utc_iso(now or datetime.now(UTC)),
+            }
         )
         return household
 
@@ -146,11 +156,15 @@ class HubStore:
             raise KeyError(f"no household {household_id}")
         moment = now or datetime.now(UTC)
         code = codes.new_enrollment_code()
-        self.db["enrollment_codes"].insert(
-            {"digest": codes.code_digest(code), "household_id": household_id,
-             "created_at": utc_iso(moment),
-             "expires_at": utc_iso(moment + ENROLLMENT_CODE_LIFETIME),
-             "used_at": None, "gateway_id": None}
+        self.db.table("enrollment_codes").insert(
+            {
+                "digest": codes.code_digest(code),
+                "household_id": household_id,
+                "created_at": utc_iso(moment),
+                "expires_at": utc_iso(moment + ENROLLMENT_CODE_LIFETIME),
+                "used_at": None,
+                "gateway_id": None,
+            }
         )
         return code
 
@@ -176,10 +190,16 @@ class HubStore:
                     "code_expired", "This enrollment code has expired; ask for a new one."
                 )
             gateway = Gateway(new_ulid(), row["household_id"], name, public_key, revoked=False)
-            self.db["gateways"].insert(
-                {"id": gateway.id, "household_id": gateway.household_id, "name": name,
-                 "public_key": public_key, "enrolled_at": utc_iso(moment),
-                 "revoked_at": None, "last_seen": None}
+            self.db.table("gateways").insert(
+                {
+                    "id": gateway.id,
+                    "household_id": gateway.household_id,
+                    "name": name,
+                    "public_key": public_key,
+                    "enrolled_at": utc_iso(moment),
+                    "revoked_at": None,
+                    "last_seen": None,
+                }
             )
             self.db.execute(
                 "UPDATE enrollment_codes SET used_at = ?, gateway_id = ? WHERE digest = ?",
@@ -214,14 +234,19 @@ class HubStore:
         with self._transaction():
             if self.already_received(message_id):
                 return None
-            self.db["messages"].insert(
-                {"id": message_id, "gateway_id": gateway.id, "type": "alarm.raised",
-                 "received_at": received}
+            self.db.table("messages").insert(
+                {
+                    "id": message_id,
+                    "gateway_id": gateway.id,
+                    "type": "alarm.raised",
+                    "received_at": received,
+                }
             )
             target = self._one("SELECT id FROM alarms WHERE id = ?", alarm.alarm_id) or self._one(
                 "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
                 " ORDER BY received_at LIMIT 1",
-                gateway.household_id, alarm.kind.value,
+                gateway.household_id,
+                alarm.kind.value,
             )
             if target is not None:
                 alarm_id = target["id"]
@@ -232,19 +257,34 @@ class HubStore:
                 action = "repeated"
             else:
                 alarm_id = alarm.alarm_id
-                self.db["alarms"].insert(
-                    {"id": alarm_id, "household_id": gateway.household_id,
-                     "gateway_id": gateway.id, "kind": alarm.kind.value,
-                     "severity": alarm.severity.value, "status": "new", "source": alarm.source,
-                     "occurred_at": utc_iso(alarm.occurred_at), "received_at": received,
-                     "last_seen": received, "count": 1}
+                self.db.table("alarms").insert(
+                    {
+                        "id": alarm_id,
+                        "household_id": gateway.household_id,
+                        "gateway_id": gateway.id,
+                        "kind": alarm.kind.value,
+                        "severity": alarm.severity.value,
+                        "status": "new",
+                        "source": alarm.source,
+                        "occurred_at": utc_iso(alarm.occurred_at),
+                        "received_at": received,
+                        "last_seen": received,
+                        "count": 1,
+                    }
                 )
                 action = "raised"
-            self.db["alarm_events"].insert(
-                {"alarm_id": alarm_id, "at": received, "actor": f"gateway:{gateway.id}",
-                 "action": action, "detail": alarm.source}
+            self.db.table("alarm_events").insert(
+                {
+                    "alarm_id": alarm_id,
+                    "at": received,
+                    "actor": f"gateway:{gateway.id}",
+                    "action": action,
+                    "detail": alarm.source,
+                }
             )
-            self.db.execute("UPDATE gateways SET last_seen = ? WHERE id = ?", [received, gateway.id])
+            self.db.execute(
+                "UPDATE gateways SET last_seen = ? WHERE id = ?", [received, gateway.id]
+            )
         row = self.alarm(alarm_id)
         assert row is not None
         return row
@@ -258,7 +298,7 @@ class HubStore:
 
     def _alarm_rows(self, where: str, params: list[Any]) -> list[AlarmRow]:
         sql = (
-            "SELECT a.id, a.household_id, h.name AS household_name, h.address, a.kind,"
+            "SELECT a.id, a.household_id, h.name AS household_name, h.address, a.kind,"  # noqa: S608
             " a.severity, a.status, a.occurred_at, a.received_at, a.count"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )

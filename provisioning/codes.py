@@ -33,7 +33,8 @@ def normalize_code(text: str) -> str:
     cleaned = "".join(ch for ch in text.upper() if ch not in " -\t")
     if len(cleaned) != CODE_LENGTH or any(ch not in ALPHABET for ch in cleaned):
         raise MalformedCode(
-            f"an enrollment code has {CODE_LENGTH} letters and digits, like {format_code('ABCD' * 3)}"
+            f"an enrollment code has {CODE_LENGTH} letters and digits,"
+            f" like {format_code('ABCD' * 3)}"
         )
     return format_code(cleaned)
 

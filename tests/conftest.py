@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,15 +24,41 @@ from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
 from hub.storage import AlarmRow, Household  # noqa: E402
 
 
-@dataclass
 class RunningHub:
     """A real hub server on 127.0.0.1, with helpers that go through its database thread."""
 
-    url: str
-    context: HubContext
-    data_dir: Path
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = 0
+        self._runner: web.AppRunner | None = None
 
-    async def add_household(self, name: str = "Test household", address: str = "1 Test Road") -> Household:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def context(self) -> HubContext:
+        assert self._runner is not None, "hub is stopped"
+        return self._runner.app[HUB_CONTEXT]
+
+    async def start(self) -> None:
+        """Start (again) on the same port and data directory, like a restarted hub process."""
+        self._runner = web.AppRunner(create_app(self.data_dir))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def add_household(
+        self, name: str = "Test household", address: str = "1 Test Road"
+    ) -> Household:
         return await self.context.db(self.context.store.create_household, name, address)
 
     async def enrollment_code(self, household_id: str, now: datetime | None = None) -> str:
@@ -46,15 +71,9 @@ class RunningHub:
 @pytest.fixture
 async def hub_server(tmp_path: Path, socket_enabled: None) -> AsyncIterator[RunningHub]:
     # pytest-socket (HA's harness) blocks creating sockets; connections stay limited to 127.0.0.1.
-    app = create_app(tmp_path / "hub-data")
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]
+    hub = RunningHub(tmp_path / "hub-data")
+    await hub.start()
     try:
-        yield RunningHub(f"http://127.0.0.1:{port}", app[HUB_CONTEXT], tmp_path / "hub-data")
+        yield hub
     finally:
-        await runner.cleanup()
+        await hub.stop()

@@ -78,8 +78,9 @@ class HubLink:
         return lambda: self._listeners.remove(listener)
 
     def start(self) -> None:
+        """Run the link in a task of its own; hosts with task tracking (HA) await `run`."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="eldercare hub link")
+            self._task = asyncio.create_task(self.run(), name="eldercare hub link")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -112,7 +113,14 @@ class HubLink:
             for listener in list(self._listeners):
                 listener(state)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Keep the link up until cancelled."""
+        try:
+            await self._keep_connected()
+        finally:
+            self._set_state(LinkState.DISCONNECTED)
+
+    async def _keep_connected(self) -> None:
         failures = 0
         while True:
             self._set_state(LinkState.CONNECTING)
@@ -139,8 +147,12 @@ class HubLink:
                 nonlocal seq
                 seq += 1
                 envelope = Envelope(
-                    gw=self._credentials.gateway_id, seq=seq, sent=utc_iso(self._now()),
-                    id=message_id, type=type_.value, body=body,
+                    gw=self._credentials.gateway_id,
+                    seq=seq,
+                    sent=utc_iso(self._now()),
+                    id=message_id,
+                    type=type_.value,
+                    body=body,
                 ).signed(self._signing_key)
                 await ws.send_str(envelope.to_json())
 
@@ -168,7 +180,8 @@ class HubLink:
             self._wakeup.clear()
             waiter = asyncio.create_task(self._wakeup.wait())
             done, _ = await asyncio.wait(
-                {waiter, reader}, timeout=self._heartbeat_interval,
+                {waiter, reader},
+                timeout=self._heartbeat_interval,
                 return_when=asyncio.FIRST_COMPLETED,
             )
             waiter.cancel()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import voluptuous as vol
-
 from homeassistant.config_entries import SOURCE_IMPORT
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -46,13 +45,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     credentials = GatewayCredentials.from_dict(dict(entry.data))
     link = HubLink(async_get_clientsession(hass), credentials)
     entry.runtime_data = EldercareRuntime(hass, credentials, link)
-    link.start()
+    # A background task of the entry: cancelled by HA on unload and at shutdown.
+    entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.link.stop()
-    return unloaded
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

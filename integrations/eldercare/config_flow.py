@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -22,9 +21,7 @@ from gateway.link import (
 
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
 
-USER_SCHEMA = vol.Schema(
-    {vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str}
-)
+USER_SCHEMA = vol.Schema({vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str})
 
 # Which form field each enrollment failure belongs to, and its translated error key.
 _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
@@ -44,7 +41,10 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
         if not hub_url.startswith(("http://", "https://")):
             raise HubUnreachable("the hub URL must start with http:// or https://")
         return await enroll(
-            async_get_clientsession(self.hass), hub_url.strip(), code, self.hass.config.location_name
+            async_get_clientsession(self.hass),
+            hub_url.strip(),
+            code,
+            self.hass.config.location_name,
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

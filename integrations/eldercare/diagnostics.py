@@ -18,5 +18,9 @@ async def async_get_config_entry_diagnostics(
     link = entry.runtime_data.link
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
-        "link": {"state": link.state.value, "refusal": link.refusal, "outbox_depth": link.outbox_depth},
+        "link": {
+            "state": link.state.value,
+            "refusal": link.refusal,
+            "outbox_depth": link.outbox_depth,
+        },
     }

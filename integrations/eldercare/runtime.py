@@ -26,8 +26,12 @@ class EldercareRuntime:
         self.link.send(MessageType.ALARM_RAISED, alarm.to_body())
         self.hass.bus.async_fire(
             EVENT_ALARM_RAISED,
-            {"alarm_id": alarm.alarm_id, "kind": alarm.kind.value,
-             "severity": alarm.severity.value, "source": source},
+            {
+                "alarm_id": alarm.alarm_id,
+                "kind": alarm.kind.value,
+                "severity": alarm.severity.value,
+                "source": source,
+            },
         )
         return alarm
 

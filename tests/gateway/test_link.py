@@ -54,7 +54,12 @@ async def test_enrollment_refusals_are_typed(hub_server: RunningHub) -> None:
 
 async def test_garbage_enrollment_requests_get_clear_errors(hub_server: RunningHub) -> None:
     async with aiohttp.ClientSession() as session:
-        for payload in (b"not json", b"[]", b'{"code": 5}', b'{"code":"ABCD-EFGH-JKMN","public_key":"x","name":"n"}'):
+        for payload in (
+            b"not json",
+            b"[]",
+            b'{"code": 5}',
+            b'{"code":"ABCD-EFGH-JKMN","public_key":"x","name":"n"}',
+        ):
             async with session.post(f"{hub_server.url}/api/v1/enroll", data=payload) as response:
                 assert response.status == 400
                 assert (await response.json())["error"] == "bad_request"
@@ -92,7 +97,9 @@ async def test_alarm_is_delivered_once_and_acked(hub_server: RunningHub) -> None
 async def test_messages_queued_while_hub_is_down_arrive_later(hub_server: RunningHub) -> None:
     async with aiohttp.ClientSession() as session:
         link = await _enrolled_link(hub_server, session)
-        message_id = link.send(MessageType.ALARM_RAISED, RaisedAlarm.new(AlarmKind.GAS, "t").to_body())
+        message_id = link.send(
+            MessageType.ALARM_RAISED, RaisedAlarm.new(AlarmKind.GAS, "t").to_body()
+        )
         assert link.outbox_depth == 1  # nothing sent before the link starts
         link.start()
         try:
@@ -110,7 +117,9 @@ async def test_gateway_clock_far_off_is_corrected_from_the_nak(
         link._clock_offset = timedelta(minutes=-10)  # a gateway whose RTC lost ten minutes
         link.start()
         try:
-            message_id = link.send(MessageType.ALARM_RAISED, RaisedAlarm.new(AlarmKind.SOS, "t").to_body())
+            message_id = link.send(
+                MessageType.ALARM_RAISED, RaisedAlarm.new(AlarmKind.SOS, "t").to_body()
+            )
             await link.wait_delivered(message_id, timeout=5)
         finally:
             await link.stop()

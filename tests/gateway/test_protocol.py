@@ -68,8 +68,14 @@ def test_malformed_frames_are_typed_errors(text: str | bytes, reason: NakReason)
 
 def test_field_types_are_checked() -> None:
     envelope, _ = _signed()
-    for field, bad in [("seq", "1"), ("seq", True), ("id", "not-a-ulid"), ("sent", "yesterday"),
-                       ("body", []), ("sent", "2026-11-21T08:30:00")]:
+    for field, bad in [
+        ("seq", "1"),
+        ("seq", True),
+        ("id", "not-a-ulid"),
+        ("sent", "yesterday"),
+        ("body", []),
+        ("sent", "2026-11-21T08:30:00"),
+    ]:
         data = json.loads(envelope.to_json())
         data[field] = bad
         with pytest.raises(ProtocolError):

@@ -21,7 +21,9 @@ def test_typing_variations_normalize_to_the_same_digest() -> None:
     assert codes.code_digest(typed) == codes.code_digest(code)
 
 
-@pytest.mark.parametrize("text", ["", "ABCD-EFGH", "ABCD-EFGH-JKMN-P", "ABCD-EFGH-JKM0", "ABCD-EFGH-JKM!"])
+@pytest.mark.parametrize(
+    "text", ["", "ABCD-EFGH", "ABCD-EFGH-JKMN-P", "ABCD-EFGH-JKM0", "ABCD-EFGH-JKM!"]
+)
 def test_malformed_codes_are_rejected_with_an_example(text: str) -> None:
     with pytest.raises(codes.MalformedCode, match="like ABCD-ABCD-ABCD"):
         codes.normalize_code(text)

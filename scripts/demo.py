@@ -1,0 +1,363 @@
+"""`make demo`: run the care-center hub and a Home Assistant gateway enrolled with it.
+
+    .venv/bin/python scripts/demo.py            run until Ctrl-C
+    .venv/bin/python scripts/demo.py --check    start, verify the gateway enrolled, stop
+
+All state lives in demo/.run/ and is kept between runs; delete that directory to start fresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "demo" / "configuration.yaml"
+RUN = REPO / "demo" / ".run"
+HUB_DATA = RUN / "hub"
+HA_CONFIG = RUN / "ha"
+HOUSEHOLD_ID_FILE = RUN / "household_id"
+HUB_DATABASE = HUB_DATA / "hub.sqlite3"
+
+HOUSEHOLD_NAME = "王奶奶家 (demo)"
+HOUSEHOLD_ADDRESS = "幸福社区 3 栋 2 单元 501"
+HOST = "127.0.0.1"
+
+HUB_START_TIMEOUT = 30.0
+HA_START_TIMEOUT = 300.0  # the first start compiles translations and sets up the recorder
+ENROLL_TIMEOUT = 120.0
+STOP_TIMEOUT = 20.0
+LOG_TAIL_LINES = 40
+
+# The demo only ever talks to 127.0.0.1: never route these probes through an HTTP proxy
+# configured in the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class DemoError(Exception):
+    """Something the user has to fix; the message says what."""
+
+
+class Stop(BaseException):  # like KeyboardInterrupt: no `except Exception` swallows it
+    """Raised from the signal handler on Ctrl-C / SIGTERM."""
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes]
+
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+
+# --- hub administration --------------------------------------------------------------------
+
+
+def _hub_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", "--data", str(HUB_DATA), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _hub_cli_output(*args: str) -> str:
+    result = _hub_cli(*args)
+    if result.returncode != 0:
+        raise DemoError(f"`python -m hub {' '.join(args)}` failed:\n{result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def _register_household() -> str:
+    household_id = _hub_cli_output("household", "add", HOUSEHOLD_NAME, HOUSEHOLD_ADDRESS)
+    HOUSEHOLD_ID_FILE.write_text(household_id + "\n", encoding="utf-8")
+    return household_id
+
+
+def ensure_household() -> str:
+    """The demo household's id, registering it on the first run."""
+    if HOUSEHOLD_ID_FILE.exists():
+        return HOUSEHOLD_ID_FILE.read_text(encoding="utf-8").strip()
+    return _register_household()
+
+
+def mint_enrollment_code(household_id: str) -> tuple[str, str]:
+    """A fresh one-time code, and the household id it belongs to."""
+    result = _hub_cli("enrollment-code", household_id)
+    if result.returncode == 0:
+        return result.stdout.strip(), household_id
+    # household_id outlived the hub database (demo/.run/hub deleted by hand): register again.
+    household_id = _register_household()
+    return _hub_cli_output("enrollment-code", household_id), household_id
+
+
+def gateway_enrolled(household_id: str) -> bool:
+    if not HUB_DATABASE.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{HUB_DATABASE}?mode=ro", uri=True, timeout=5) as db:
+            row = db.execute(
+                "SELECT 1 FROM gateways WHERE household_id = ? LIMIT 1", (household_id,)
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return False  # schema not created yet, or the hub holds a write lock
+    return row is not None
+
+
+# --- Home Assistant config -----------------------------------------------------------------
+
+
+def write_ha_config(hub_url: str, enrollment_code: str, ha_port: int) -> None:
+    HA_CONFIG.mkdir(parents=True, exist_ok=True)
+    text = (
+        TEMPLATE.read_text(encoding="utf-8")
+        .replace("__HUB_URL__", hub_url)
+        .replace("__ENROLLMENT_CODE__", enrollment_code)
+        .replace("__HA_PORT__", str(ha_port))
+    )
+    (HA_CONFIG / "configuration.yaml").write_text(text, encoding="utf-8")
+
+
+def link_integration() -> None:
+    """Install the integration by symlink so edits in integrations/ show up on restart."""
+    link = HA_CONFIG / "custom_components" / "eldercare"
+    target = REPO / "integrations" / "eldercare"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() and link.readlink() == target:
+        return
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.exists():
+        raise DemoError(f"{link} is a directory; remove it so the demo can link the integration.")
+    link.symlink_to(target, target_is_directory=True)
+
+
+# --- child processes -----------------------------------------------------------------------
+
+
+def ensure_port_free(port: int, what: str, flag: str) -> None:
+    # Otherwise a leftover server would answer the readiness probe in place of our child.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as err:
+            raise DemoError(
+                f"Port {port} for the {what} is taken ({err.strerror}). Stop whatever runs there "
+                f"or pick another port with {flag}."
+            ) from err
+
+
+def start_child(name: str, argv: list[str], log_path: Path) -> Child:
+    log = log_path.open("wb")
+    # Own session: a terminal Ctrl-C reaches only us, and we stop the children in order.
+    process = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        # Unbuffered, so the log tail we print on an early exit is complete.
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    return Child(name, process, log_path, log)
+
+
+def stop_child(child: Child) -> None:
+    if not child.exited():
+        child.process.terminate()
+        try:
+            child.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            print(f"{child.name} did not stop within {STOP_TIMEOUT:.0f} s; killing it.")
+            child.process.kill()
+            child.process.wait()
+    child.log.close()
+
+
+def log_tail(child: Child) -> str:
+    lines = child.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def check_alive(children: list[Child]) -> None:
+    for child in children:
+        if child.exited():
+            raise DemoError(
+                f"{child.name} exited early (code {child.process.returncode}). "
+                f"Last lines of {child.log_path}:\n{log_tail(child)}"
+            )
+
+
+def http_answers(url: str, *, need_ok: bool) -> bool:
+    try:
+        with _OPENER.open(url, timeout=5) as response:
+            return response.status == 200 or not need_ok
+    except urllib.error.HTTPError as err:
+        return not need_ok and err.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_for(
+    what: str, ready: Callable[[], bool], timeout: float, children: list[Child], hint: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        check_alive(children)
+        if time.monotonic() > deadline:
+            raise DemoError(f"Timed out after {timeout:.0f} s waiting for {what}.{hint}")
+        time.sleep(1)
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--check", action="store_true", help="start, verify the gateway enrolled, then stop"
+    )
+    parser.add_argument(
+        "--hub-port",
+        type=int,
+        default=8080,
+        help="care-center hub port (HA keeps the URL it enrolled with: delete demo/.run to move)",
+    )
+    parser.add_argument("--ha-port", type=int, default=8123, help="Home Assistant port")
+    return parser.parse_args(argv)
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def _print_banner(hub_url: str, ha_url: str) -> None:
+    print(
+        f"""
+Eldercare demo is running.
+
+  Dispatch screen (care center): {hub_url}/dispatch
+  Home Assistant (household):    {ha_url}
+    First visit: create the owner account in onboarding. Then Settings → Devices →
+    "{HOUSEHOLD_NAME}" has a "Call for help" (一键呼叫) button; or run the action
+    eldercare.trigger_emergency in Developer tools → Actions.
+
+  Logs: {RUN / "hub.log"}
+        {RUN / "ha.log"}
+""",
+        flush=True,
+    )
+
+
+def run(args: argparse.Namespace, children: list[Child]) -> None:
+    hub_url = f"http://{HOST}:{args.hub_port}"
+    ha_url = f"http://{HOST}:{args.ha_port}"
+    ensure_port_free(args.hub_port, "hub", "--hub-port")
+    ensure_port_free(args.ha_port, "Home Assistant", "--ha-port")
+
+    RUN.mkdir(parents=True, exist_ok=True)
+    code, household_id = mint_enrollment_code(ensure_household())
+    write_ha_config(hub_url, code, args.ha_port)
+    link_integration()
+
+    print(f"Starting the hub on {hub_url} (log: {RUN / 'hub.log'})", flush=True)
+    hub_argv = [sys.executable, "-m", "hub", "--data", str(HUB_DATA)]
+    hub_argv += ["--host", HOST, "--port", str(args.hub_port)]
+    children.append(start_child("hub", hub_argv, RUN / "hub.log"))
+    wait_for(
+        "the hub",
+        lambda: http_answers(f"{hub_url}/dispatch", need_ok=True),
+        HUB_START_TIMEOUT,
+        children,
+    )
+
+    print(
+        f"Starting Home Assistant on {ha_url} (log: {RUN / 'ha.log'}); the first start takes a "
+        "few minutes.",
+        flush=True,
+    )
+    # sys.executable is .venv/bin/python; don't resolve it, or we'd leave the venv.
+    hass = Path(sys.executable).parent / "hass"
+    ha_argv = [str(hass), "-c", str(HA_CONFIG), "--skip-pip"]
+    children.append(start_child("Home Assistant", ha_argv, RUN / "ha.log"))
+    wait_for(
+        "Home Assistant", lambda: http_answers(ha_url, need_ok=False), HA_START_TIMEOUT, children
+    )
+
+    if args.check:
+        wait_for(
+            "the gateway to enroll with the hub",
+            lambda: gateway_enrolled(household_id),
+            ENROLL_TIMEOUT,
+            children,
+            hint=f" See {RUN / 'ha.log'}; if the hub data was reset, delete {RUN} and retry.",
+        )
+        _print_banner(hub_url, ha_url)
+        print("Check passed: hub and Home Assistant are up, the gateway is enrolled.")
+        return
+
+    _print_banner(hub_url, ha_url)
+    print("Press Ctrl-C to stop.", flush=True)
+    while True:
+        check_alive(children)
+        time.sleep(1)
+
+
+def shutdown(children: list[Child]) -> None:
+    # Ignore further signals: the children sit in their own sessions, so abandoning this
+    # half-way would leave them running. Each stop is bounded by STOP_TIMEOUT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Home Assistant first, so its link to the hub closes while the hub is still there.
+    for child in reversed(children):
+        if not child.exited():
+            print(f"Stopping {child.name}…", flush=True)
+        stop_child(child)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    started = time.monotonic()
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    children: list[Child] = []
+    status = 0
+    try:
+        run(args, children)
+    except Stop:
+        print()
+        status = 1 if args.check else 0  # an interrupted check verified nothing
+    except DemoError as err:
+        print(f"\nDemo failed: {err}", file=sys.stderr)
+        status = 1
+    finally:
+        shutdown(children)
+    if args.check and status == 0:
+        print(f"Done in {time.monotonic() - started:.0f} s.")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

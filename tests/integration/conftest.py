@@ -1,0 +1,41 @@
+"""Fixtures for the eldercare integration inside a real (test) Home Assistant."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.eldercare.const import DOMAIN
+from gateway.link import GatewayCredentials
+
+from ..conftest import RunningHub
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load integrations/eldercare as a custom integration in every test here."""
+
+
+@pytest.fixture
+async def enrolled_entry(hass: HomeAssistant, hub_server: RunningHub) -> MockConfigEntry:
+    """A loaded eldercare entry whose gateway really enrolled with the test hub."""
+    household = await hub_server.add_household("Wang household", "Jasmine Court 3-2-501")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "hub_url": hub_server.url,
+            "enrollment_code": await hub_server.enrollment_code(household.id),
+        },
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+def credentials_of(entry: MockConfigEntry) -> GatewayCredentials:
+    return GatewayCredentials.from_dict(dict(entry.data))

@@ -1,0 +1,113 @@
+"""Config flow against a real hub: enrollment, and every refusal as a translated form error."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+
+from custom_components.eldercare.const import DOMAIN
+
+from ..conftest import ROOT, RunningHub
+
+TRANSLATIONS = ROOT / "integrations" / "eldercare" / "translations"
+
+
+async def _submit(hass: HomeAssistant, hub_url: str, code: str):
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"hub_url": hub_url, "enrollment_code": code}
+    )
+
+
+async def test_user_flow_enrolls_and_creates_the_household_entry(
+    hass: HomeAssistant, hub_server: RunningHub
+) -> None:
+    household = await hub_server.add_household("Chen household", "Lotus Lane 8")
+    result = await _submit(hass, hub_server.url, await hub_server.enrollment_code(household.id))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Chen household"
+    assert result["data"]["household_id"] == household.id
+    assert result["result"].unique_id == result["data"]["gateway_id"]
+    await hass.async_block_till_done()
+    assert hass.states.get("button.chen_household_call_for_help") is not None
+
+
+@pytest.mark.parametrize(
+    ("kind", "errors"),
+    [
+        ("expired", {"enrollment_code": "code_expired"}),
+        ("unknown", {"enrollment_code": "code_unknown"}),
+        ("malformed", {"enrollment_code": "code_malformed"}),
+        ("unreachable", {"base": "cannot_connect"}),
+        ("not_http", {"base": "cannot_connect"}),
+    ],
+)
+async def test_each_refusal_shows_its_error(
+    hass: HomeAssistant, hub_server: RunningHub, kind: str, errors: dict[str, str]
+) -> None:
+    household = await hub_server.add_household()
+    hub_url, code = hub_server.url, "ABCD-EFGH-JKMN"
+    if kind == "expired":
+        code = await hub_server.enrollment_code(household.id, datetime.now(UTC) - timedelta(days=2))
+    elif kind == "malformed":
+        code = "hello"
+    elif kind == "unreachable":
+        hub_url = "http://127.0.0.1:9"
+    elif kind == "not_http":
+        hub_url = "ftp://127.0.0.1"
+    result = await _submit(hass, hub_url, code)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    # The form keeps what was typed, and a good code then succeeds in the same flow.
+    good = await hub_server.enrollment_code(household.id)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"hub_url": hub_server.url, "enrollment_code": good}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_used_code_is_a_form_error(hass: HomeAssistant, hub_server: RunningHub) -> None:
+    household = await hub_server.add_household()
+    code = await hub_server.enrollment_code(household.id)
+    await hub_server.context.db(
+        hub_server.context.store.redeem_enrollment_code, code, "A" * 43 + "=", "other"
+    )
+    result = await _submit(hass, hub_server.url, code)
+    assert result["errors"] == {"enrollment_code": "code_used"}
+
+
+async def test_yaml_provisioning_imports_once(hass: HomeAssistant, hub_server: RunningHub) -> None:
+    household = await hub_server.add_household("Imported", "Unit 9")
+    code = await hub_server.enrollment_code(household.id)
+    assert await async_setup_component(
+        hass, DOMAIN, {DOMAIN: {"hub_url": hub_server.url, "enrollment_code": code}}
+    )
+    await hass.async_block_till_done()
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert [entry.title for entry in entries] == ["Imported"]
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    found = set()
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        found |= _keys(value, path) if isinstance(value, dict) else {path}
+    return found
+
+
+def test_every_text_exists_in_english_and_simplified_chinese() -> None:
+    source = json.loads((ROOT / "integrations" / "eldercare" / "strings.json").read_text())
+    english = json.loads((TRANSLATIONS / "en.json").read_text())
+    chinese = json.loads((TRANSLATIONS / "zh-Hans.json").read_text())
+    assert english == source
+    assert _keys(chinese) == _keys(english)
+    assert all(isinstance(path, str) for path in _keys(chinese))
+    assert Path(TRANSLATIONS / "zh-Hans.json").read_text(encoding="utf-8").count("登记码") > 3
