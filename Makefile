@@ -24,7 +24,7 @@ pytest: $(BOOTSTRAP_STAMP)
 	$(PY) -m pytest
 
 bench: $(BOOTSTRAP_STAMP)
-	$(PY) -m bench
+	$(PY) scripts/bench.py
 
 # Re-pin requirements/ha-integrations.txt and constraints.txt from the HA release's manifests.
 lock:

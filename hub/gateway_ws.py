@@ -100,6 +100,7 @@ class _Connection:
     async def _dispatch(self, envelope: Envelope) -> None:
         assert self.gateway is not None
         if envelope.type in (MessageType.HELLO, MessageType.HEARTBEAT):
+            await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
             return
         if envelope.type == MessageType.ALARM_RAISED:
             body = AlarmRaisedBody.parse(envelope.body)

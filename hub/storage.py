@@ -217,6 +217,12 @@ class HubStore:
         revoked = row.pop("revoked_at") is not None
         return Gateway(**row, revoked=revoked)
 
+    def touch_gateway(self, gateway_id: str, now: datetime) -> None:
+        """Record that the gateway was heard (supervision reads last_seen)."""
+        self.db.execute(
+            "UPDATE gateways SET last_seen = ? WHERE id = ?", [utc_iso(now), gateway_id]
+        )
+
     # Messages and alarms
 
     def already_received(self, message_id: str) -> bool:

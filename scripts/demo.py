@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -111,13 +112,15 @@ def mint_enrollment_code(household_id: str) -> tuple[str, str]:
     return _hub_cli_output("enrollment-code", household_id), household_id
 
 
-def gateway_enrolled(household_id: str) -> bool:
+def gateway_connected_since(household_id: str, since: str) -> bool:
+    """The household's gateway is enrolled and its link said hello to this hub run."""
     if not HUB_DATABASE.exists():
         return False
     try:
         with sqlite3.connect(f"file:{HUB_DATABASE}?mode=ro", uri=True, timeout=5) as db:
             row = db.execute(
-                "SELECT 1 FROM gateways WHERE household_id = ? LIMIT 1", (household_id,)
+                "SELECT 1 FROM gateways WHERE household_id = ? AND last_seen >= ? LIMIT 1",
+                (household_id, since),
             ).fetchone()
     except sqlite3.OperationalError:
         return False  # schema not created yet, or the hub holds a write lock
@@ -278,6 +281,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     ensure_port_free(args.ha_port, "Home Assistant", "--ha-port")
 
     RUN.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     code, household_id = mint_enrollment_code(ensure_household())
     write_ha_config(hub_url, code, args.ha_port)
     link_integration()
@@ -308,14 +312,14 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
 
     if args.check:
         wait_for(
-            "the gateway to enroll with the hub",
-            lambda: gateway_enrolled(household_id),
+            "the gateway to connect to the hub",
+            lambda: gateway_connected_since(household_id, started),
             ENROLL_TIMEOUT,
             children,
             hint=f" See {RUN / 'ha.log'}; if the hub data was reset, delete {RUN} and retry.",
         )
         _print_banner(hub_url, ha_url)
-        print("Check passed: hub and Home Assistant are up, the gateway is enrolled.")
+        print("Check passed: hub and Home Assistant are up, the gateway is connected.")
         return
 
     _print_banner(hub_url, ha_url)
