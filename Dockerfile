@@ -4,6 +4,16 @@
 # Same pins as scripts/bootstrap: requirements/constraints.txt for everything pip resolves, and the
 # interpreter / Home Assistant versions that the tests (tests/test_dockerfile.py) hold us to.
 
+# --- source: our Python distribution, shared by both targets --------------------------------------
+# hub/ goes into the gateway image too: setuptools' find config puts gateway, hub and provisioning
+# in one distribution.
+FROM scratch AS source
+COPY requirements/ /src/requirements/
+COPY pyproject.toml /src/
+COPY gateway/ /src/gateway/
+COPY provisioning/ /src/provisioning/
+COPY hub/ /src/hub/
+
 # --- gateway: the household appliance -------------------------------------------------------------
 # The official image of the HA version pinned in requirements/ha.txt: it already carries HA and the
 # requirements of the integrations we load (zha, bluetooth, usb, ...), built for its own musl base,
@@ -11,12 +21,7 @@
 FROM ghcr.io/home-assistant/home-assistant:2026.2.3 AS gateway
 
 WORKDIR /usr/src/eldercare
-COPY requirements/ requirements/
-COPY pyproject.toml ./
-# hub/ too: setuptools' find config puts gateway, hub and provisioning in one distribution.
-COPY gateway/ gateway/
-COPY provisioning/ provisioning/
-COPY hub/ hub/
+COPY --from=source /src/ ./
 # requirements/app.txt pins what our packages add (sqlite-utils); the constraints keep
 # aiohttp/cryptography at what HA itself pins, so pip leaves HA's copies alone.
 RUN pip3 install --no-cache-dir -c requirements/constraints.txt -r requirements/app.txt .
@@ -37,11 +42,7 @@ RUN useradd --system --uid 10001 --user-group --home-dir /srv --no-create-home h
     && install -d -o hub -g hub /data
 
 WORKDIR /usr/src/eldercare
-COPY requirements/ requirements/
-COPY pyproject.toml ./
-COPY gateway/ gateway/
-COPY provisioning/ provisioning/
-COPY hub/ hub/
+COPY --from=source /src/ ./
 # A regular (not editable) install: the package and its static files land in site-packages, so the
 # server does not depend on this source directory.
 RUN pip install --no-cache-dir -c requirements/constraints.txt -r requirements/app.txt .

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from provisioning import keys
 
-from .alarms import AlarmKind, Severity, utc_iso
+from .alarms import AlarmKind, RaisedAlarm, Severity, utc_iso
 from .ulid import is_ulid, new_ulid
 
 PROTOCOL_VERSION = 1
@@ -177,32 +177,18 @@ class Envelope:
         return envelope
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmRaisedBody:
-    """The body of `alarm.raised`, checked."""
-
-    alarm_id: str
-    kind: AlarmKind
-    severity: Severity
-    occurred_at: datetime
-    source: str
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> AlarmRaisedBody:
-        alarm_id = body.get("alarm_id")
-        if not is_ulid(alarm_id):
-            raise ProtocolError(NakReason.MALFORMED, "alarm_id must be a ULID")
-        try:
-            kind = AlarmKind(str(body.get("kind")))
-            severity = Severity(str(body.get("severity")))
-        except ValueError as err:
-            raise ProtocolError(
-                NakReason.MALFORMED, f"unknown alarm kind or severity: {err}"
-            ) from err
-        source = body.get("source", "")
-        if not isinstance(source, str) or len(source) > 200:
-            raise ProtocolError(NakReason.MALFORMED, "source must be a short string")
-        assert isinstance(alarm_id, str)
-        return cls(
-            alarm_id, kind, severity, parse_time(body.get("occurred_at"), "occurred_at"), source
-        )
+def parse_alarm_raised(body: dict[str, Any]) -> RaisedAlarm:
+    """The body of `alarm.raised`, checked field by field."""
+    alarm_id = body.get("alarm_id")
+    if not isinstance(alarm_id, str) or not is_ulid(alarm_id):
+        raise ProtocolError(NakReason.MALFORMED, "alarm_id must be a ULID")
+    try:
+        kind = AlarmKind(str(body.get("kind")))
+        severity = Severity(str(body.get("severity")))
+    except ValueError as err:
+        raise ProtocolError(NakReason.MALFORMED, f"unknown alarm kind or severity: {err}") from err
+    source = body.get("source", "")
+    if not isinstance(source, str) or len(source) > 200:
+        raise ProtocolError(NakReason.MALFORMED, "source must be a short string")
+    occurred_at = parse_time(body.get("occurred_at"), "occurred_at")
+    return RaisedAlarm(alarm_id, kind, severity, occurred_at, source)

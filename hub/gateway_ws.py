@@ -17,11 +17,11 @@ from gateway.protocol import (
     MAX_AGE_SECONDS,
     MAX_AHEAD_SECONDS,
     MAX_MESSAGE_BYTES,
-    AlarmRaisedBody,
     Envelope,
     MessageType,
     NakReason,
     ProtocolError,
+    parse_alarm_raised,
 )
 from provisioning import keys
 
@@ -103,7 +103,7 @@ class _Connection:
             await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
             return
         if envelope.type == MessageType.ALARM_RAISED:
-            body = AlarmRaisedBody.parse(envelope.body)
+            body = parse_alarm_raised(envelope.body)
             alarm = await self.hub.db(
                 self.hub.store.record_alarm_raised,
                 self.gateway,

@@ -15,8 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from gateway.alarms import utc_iso
-from gateway.protocol import AlarmRaisedBody
+from gateway.alarms import RaisedAlarm, utc_iso
 from gateway.ulid import new_ulid
 from provisioning import codes
 
@@ -229,7 +228,7 @@ class HubStore:
         return self._one("SELECT id FROM messages WHERE id = ?", message_id) is not None
 
     def record_alarm_raised(
-        self, gateway: Gateway, message_id: str, alarm: AlarmRaisedBody, now: datetime
+        self, gateway: Gateway, message_id: str, alarm: RaisedAlarm, now: datetime
     ) -> AlarmRow | None:
         """Store an alarm; None when this message id was stored before (a harmless duplicate).
 

@@ -62,7 +62,8 @@ def base_image(stage: str) -> str:
 
 def test_both_targets_exist() -> None:
     stages = [i.stage for i in INSTRUCTIONS if i.keyword == "FROM"]
-    assert sorted(stages, key=str) == ["gateway", "hub"]
+    assert {"gateway", "hub"} <= set(stages)
+    assert stages[-1] == "hub"  # a plain `docker build` gives the hub image
 
 
 def test_gateway_image_is_the_pinned_home_assistant() -> None:

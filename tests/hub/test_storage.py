@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.alarms import AlarmKind, RaisedAlarm
-from gateway.protocol import AlarmRaisedBody
+from gateway.protocol import parse_alarm_raised
 from gateway.ulid import new_ulid
 from hub.storage import EnrollmentRejected, HubStore
 
@@ -66,7 +66,7 @@ def test_the_code_itself_is_never_stored(store: HubStore) -> None:
 
 def test_duplicate_message_is_stored_once(store: HubStore) -> None:
     gateway = _enrolled(store)
-    body = AlarmRaisedBody.parse(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
+    body = parse_alarm_raised(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
     message_id = new_ulid()
     assert store.record_alarm_raised(gateway, message_id, body, NOW) is not None
     assert store.record_alarm_raised(gateway, message_id, body, NOW) is None
@@ -75,9 +75,9 @@ def test_duplicate_message_is_stored_once(store: HubStore) -> None:
 
 def test_repeated_trigger_updates_the_open_alarm(store: HubStore) -> None:
     gateway = _enrolled(store)
-    first = AlarmRaisedBody.parse(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
-    second = AlarmRaisedBody.parse(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
-    fire = AlarmRaisedBody.parse(RaisedAlarm.new(AlarmKind.FIRE, "smoke").to_body())
+    first = parse_alarm_raised(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
+    second = parse_alarm_raised(RaisedAlarm.new(AlarmKind.SOS, "button").to_body())
+    fire = parse_alarm_raised(RaisedAlarm.new(AlarmKind.FIRE, "smoke").to_body())
     store.record_alarm_raised(gateway, new_ulid(), first, NOW)
     updated = store.record_alarm_raised(gateway, new_ulid(), second, NOW + timedelta(seconds=5))
     store.record_alarm_raised(gateway, new_ulid(), fire, NOW + timedelta(seconds=6))
