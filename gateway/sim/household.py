@@ -1,0 +1,61 @@
+"""One virtual household: one of each safety device, and the controls tests and the demo use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .air import Air
+from .catalog import (
+    DoorSensor,
+    GasDetector,
+    GasValve,
+    IasZoneDevice,
+    MotionSensor,
+    SmokeDetector,
+    SosButton,
+    SosFob,
+)
+from .device import VirtualDevice
+
+
+@dataclass
+class VirtualHousehold:
+    air: Air = field(default_factory=Air)
+
+    def __post_init__(self) -> None:
+        self.smoke = SmokeDetector(self.air)
+        self.gas = GasDetector(self.air)
+        self.door = DoorSensor(self.air)
+        self.motion = MotionSensor(self.air)
+        self.sos = SosButton(self.air)
+        self.sos_fob = SosFob(self.air)
+        self.valve = GasValve(self.air)
+
+    @property
+    def devices(self) -> dict[str, VirtualDevice]:
+        return {
+            "smoke": self.smoke,
+            "gas": self.gas,
+            "door": self.door,
+            "motion": self.motion,
+            "sos": self.sos,
+            "sos_fob": self.sos_fob,
+            "valve": self.valve,
+        }
+
+    def device(self, name: str) -> VirtualDevice:
+        try:
+            return self.devices[name]
+        except KeyError:
+            raise KeyError(f"no device {name!r}; devices: {', '.join(self.devices)}") from None
+
+    def join_all(self) -> None:
+        for device in self.devices.values():
+            device.join()
+
+    def close(self) -> None:
+        for device in self.devices.values():
+            device.close()
+
+    def zones(self) -> list[IasZoneDevice]:
+        return [d for d in self.devices.values() if isinstance(d, IasZoneDevice)]
