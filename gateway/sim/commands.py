@@ -1,0 +1,144 @@
+"""The household's control language, shared by the HTTP endpoint, the CLI and tests.
+
+press sos | press fob | smoke on|off | gas on|off | door open|close | motion
+battery PERCENT [DEVICE] | silent DEVICE | wake DEVICE | jam valve | unjam valve
+tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .catalog import BatteryMixin, IasZoneDevice
+from .device import VirtualDevice
+from .household import VirtualHousehold
+
+HELP = __doc__ or ""
+
+
+class CommandError(ValueError):
+    """A command the household does not understand, with what would have been right."""
+
+
+def _switch(word: str, on: str = "on", off: str = "off") -> bool:
+    if word not in (on, off):
+        raise CommandError(f"expected {on} or {off}, got {word!r}")
+    return word == on
+
+
+def _zone(household: VirtualHousehold, name: str) -> IasZoneDevice:
+    device = _device(household, name)
+    if not isinstance(device, IasZoneDevice):
+        raise CommandError(f"{name} is not an IAS zone device")
+    return device
+
+
+def _device(household: VirtualHousehold, name: str) -> VirtualDevice:
+    try:
+        return household.device(name)
+    except KeyError as err:
+        raise CommandError(str(err.args[0])) from None
+
+
+def _battery(household: VirtualHousehold, args: list[str]) -> str:
+    try:
+        percent = int(args[0])
+    except (IndexError, ValueError):
+        raise CommandError("battery takes a percentage, e.g. `battery 10 smoke`") from None
+    names = args[1:] or [n for n, d in household.devices.items() if isinstance(d, BatteryMixin)]
+    for name in names:
+        device = _device(household, name)
+        if not isinstance(device, BatteryMixin):
+            raise CommandError(f"{name} is mains powered")
+        device.set_battery(percent)
+    return f"battery {percent}% on {', '.join(names)}"
+
+
+def _set_silent(household: VirtualHousehold, name: str, silent: bool) -> str:
+    _device(household, name).silent = silent
+    return f"{name} is {'silent' if silent else 'back on the air'}"
+
+
+def run_command(household: VirtualHousehold, text: str) -> str:
+    """Carry out one command; returns what happened, or raises CommandError."""
+    words = text.lower().split()
+    if not words:
+        raise CommandError("empty command\n" + HELP)
+    verb, args = words[0], words[1:]
+    one = args[0] if args else ""
+    actions: dict[str, Callable[[], str]] = {
+        "press": lambda: _press(household, one),
+        "smoke": lambda: _alarm(household.smoke, _switch(one), "smoke"),
+        "gas": lambda: _alarm(household.gas, _switch(one), "gas"),
+        "door": lambda: _alarm(household.door, _switch(one, "open", "close"), "door open"),
+        "motion": lambda: _motion(household),
+        "battery": lambda: _battery(household, args),
+        "silent": lambda: _set_silent(household, one, True),
+        "wake": lambda: _set_silent(household, one, False),
+        "jam": lambda: _jam(household, one, True),
+        "unjam": lambda: _jam(household, one, False),
+        "tamper": lambda: _tamper(household, args),
+        "garbage": lambda: _garbage(household, one),
+        "leave": lambda: _leave(household, one),
+        "rejoin": lambda: _rejoin(household, one),
+    }
+    action = actions.get(verb)
+    if action is None:
+        raise CommandError(f"unknown command {verb!r}\n" + HELP)
+    return action()
+
+
+def _motion(household: VirtualHousehold) -> str:
+    household.motion.detect()
+    return "motion detected"
+
+
+def _leave(household: VirtualHousehold, name: str) -> str:
+    _device(household, name).leave()
+    return f"{name} left the network"
+
+
+def _press(household: VirtualHousehold, which: str) -> str:
+    if which == "sos":
+        household.sos.press()
+    elif which == "fob":
+        household.sos_fob.press_sos()
+    else:
+        raise CommandError("press sos | press fob")
+    return f"{which} pressed"
+
+
+def _alarm(device: IasZoneDevice, active: bool, what: str) -> str:
+    device.set_alarm(active)
+    return f"{what} {'on' if active else 'off'}"
+
+
+def _jam(household: VirtualHousehold, which: str, jammed: bool) -> str:
+    if which != "valve":
+        raise CommandError("jam valve | unjam valve")
+    household.valve.jammed = jammed
+    return "valve jammed" if jammed else "valve free"
+
+
+def _tamper(household: VirtualHousehold, args: list[str]) -> str:
+    if len(args) != 2:
+        raise CommandError("tamper DEVICE on|off")
+    _zone(household, args[0]).set_tamper(_switch(args[1]))
+    return f"tamper {args[1]} on {args[0]}"
+
+
+def _garbage(household: VirtualHousehold, name: str) -> str:
+    device = _device(household, name)
+    # A truncated ZCL header, an unknown global command and a cut-off ZDO announce.
+    device.send_raw(1, 0x0500, b"\x19", profile_id=0x0104)
+    device.send_raw(1, 0x0500, b"\x18\x07\x7f\x01\x02", profile_id=0x0104)
+    device.send_raw(0, 0x0013, b"\x01\x34", profile_id=0x0000)
+    return f"{name} sent malformed frames"
+
+
+def _rejoin(household: VirtualHousehold, name: str) -> str:
+    try:
+        _device(household, name).join()
+    except PermissionError as err:
+        raise CommandError(f"{err}: permit joins in ZHA first") from None
+    return f"{name} rejoined"
