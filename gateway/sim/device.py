@@ -120,7 +120,8 @@ class VirtualDevice:
         self.endpoints = {endpoint.id: endpoint for endpoint in endpoints}
         self.manufacturer_code = manufacturer_code
         self.mains_powered = mains_powered
-        self.nwk: int | None = None
+        self.nwk: int | None = None  # kept after leaving: a rejoin gets the same address back
+        self.joined = False
         self.silent = False
         self.received: list[ApsFrame] = []  # what reached the device, for tests
         self._tsn = 0
@@ -139,11 +140,12 @@ class VirtualDevice:
 
     @property
     def reachable(self) -> bool:
-        return self.nwk is not None and not self.silent
+        return self.joined and not self.silent
 
     def join(self) -> None:
         """Join (or rejoin) while the network permits joins, then announce ourselves."""
         self.nwk = self.air.join(self)
+        self.joined = True
         capability = (
             0x8E if self.mains_powered else 0x80
         )  # allocate address (+ FFD, mains, RxOnIdle)
@@ -153,6 +155,7 @@ class VirtualDevice:
 
     def leave(self) -> None:
         self.air.leave(self)
+        self.joined = False
         self._cancel_reports()
 
     def close(self) -> None:
