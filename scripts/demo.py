@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from demo_zigbee import household_ready, household_status, seed_zha_entry
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
@@ -249,6 +251,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="care-center hub port (HA keeps the URL it enrolled with: delete demo/.run to move)",
     )
     parser.add_argument("--ha-port", type=int, default=8123, help="Home Assistant port")
+    parser.add_argument(
+        "--radio-port",
+        type=int,
+        default=8765,
+        help="simulated ConBee II port (ZHA keeps its first path: delete demo/.run to move)",
+    )
+    parser.add_argument(
+        "--control-port", type=int, default=8081, help="simulated household control endpoint"
+    )
     return parser.parse_args(argv)
 
 
@@ -256,7 +267,7 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def _print_banner(hub_url: str, ha_url: str) -> None:
+def _print_banner(hub_url: str, ha_url: str, control_url: str) -> None:
     print(
         f"""
 Eldercare demo is running.
@@ -267,8 +278,13 @@ Eldercare demo is running.
     "{HOUSEHOLD_NAME}" has a "Call for help" (一键呼叫) button; or run the action
     eldercare.trigger_emergency in Developer tools → Actions.
 
+  Simulated Zigbee household (ZHA on an emulated ConBee II; devices pair by themselves):
+    .venv/bin/python -m gateway.sim press sos      smoke on|off    gas on|off    door open|close
+    motion    battery 10 smoke    silent valve    jam valve    help      (control: {control_url})
+
   Logs: {RUN / "hub.log"}
         {RUN / "ha.log"}
+        {RUN / "household.log"}
 """,
         flush=True,
     )
@@ -279,6 +295,8 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     ha_url = f"http://{HOST}:{args.ha_port}"
     ensure_port_free(args.hub_port, "hub", "--hub-port")
     ensure_port_free(args.ha_port, "Home Assistant", "--ha-port")
+    ensure_port_free(args.radio_port, "simulated radio", "--radio-port")
+    ensure_port_free(args.control_port, "household control", "--control-port")
 
     RUN.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -296,6 +314,19 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
         HUB_START_TIMEOUT,
         children,
     )
+
+    control_url = f"http://{HOST}:{args.control_port}"
+    print(f"Starting the simulated Zigbee household (log: {RUN / 'household.log'})", flush=True)
+    sim_argv = [sys.executable, "-m", "gateway.sim", "serve", "--radio-port", str(args.radio_port)]
+    sim_argv += ["--control-port", str(args.control_port), "--state", str(RUN / "radio.json")]
+    children.append(start_child("simulated household", sim_argv, RUN / "household.log"))
+    wait_for(
+        "the simulated household",
+        lambda: household_status(control_url) is not None,
+        HUB_START_TIMEOUT,
+        children,
+    )
+    seed_zha_entry(HA_CONFIG, args.radio_port)
 
     print(
         f"Starting Home Assistant on {ha_url} (log: {RUN / 'ha.log'}); the first start takes a "
@@ -318,11 +349,21 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
             children,
             hint=f" See {RUN / 'ha.log'}; if the hub data was reset, delete {RUN} and retry.",
         )
-        _print_banner(hub_url, ha_url)
-        print("Check passed: hub and Home Assistant are up, the gateway is connected.")
+        wait_for(
+            "ZHA to pair the simulated household",
+            lambda: household_ready(control_url),
+            ENROLL_TIMEOUT,
+            children,
+            hint=f" See {RUN / 'ha.log'} and {RUN / 'household.log'}.",
+        )
+        _print_banner(hub_url, ha_url, control_url)
+        print(
+            "Check passed: hub, Home Assistant and the Zigbee household are up; the gateway is"
+            " connected and ZHA has paired every device."
+        )
         return
 
-    _print_banner(hub_url, ha_url)
+    _print_banner(hub_url, ha_url, control_url)
     print("Press Ctrl-C to stop.", flush=True)
     while True:
         check_alive(children)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import zigpy.types as t
 from zigpy.profiles import zha
 from zigpy.zcl import foundation
 from zigpy.zcl.clusters.general import Identify, OnOff, Ota, PowerConfiguration
@@ -44,6 +45,10 @@ class BatteryMixin(VirtualDevice):
 
     def on_battery_changed(self, percent: int) -> None:
         """Hook: IAS zones also flag a low battery in their zone status."""
+
+    @property
+    def has_battery(self) -> bool:
+        return PowerConfiguration.cluster_id in self.endpoints[1].servers
 
     @property
     def battery_percent(self) -> int:
@@ -95,6 +100,7 @@ class IasZoneDevice(BatteryMixin):
         )
         self.supervision_seconds = supervision_seconds
         self._supervision: asyncio.TimerHandle | None = None
+        self._enroll_retry: asyncio.TimerHandle | None = None
         self.add_command_handler(IasZone.cluster_id, 0x00, self._on_enroll_response)
         self.add_command_handler(IasZone.cluster_id, 0x01, lambda _ep, _args: SUCCESS)
         self.add_command_handler(Identify.cluster_id, 0x00, lambda _ep, _args: SUCCESS)
@@ -128,6 +134,20 @@ class IasZoneDevice(BatteryMixin):
             self._zone.set("zone_id", args.zone_id)
             self._arm_supervision()
         return SUCCESS
+
+    def memory(self) -> dict[str, Any]:
+        """What the product keeps in flash across power cycles: its enrollment."""
+        zone = self._zone
+        return {
+            "zone_state": int(zone.get("zone_state")),
+            "zone_id": int(zone.get("zone_id")),
+            "cie_addr": str(zone.get("cie_addr")),
+        }
+
+    def restore(self, memory: dict[str, Any]) -> None:
+        self._zone.set("zone_state", memory["zone_state"])
+        self._zone.set("zone_id", memory["zone_id"])
+        self._zone.set("cie_addr", t.EUI64.convert(memory["cie_addr"]))
 
     def set_alarm(self, active: bool) -> None:
         self._set_bit(ZoneStatus.Alarm_1, active)
@@ -167,9 +187,10 @@ class IasZoneDevice(BatteryMixin):
 
     def close(self) -> None:
         super().close()
-        if self._supervision is not None:
-            self._supervision.cancel()
-            self._supervision = None
+        for timer in (self._supervision, self._enroll_retry):
+            if timer is not None:
+                timer.cancel()
+        self._supervision = self._enroll_retry = None
 
 
 class SmokeDetector(IasZoneDevice):

@@ -45,10 +45,12 @@ def _battery(household: VirtualHousehold, args: list[str]) -> str:
         percent = int(args[0])
     except (IndexError, ValueError):
         raise CommandError("battery takes a percentage, e.g. `battery 10 smoke`") from None
-    names = args[1:] or [n for n, d in household.devices.items() if isinstance(d, BatteryMixin)]
+    names = args[1:] or [
+        n for n, d in household.devices.items() if isinstance(d, BatteryMixin) and d.has_battery
+    ]
     for name in names:
         device = _device(household, name)
-        if not isinstance(device, BatteryMixin):
+        if not isinstance(device, BatteryMixin) or not device.has_battery:
             raise CommandError(f"{name} is mains powered")
         device.set_battery(percent)
     return f"battery {percent}% on {', '.join(names)}"

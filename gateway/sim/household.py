@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .air import Air
 from .catalog import (
@@ -56,6 +57,18 @@ class VirtualHousehold:
     def close(self) -> None:
         for device in self.devices.values():
             device.close()
+
+    def memory(self) -> dict[str, dict[str, Any]]:
+        """The devices' non-volatile memory (IAS enrollment), to survive a simulator restart."""
+        return {name: zone.memory() for name, zone in self.named_zones().items()}
+
+    def restore(self, memory: dict[str, dict[str, Any]]) -> None:
+        for name, zone in self.named_zones().items():
+            if name in memory:
+                zone.restore(memory[name])
+
+    def named_zones(self) -> dict[str, IasZoneDevice]:
+        return {n: d for n, d in self.devices.items() if isinstance(d, IasZoneDevice)}
 
     def zones(self) -> list[IasZoneDevice]:
         return [d for d in self.devices.values() if isinstance(d, IasZoneDevice)]
