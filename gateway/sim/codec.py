@@ -33,6 +33,33 @@ def zdo_request(payload: bytes, cluster_id: int) -> tuple[int, zdo_t.ZDOCmd, lis
     return int(tsn), command, list(args)
 
 
+def node_descriptor(
+    logical_type: zdo_t.LogicalType,
+    mac_flags: int,
+    manufacturer_code: int,
+    *,
+    buffer_size: int = 82,
+    transfer_size: int = 82,
+    server_mask: int = 0,
+) -> zdo_t.NodeDescriptor:
+    """A 2.4 GHz node descriptor; only what differs between nodes is a parameter."""
+    return zdo_t.NodeDescriptor(
+        logical_type=logical_type,
+        complex_descriptor_available=0,
+        user_descriptor_available=0,
+        reserved=0,
+        aps_flags=0,
+        frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
+        mac_capability_flags=mac_flags,
+        manufacturer_code=manufacturer_code,
+        maximum_buffer_size=buffer_size,
+        maximum_incoming_transfer_size=transfer_size,
+        server_mask=server_mask,
+        maximum_outgoing_transfer_size=transfer_size,
+        descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE,
+    )
+
+
 def zdo_frame(tsn: int, command: zdo_t.ZDOCmd, *values: Any) -> bytes:
     """A ZDO frame: the TSN, then each field serialized by the type zigpy declares for it."""
     _, types = zdo_t.CLUSTERS[command]

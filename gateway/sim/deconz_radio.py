@@ -59,6 +59,7 @@ from zigpy_deconz.api import (
 )
 
 from gateway.sim.air import BROADCASTS, COORDINATOR_NWK, ZDO_PROFILE, Air, ApsFrame
+from gateway.sim.codec import node_descriptor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,26 +199,20 @@ class LocalNode:
 
 def coordinator_node_descriptor() -> zdo_t.NodeDescriptor:
     mac = zdo_t.NodeDescriptor.MACCapabilityFlags
-    return zdo_t.NodeDescriptor(
-        logical_type=zdo_t.LogicalType.Coordinator,
-        complex_descriptor_available=0,
-        user_descriptor_available=0,
-        reserved=0,
-        aps_flags=0,
-        frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
-        mac_capability_flags=(
-            mac.AlternatePanCoordinator
-            | mac.FullFunctionDevice
-            | mac.MainsPowered
-            | mac.RxOnWhenIdle
-            | mac.AllocateAddress
-        ),
-        manufacturer_code=DRESDEN_ELEKTRONIK_MANUFACTURER_CODE,
-        maximum_buffer_size=0x48,
-        maximum_incoming_transfer_size=0x0040,
+    flags = (
+        mac.AlternatePanCoordinator
+        | mac.FullFunctionDevice
+        | mac.MainsPowered
+        | mac.RxOnWhenIdle
+        | mac.AllocateAddress
+    )
+    return node_descriptor(
+        zdo_t.LogicalType.Coordinator,
+        flags,
+        DRESDEN_ELEKTRONIK_MANUFACTURER_CODE,
+        buffer_size=0x48,
+        transfer_size=0x0040,
         server_mask=0x2C41,  # Primary trust centre, stack compliance revision 22.
-        maximum_outgoing_transfer_size=0x0040,
-        descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE,
     )
 
 

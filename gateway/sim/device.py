@@ -23,6 +23,7 @@ from .air import COORDINATOR_NWK, ZDO_PROFILE, ZHA_PROFILE, Air, ApsFrame
 from .codec import (
     MalformedFrame,
     ZclRequest,
+    node_descriptor,
     typed_value,
     zcl_cluster_args,
     zcl_cluster_frame,
@@ -213,21 +214,7 @@ class VirtualDevice:
                 zdo_t.NodeDescriptor.MACCapabilityFlags.MainsPowered
                 | zdo_t.NodeDescriptor.MACCapabilityFlags.RxOnWhenIdle
             )
-        return zdo_t.NodeDescriptor(
-            logical_type=zdo_t.LogicalType.EndDevice,
-            complex_descriptor_available=0,
-            user_descriptor_available=0,
-            reserved=0,
-            aps_flags=0,
-            frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
-            mac_capability_flags=mac_flags,
-            manufacturer_code=self.manufacturer_code,
-            maximum_buffer_size=82,
-            maximum_incoming_transfer_size=82,
-            server_mask=0,
-            maximum_outgoing_transfer_size=82,
-            descriptor_capability_field=0,
-        )
+        return node_descriptor(zdo_t.LogicalType.EndDevice, mac_flags, self.manufacturer_code)
 
     def _on_zcl(self, frame: ApsFrame) -> None:
         request = zcl_parse(frame.payload)

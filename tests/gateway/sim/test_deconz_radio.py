@@ -20,6 +20,7 @@ from zigpy_deconz.zigbee.application import ControllerApplication
 
 from gateway.sim.air import BROADCAST_RX_ON_WHEN_IDLE, Air, ApsFrame
 from gateway.sim.catalog import SmokeDetector
+from gateway.sim.codec import node_descriptor
 from gateway.sim.deconz_radio import (
     FIRMWARE_VERSION,
     DeconzRadio,
@@ -30,20 +31,8 @@ from gateway.sim.deconz_radio import (
 
 STUB_IEEE = zt.EUI64.convert("00:15:8d:00:01:02:03:04")
 END_DEVICE_CAPABILITY = 0x80  # Allocate address; battery powered, receiver off when idle.
-END_DEVICE_DESCRIPTOR = zdo_t.NodeDescriptor(
-    logical_type=zdo_t.LogicalType.EndDevice,
-    complex_descriptor_available=0,
-    user_descriptor_available=0,
-    reserved=0,
-    aps_flags=0,
-    frequency_band=zdo_t.NodeDescriptor.FrequencyBand.Freq2400MHz,
-    mac_capability_flags=END_DEVICE_CAPABILITY,
-    manufacturer_code=0x1234,
-    maximum_buffer_size=82,
-    maximum_incoming_transfer_size=82,
-    server_mask=0,
-    maximum_outgoing_transfer_size=82,
-    descriptor_capability_field=zdo_t.NodeDescriptor.DescriptorCapability.NONE,
+END_DEVICE_DESCRIPTOR = node_descriptor(
+    zdo_t.LogicalType.EndDevice, END_DEVICE_CAPABILITY, 0x1234
 ).serialize()
 STUB_SIMPLE_DESCRIPTOR = zdo_t.SizePrefixedSimpleDescriptor(
     endpoint=1,
