@@ -50,6 +50,24 @@ SEVERITY_OF: dict[AlarmKind, Severity] = {
 }
 
 
+class AlarmAction(StrEnum):
+    """What can happen to an alarm after it was raised: the `action` of an `alarm.event`."""
+
+    REPEATED = "repeated"  # the same kind triggered again while the alarm was open
+    SIRENS_ON = "sirens_on"
+    VALVE_CLOSED = "valve_closed"  # a valve's closure was confirmed by the valve itself
+    VALVE_RETRY = "valve_retry"
+    FAMILY_NOTIFIED = "family_notified"
+    FAMILY_ACK = "family_ack"  # "I'm on my way" from a family member's phone
+    FAMILY_UNANSWERED = "family_unanswered"  # a family member did not answer in time
+    PREWARNING = "prewarning"  # the home asked the resident whether all is well
+    CANCELLED = "cancelled"  # cancelled by the resident within the cancel window
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+
 def utc_iso(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and a Z, the wire contract's time format."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -82,4 +100,40 @@ class RaisedAlarm:
             "severity": self.severity.value,
             "occurred_at": utc_iso(self.occurred_at),
             "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmEventBody:
+    """The body of an `alarm.event` message: one entry of an alarm's history."""
+
+    alarm_id: str
+    action: AlarmAction
+    occurred_at: datetime
+    actor: str
+    detail: str = ""
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "alarm_id": self.alarm_id,
+            "action": self.action.value,
+            "occurred_at": utc_iso(self.occurred_at),
+            "actor": self.actor,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmClearedBody:
+    """The body of `alarm.cleared`: the condition behind an alarm is gone (a restore)."""
+
+    alarm_id: str
+    occurred_at: datetime
+    reason: str
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "alarm_id": self.alarm_id,
+            "occurred_at": utc_iso(self.occurred_at),
+            "reason": self.reason,
         }

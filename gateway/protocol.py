@@ -16,7 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from provisioning import keys
 
-from .alarms import AlarmKind, RaisedAlarm, Severity, utc_iso
+from .alarms import (
+    AlarmAction,
+    AlarmClearedBody,
+    AlarmEventBody,
+    AlarmKind,
+    RaisedAlarm,
+    Severity,
+    utc_iso,
+)
 from .ulid import is_ulid, new_ulid
 
 PROTOCOL_VERSION = 1
@@ -177,18 +185,53 @@ class Envelope:
         return envelope
 
 
-def parse_alarm_raised(body: dict[str, Any]) -> RaisedAlarm:
-    """The body of `alarm.raised`, checked field by field."""
+def _alarm_id(body: dict[str, Any]) -> str:
     alarm_id = body.get("alarm_id")
     if not isinstance(alarm_id, str) or not is_ulid(alarm_id):
         raise ProtocolError(NakReason.MALFORMED, "alarm_id must be a ULID")
+    return alarm_id
+
+
+def _short_text(body: dict[str, Any], name: str, limit: int = 200) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > limit:
+        raise ProtocolError(NakReason.MALFORMED, f"{name} must be a string of at most {limit}")
+    return value
+
+
+def parse_alarm_raised(body: dict[str, Any]) -> RaisedAlarm:
+    """The body of `alarm.raised`, checked field by field."""
+    alarm_id = _alarm_id(body)
     try:
         kind = AlarmKind(str(body.get("kind")))
         severity = Severity(str(body.get("severity")))
     except ValueError as err:
         raise ProtocolError(NakReason.MALFORMED, f"unknown alarm kind or severity: {err}") from err
-    source = body.get("source", "")
-    if not isinstance(source, str) or len(source) > 200:
-        raise ProtocolError(NakReason.MALFORMED, "source must be a short string")
+    source = _short_text(body, "source")
     occurred_at = parse_time(body.get("occurred_at"), "occurred_at")
     return RaisedAlarm(alarm_id, kind, severity, occurred_at, source)
+
+
+def parse_alarm_event(body: dict[str, Any]) -> AlarmEventBody:
+    """The body of `alarm.event`: which alarm, what happened, who did it, when."""
+    alarm_id = _alarm_id(body)
+    try:
+        action = AlarmAction(str(body.get("action")))
+    except ValueError as err:
+        raise ProtocolError(NakReason.MALFORMED, f"unknown alarm action: {err}") from err
+    return AlarmEventBody(
+        alarm_id=alarm_id,
+        action=action,
+        occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
+        actor=_short_text(body, "actor"),
+        detail=_short_text(body, "detail", 500),
+    )
+
+
+def parse_alarm_cleared(body: dict[str, Any]) -> AlarmClearedBody:
+    """The body of `alarm.cleared`: the condition behind the alarm has gone."""
+    return AlarmClearedBody(
+        alarm_id=_alarm_id(body),
+        occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
+        reason=_short_text(body, "reason"),
+    )

@@ -1,0 +1,210 @@
+"""The household's own record of its alarms: lifecycle, history, family progress.
+
+Nothing is ever deleted from an alarm: acknowledgements, cancels and resolutions are history
+entries. The book is plain data so the host can persist it and restore it after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ..alarms import SEVERITY_OF, AlarmAction, AlarmKind, RaisedAlarm, Severity
+from ..ulid import new_ulid
+
+# How many finished alarms the household keeps for its own history (the hub keeps all).
+FINISHED_KEPT = 50
+
+
+class AlarmState(StrEnum):
+    RAISED = "raised"
+    REPORTED = "reported"  # the care center confirmed receipt
+    ACKNOWLEDGED = "acknowledged"  # staff took it
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+
+_STATE_AFTER: dict[AlarmAction, AlarmState] = {
+    AlarmAction.ACKNOWLEDGED: AlarmState.ACKNOWLEDGED,
+    AlarmAction.DISPATCHED: AlarmState.DISPATCHED,
+    AlarmAction.ON_SITE: AlarmState.ON_SITE,
+    AlarmAction.RESOLVED: AlarmState.RESOLVED,
+    AlarmAction.CANCELLED: AlarmState.RESOLVED,
+}
+_ORDER = list(AlarmState)
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    at: datetime
+    action: AlarmAction
+    actor: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class FamilyProgress:
+    """Who of the family has been alerted, who answered, and when to try the next one."""
+
+    notified: list[int] = field(default_factory=list)
+    acked_by: str | None = None
+    next_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Alarm:
+    id: str
+    kind: AlarmKind
+    severity: Severity
+    source: str
+    raised_at: datetime
+    last_seen: datetime
+    count: int = 1
+    state: AlarmState = AlarmState.RAISED
+    cleared_at: datetime | None = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    family: FamilyProgress = field(default_factory=FamilyProgress)
+
+    @property
+    def open(self) -> bool:
+        return self.state is not AlarmState.RESOLVED
+
+    @property
+    def cancelled(self) -> bool:
+        return any(entry.action is AlarmAction.CANCELLED for entry in self.history)
+
+    def raised(self) -> RaisedAlarm:
+        return RaisedAlarm(self.id, self.kind, self.severity, self.raised_at, self.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("raised_at", "last_seen", "cleared_at"):
+            data[key] = _iso(data[key])
+        data["family"]["next_at"] = _iso(data["family"]["next_at"])
+        for entry in data["history"]:
+            entry["at"] = _iso(entry["at"])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alarm:
+        family = data.get("family", {})
+        return cls(
+            id=data["id"],
+            kind=AlarmKind(data["kind"]),
+            severity=Severity(data["severity"]),
+            source=data["source"],
+            raised_at=datetime.fromisoformat(data["raised_at"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            count=int(data["count"]),
+            state=AlarmState(data["state"]),
+            cleared_at=_time(data.get("cleared_at")),
+            history=[
+                HistoryEntry(
+                    datetime.fromisoformat(e["at"]),
+                    AlarmAction(e["action"]),
+                    e["actor"],
+                    e["detail"],
+                )
+                for e in data.get("history", [])
+            ],
+            family=FamilyProgress(
+                notified=[int(i) for i in family.get("notified", [])],
+                acked_by=family.get("acked_by"),
+                next_at=_time(family.get("next_at")),
+            ),
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class UnknownAlarm(KeyError):
+    """No alarm with this id in the household's book."""
+
+
+class AlarmBook:
+    def __init__(self, alarms: list[Alarm] | None = None, raised_total: int = 0) -> None:
+        self._alarms: dict[str, Alarm] = {alarm.id: alarm for alarm in alarms or []}
+        self.raised_total = raised_total
+
+    def get(self, alarm_id: str) -> Alarm:
+        try:
+            return self._alarms[alarm_id]
+        except KeyError:
+            raise UnknownAlarm(alarm_id) from None
+
+    def open_alarms(self) -> list[Alarm]:
+        """Open alarms, most severe first, then oldest first."""
+        severities = list(Severity)
+        return sorted(
+            (alarm for alarm in self._alarms.values() if alarm.open),
+            key=lambda a: (severities.index(a.severity), a.raised_at),
+        )
+
+    def all_alarms(self) -> list[Alarm]:
+        return sorted(self._alarms.values(), key=lambda a: a.raised_at)
+
+    def open_of_kind(self, kind: AlarmKind) -> Alarm | None:
+        return next((a for a in self.open_alarms() if a.kind is kind), None)
+
+    def raise_alarm(self, kind: AlarmKind, source: str, now: datetime) -> tuple[Alarm, bool]:
+        """The open alarm of this kind, repeated, or a new one; True when it is new."""
+        alarm = self.open_of_kind(kind)
+        if alarm is not None:
+            alarm.count += 1
+            alarm.last_seen = now
+            alarm.history.append(HistoryEntry(now, AlarmAction.REPEATED, "household", source))
+            return alarm, False
+        alarm = Alarm(new_ulid(), kind, SEVERITY_OF[kind], source, now, now)
+        self._alarms[alarm.id] = alarm
+        self.raised_total += 1
+        self._forget_old()
+        return alarm, True
+
+    def record(
+        self, alarm_id: str, action: AlarmAction, actor: str, now: datetime, detail: str = ""
+    ) -> Alarm:
+        """Add a history entry; lifecycle actions move the state forward, never back."""
+        alarm = self.get(alarm_id)
+        alarm.history.append(HistoryEntry(now, action, actor, detail))
+        target = _STATE_AFTER.get(action)
+        if target is not None and _ORDER.index(target) > _ORDER.index(alarm.state):
+            alarm.state = target
+        return alarm
+
+    def mark_reported(self, alarm_id: str) -> Alarm:
+        alarm = self.get(alarm_id)
+        if alarm.state is AlarmState.RAISED:
+            alarm.state = AlarmState.REPORTED
+        return alarm
+
+    def mark_cleared(self, alarm_id: str, now: datetime) -> Alarm:
+        alarm = self.get(alarm_id)
+        alarm.cleared_at = now
+        return alarm
+
+    def _forget_old(self) -> None:
+        finished = [a for a in self.all_alarms() if not a.open]
+        for alarm in finished[: max(0, len(finished) - FINISHED_KEPT)]:
+            del self._alarms[alarm.id]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alarms": [alarm.to_dict() for alarm in self.all_alarms()],
+            "raised_total": self.raised_total,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AlarmBook:
+        return cls(
+            [Alarm.from_dict(item) for item in data.get("alarms", [])],
+            int(data.get("raised_total", 0)),
+        )

@@ -1,0 +1,130 @@
+"""What the host tells the safety engine: things seen in the home, in host-neutral terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..alarms import AlarmAction, AlarmKind
+from .roles import Role, VitalSign
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorChanged:
+    """A detector's reading: True active, False quiet, None unavailable or unknown."""
+
+    entity_id: str
+    role: Role
+    active: bool | None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """An emergency press from any source: a button, a fob, an event, an action."""
+
+    source: str
+    kind: AlarmKind = AlarmKind.SOS
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPressed:
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestRequested:
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Evidence the resident is up and about (motion, a door, a button, a reading)."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValveChanged:
+    """A valve's state as the host shows it: closed True/False, None when unknown."""
+
+    entity_id: str
+    closed: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ValveCommandDone:
+    entity_id: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ValveRead:
+    """The valve's state right after a fresh read from the device (None: the read failed)."""
+
+    entity_id: str
+    closed: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class VitalReading:
+    entity_id: str
+    sign: VitalSign
+    value: float
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHeard:
+    """The device sent something: a report, a status, a reply."""
+
+    device: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryLevel:
+    device: str
+    name: str
+    percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyAnswered:
+    alarm_id: str
+    member: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmUpdate:
+    """A lifecycle step from outside the rules: staff at the hub, or a local action."""
+
+    alarm_id: str
+    action: AlarmAction
+    actor: str
+    detail: str = ""
+    from_hub: bool = False  # staff steps came from the hub; local ones go to it
+
+
+@dataclass(frozen=True, slots=True)
+class HubReceived:
+    """The care center acknowledged receipt of the alarm."""
+
+    alarm_id: str
+
+
+type Observation = (
+    DetectorChanged
+    | Pressed
+    | CancelPressed
+    | TestRequested
+    | Activity
+    | ValveChanged
+    | ValveCommandDone
+    | ValveRead
+    | VitalReading
+    | DeviceHeard
+    | BatteryLevel
+    | FamilyAnswered
+    | AlarmUpdate
+    | HubReceived
+)

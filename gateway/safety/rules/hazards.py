@@ -1,0 +1,151 @@
+"""Gas, CO, smoke and water: raise the alarm, close the valves, verify, sound the sirens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ...alarms import AlarmAction, AlarmKind
+from ..desk import AlarmDesk
+from ..effects import CloseValve, RefreshValve, SirensOn
+from ..observations import (
+    DetectorChanged,
+    Observation,
+    ValveChanged,
+    ValveCommandDone,
+    ValveRead,
+)
+from ..roles import Role
+from ..settings import SafetySettings
+from .detectors import OnsetTracker
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    kind: AlarmKind
+    valve_role: Role | None
+    sirens: bool
+
+
+HAZARDS: dict[Role, Hazard] = {
+    Role.GAS: Hazard(AlarmKind.GAS, Role.GAS_VALVE, sirens=True),
+    Role.CO: Hazard(AlarmKind.GAS, Role.GAS_VALVE, sirens=True),
+    Role.SMOKE: Hazard(AlarmKind.FIRE, None, sirens=True),
+    Role.WATER_LEAK: Hazard(AlarmKind.WATER_LEAK, Role.WATER_VALVE, sirens=False),
+}
+
+
+@dataclass(slots=True)
+class _Closing:
+    """One valve being closed for one alarm, until the valve itself says it is closed."""
+
+    alarm_id: str
+    attempt: int
+    deadline: datetime
+    next_read: datetime | None = None
+    command_done: bool = False
+
+
+class HazardRule:
+    def __init__(self, desk: AlarmDesk, valves: dict[str, Role]) -> None:
+        self._desk = desk
+        self._valves = valves  # entity_id -> GAS_VALVE / WATER_VALVE, kept current by the host
+        self._onsets = OnsetTracker()
+        self._closing: dict[str, _Closing] = {}
+        self._confirmed: set[str] = set()  # valves confirmed closed since the last hazard
+        self._detector_roles: dict[str, Role] = {}
+
+    @property
+    def _settings(self) -> SafetySettings:
+        return self._desk.settings
+
+    def handle(self, observation: Observation, now: datetime) -> None:
+        match observation:
+            case DetectorChanged(entity_id, role, active, name) if role in HAZARDS:
+                self._detector_roles[entity_id] = role
+                change = self._onsets.update(entity_id, active)
+                if change == "onset":
+                    self._hazard(HAZARDS[role], name or entity_id, now)
+                elif change == "restore":
+                    self._restored(HAZARDS[role], name or entity_id, now)
+            case ValveCommandDone(entity_id, ok) if entity_id in self._closing:
+                closing = self._closing[entity_id]
+                closing.command_done = True
+                # A failed command waits for the window and retries; a sent one is read back.
+                closing.next_read = now + self._read_interval() if ok else None
+            case ValveChanged(entity_id, closed) if entity_id in self._closing:
+                # Hosts may show "closed" optimistically while the command is in flight;
+                # only a change after the command finished is the valve's own report.
+                if closed and self._closing[entity_id].command_done:
+                    self._confirm(entity_id, now)
+            case ValveRead(entity_id, closed) if entity_id in self._closing:
+                if closed:
+                    self._confirm(entity_id, now)
+            case ValveChanged(entity_id, closed) if closed is False:
+                self._confirmed.discard(entity_id)
+            case _:
+                pass
+
+    def _hazard(self, hazard: Hazard, source: str, now: datetime) -> None:
+        alarm = self._desk.raise_alarm(hazard.kind, source, now)
+        if hazard.valve_role is not None:
+            for entity_id, role in self._valves.items():
+                if role is hazard.valve_role and entity_id not in self._closing:
+                    self._close(entity_id, alarm.id, 1, now)
+        if hazard.sirens:
+            self._desk.emit(SirensOn(hazard.kind.value))
+            self._desk.record(alarm, AlarmAction.SIRENS_ON, "household", now, to_hub=False)
+
+    def _restored(self, hazard: Hazard, source: str, now: datetime) -> None:
+        """The detector went quiet: tell the center; the alarm stays open for a person to check."""
+        alarm = self._desk.book.open_of_kind(hazard.kind)
+        still_active = {e for e, _ in self._detectors_of(hazard.kind)}
+        if alarm is not None and not self._onsets.any_active(still_active):
+            self._desk.clear(alarm, f"{source} quiet", now)
+
+    def _detectors_of(self, kind: AlarmKind) -> list[tuple[str, Role]]:
+        return [(e, r) for e, r in self._detector_roles.items() if HAZARDS[r].kind is kind]
+
+    def _close(self, entity_id: str, alarm_id: str, attempt: int, now: datetime) -> None:
+        self._confirmed.discard(entity_id)
+        self._closing[entity_id] = _Closing(alarm_id, attempt, now + self._settings.valve_window)
+        self._desk.emit(CloseValve(entity_id, attempt))
+
+    def _confirm(self, entity_id: str, now: datetime) -> None:
+        closing = self._closing.pop(entity_id)
+        self._confirmed.add(entity_id)
+        alarm = self._desk.book.get(closing.alarm_id)
+        self._desk.record(alarm, AlarmAction.VALVE_CLOSED, "household", now, entity_id)
+
+    def _read_interval(self) -> timedelta:
+        return min(timedelta(seconds=3), self._settings.valve_window / 4)
+
+    def tick(self, now: datetime) -> None:
+        for entity_id, closing in list(self._closing.items()):
+            if closing.deadline <= now:
+                self._window_over(entity_id, closing, now)
+            elif closing.next_read is not None and closing.next_read <= now:
+                closing.next_read = now + self._read_interval()
+                self._desk.emit(RefreshValve(entity_id))
+
+    def _window_over(self, entity_id: str, closing: _Closing, now: datetime) -> None:
+        alarm = self._desk.book.get(closing.alarm_id)
+        if closing.attempt < self._settings.valve_attempts:
+            self._desk.record(alarm, AlarmAction.VALVE_RETRY, "household", now, entity_id)
+            self._close(entity_id, closing.alarm_id, closing.attempt + 1, now)
+            return
+        del self._closing[entity_id]
+        failed = self._desk.raise_alarm(AlarmKind.VALVE_FAILED, entity_id, now)
+        self._desk.emit(SirensOn(AlarmKind.VALVE_FAILED.value))
+        self._desk.record(failed, AlarmAction.SIRENS_ON, "household", now, to_hub=False)
+
+    def next_deadline(self) -> datetime | None:
+        moments = [c.deadline for c in self._closing.values()]
+        moments += [c.next_read for c in self._closing.values() if c.next_read is not None]
+        return min(moments, default=None)
+
+    def closing_valves(self) -> list[str]:
+        return sorted(self._closing)
+
+    def confirmed_valves(self) -> list[str]:
+        return sorted(self._confirmed)

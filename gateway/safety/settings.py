@@ -1,0 +1,192 @@
+"""The household's tunable safety policy, with the defaults a care center would start from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from .roles import VitalSign
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DailyWindow:
+    """A stretch of local clock time each day; it may wrap past midnight (22:00-06:00)."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    @classmethod
+    def parse(cls, text: str) -> DailyWindow:
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+        except ValueError as err:
+            raise SettingsError(f"{text!r} is not a time window like 22:00-06:00") from err
+        if start == end:
+            raise SettingsError(f"{text!r} is an empty time window")
+        return cls(start, end)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class VitalRange:
+    low: float | None = None
+    high: float | None = None
+
+    def verdict(self, value: float) -> str | None:
+        """'low' or 'high' when `value` is outside the range, else None."""
+        if self.low is not None and value < self.low:
+            return "low"
+        if self.high is not None and value > self.high:
+            return "high"
+        return None
+
+
+# Conservative adult defaults; the care center sets each resident's own through `config`.
+DEFAULT_VITAL_RANGES: dict[VitalSign, VitalRange] = {
+    VitalSign.HEART_RATE: VitalRange(40, 130),
+    VitalSign.SPO2: VitalRange(90, None),
+    VitalSign.SYSTOLIC: VitalRange(90, 180),
+    VitalSign.DIASTOLIC: VitalRange(50, 110),
+    VitalSign.GLUCOSE: VitalRange(3.9, 16.7),  # mmol/L
+    VitalSign.TEMPERATURE: VitalRange(35.0, 38.5),  # degC
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyMember:
+    name: str
+    notify_service: str  # e.g. "mobile_app_lis_phone", a notify action of the companion app
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySettings:
+    """Every knob of the always-on rules. Durations are timedeltas; clock times are local."""
+
+    time_zone: tzinfo = UTC
+    valve_window: timedelta = timedelta(seconds=30)
+    valve_attempts: int = 2
+    supervision_window: timedelta = timedelta(minutes=10)
+    battery_low_percent: float = 15
+    sos_cancel_window: timedelta = timedelta(0)  # off unless the household turns it on
+    quiet_hours: DailyWindow | None = DailyWindow(time(22), time(6))
+    door_open_limit: timedelta = timedelta(minutes=10)
+    inactivity_limit: timedelta = timedelta(hours=4)
+    day_window: DailyWindow = DailyWindow(time(7), time(22))
+    prewarning_period: timedelta = timedelta(minutes=10)
+    vital_ranges: dict[VitalSign, VitalRange] = field(
+        default_factory=lambda: dict(DEFAULT_VITAL_RANGES)
+    )
+    family: tuple[FamilyMember, ...] = ()
+    family_answer_window: timedelta = timedelta(minutes=2)
+    call_number: str = ""  # what "Call" on a family alert dials: the home or the care center
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.time_zone)
+
+    # Options as a host stores them: plain JSON types, durations in seconds or minutes.
+    @classmethod
+    def from_options(cls, options: dict[str, Any], time_zone: tzinfo = UTC) -> SafetySettings:
+        base = cls(time_zone=time_zone)
+        try:
+            changes: dict[str, Any] = {
+                **_durations(options),
+                **_windows(options),
+                **_numbers(options),
+                "vital_ranges": _vital_ranges(options.get("vital_ranges", {})),
+                "family": tuple(
+                    FamilyMember(str(m["name"]), str(m["notify_service"]), str(m.get("phone", "")))
+                    for m in options.get("family", [])
+                ),
+                "call_number": str(options.get("call_number", "")),
+            }
+            return replace(base, **changes)
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, SettingsError):
+                raise
+            raise SettingsError(f"unusable safety settings: {err}") from err
+
+    def to_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        for name, (unit, _) in _DURATION_OPTIONS.items():
+            options[name] = getattr(self, name) / unit
+        options["quiet_hours"] = str(self.quiet_hours) if self.quiet_hours else ""
+        options["day_window"] = str(self.day_window)
+        options["valve_attempts"] = self.valve_attempts
+        options["battery_low_percent"] = self.battery_low_percent
+        options["vital_ranges"] = {
+            sign.value: {"low": r.low, "high": r.high} for sign, r in self.vital_ranges.items()
+        }
+        options["family"] = [
+            {"name": m.name, "notify_service": m.notify_service, "phone": m.phone}
+            for m in self.family
+        ]
+        options["call_number"] = self.call_number
+        return options
+
+
+_SECOND = timedelta(seconds=1)
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
+# option name -> (unit, smallest sensible value)
+_DURATION_OPTIONS: dict[str, tuple[timedelta, timedelta]] = {
+    "valve_window": (_SECOND, 2 * _SECOND),
+    "supervision_window": (_MINUTE, 1 * _MINUTE),
+    "sos_cancel_window": (_SECOND, timedelta(0)),
+    "door_open_limit": (_MINUTE, 1 * _MINUTE),
+    "inactivity_limit": (_HOUR, 30 * _MINUTE),
+    "prewarning_period": (_MINUTE, 1 * _MINUTE),
+    "family_answer_window": (_SECOND, 15 * _SECOND),
+}
+
+
+def _durations(options: dict[str, Any]) -> dict[str, timedelta]:
+    result: dict[str, timedelta] = {}
+    for name, (unit, smallest) in _DURATION_OPTIONS.items():
+        if name in options:
+            value = unit * float(options[name])
+            if value < smallest:
+                raise SettingsError(f"{name} must be at least {smallest}")
+            result[name] = value
+    return result
+
+
+def _windows(options: dict[str, Any]) -> dict[str, DailyWindow | None]:
+    result: dict[str, DailyWindow | None] = {}
+    if "quiet_hours" in options:
+        text = str(options["quiet_hours"]).strip()
+        result["quiet_hours"] = DailyWindow.parse(text) if text else None
+    if "day_window" in options:
+        result["day_window"] = DailyWindow.parse(str(options["day_window"]))
+    return result
+
+
+def _numbers(options: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if "valve_attempts" in options:
+        result["valve_attempts"] = max(1, int(options["valve_attempts"]))
+    if "battery_low_percent" in options:
+        result["battery_low_percent"] = float(options["battery_low_percent"])
+    return result
+
+
+def _vital_ranges(raw: dict[str, Any]) -> dict[VitalSign, VitalRange]:
+    ranges = dict(DEFAULT_VITAL_RANGES)
+    for sign_name, bounds in raw.items():
+        low, high = bounds.get("low"), bounds.get("high")
+        ranges[VitalSign(sign_name)] = VitalRange(
+            None if low is None else float(low), None if high is None else float(high)
+        )
+    return ranges
