@@ -88,11 +88,13 @@ def parse_time(text: object, what: str) -> datetime:
         raise ProtocolError(NakReason.MALFORMED, f"{what} must be an ISO-8601 string")
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as err:
-        raise ProtocolError(NakReason.MALFORMED, f"{what} is not ISO-8601: {text!r}") from err
-    if moment.tzinfo is None:
-        raise ProtocolError(NakReason.MALFORMED, f"{what} has no time zone")
-    return moment.astimezone(UTC)
+        if moment.tzinfo is None:
+            raise ProtocolError(NakReason.MALFORMED, f"{what} has no time zone")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as err:  # year 1 at +14:00 overflows on conversion
+        if isinstance(err, ProtocolError):
+            raise
+        raise ProtocolError(NakReason.MALFORMED, f"{what} is not ISO-8601: {text[:40]!r}") from err
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,13 @@ Nothing one gateway sends can break the handler of another: every failure is a n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gateway.alarms import utc_iso
+from gateway.alarms import AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
 from gateway.protocol import (
     GATEWAY_WS_PATH,
     MAX_AGE_SECONDS,
@@ -21,15 +24,20 @@ from gateway.protocol import (
     MessageType,
     NakReason,
     ProtocolError,
+    parse_alarm_cleared,
+    parse_alarm_event,
     parse_alarm_raised,
 )
 from provisioning import keys
 
 from .context import HUB_CONTEXT, HubContext
-from .storage import Gateway
+from .storage import AlarmRejected, AlarmRow, Gateway
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE}
+
+# One signature for the store's record_* methods; each gets the body its parser made.
+type _Recorder = Callable[[Gateway, str, Any, datetime], AlarmRow | None]
 
 
 class _Connection:
@@ -102,19 +110,24 @@ class _Connection:
         if envelope.type in (MessageType.HELLO, MessageType.HEARTBEAT):
             await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
             return
+        store = self.hub.store
+        record: _Recorder
+        body: RaisedAlarm | AlarmEventBody | AlarmClearedBody
         if envelope.type == MessageType.ALARM_RAISED:
-            body = parse_alarm_raised(envelope.body)
-            alarm = await self.hub.db(
-                self.hub.store.record_alarm_raised,
-                self.gateway,
-                envelope.id,
-                body,
-                self.hub.clock(),
-            )
-            if alarm is not None:
-                self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
-            return
-        raise ProtocolError(NakReason.UNSUPPORTED, f"message type {envelope.type!r}")
+            record, body = store.record_alarm_raised, parse_alarm_raised(envelope.body)
+        elif envelope.type == MessageType.ALARM_EVENT:
+            record, body = store.record_alarm_event, parse_alarm_event(envelope.body)
+        elif envelope.type == MessageType.ALARM_CLEARED:
+            record, body = store.record_alarm_cleared, parse_alarm_cleared(envelope.body)
+        else:
+            raise ProtocolError(NakReason.UNSUPPORTED, f"message type {envelope.type!r}")
+        try:
+            alarm = await self.hub.db(record, self.gateway, envelope.id, body, self.hub.clock())
+        except AlarmRejected as err:
+            # Rolled back, nothing stored; resending would not help, so a nak, not a close.
+            raise ProtocolError(NakReason.MALFORMED, str(err)) from err
+        if alarm is not None:  # None: a duplicate, the screens have it already
+            self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
 
 
 async def gateway_socket(request: web.Request) -> web.WebSocketResponse:

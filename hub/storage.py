@@ -15,11 +15,16 @@ from typing import Any
 
 import sqlite_utils
 
-from gateway.alarms import RaisedAlarm, utc_iso
+from gateway.alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
 from gateway.ulid import new_ulid
 from provisioning import codes
 
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
+# Kinds whose clearing ends the alarm: nothing is left for staff to do once the device is
+# back or its battery was changed. Every other kind stays open until staff resolve it.
+RESOLVED_BY_CLEAR = frozenset({"device_offline", "battery_low"})
+# Actor of the events the hub itself appends (automatic resolution).
+HUB_ACTOR = "hub"
 
 
 class EnrollmentRejected(Exception):
@@ -28,6 +33,14 @@ class EnrollmentRejected(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class AlarmRejected(Exception):
+    """A gateway message about an alarm the hub refuses to store; str() says why.
+
+    An alarm of another household reads exactly like an unknown one, so a gateway learns
+    nothing about alarm ids outside its own household.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +71,10 @@ class AlarmRow:
     occurred_at: str
     received_at: str
     count: int
+    # When the household reported the condition gone (its clock); None while still active.
+    cleared_at: str | None
+    # The newest event of the alarm's log ("raised", "family_ack", "cleared", ...).
+    last_action: str
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +88,8 @@ class AlarmRow:
             "occurred_at": self.occurred_at,
             "received_at": self.received_at,
             "count": self.count,
+            "cleared_at": self.cleared_at,
+            "last_action": self.last_action,
         }
 
 
@@ -103,6 +122,21 @@ _MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id),
         at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
     );
+    """,
+    # alarm.event / alarm.cleared. alarm_events.at stays the hub's receive time; occurred_at is
+    # the household's time of the event (may be old: buffered while offline). actor is who the
+    # hub heard it from (`gateway:<id>`, or `hub`); reported_actor is who acted according to the
+    # gateway ("family:<name>", "resident", ...), as sent and not verified by the hub.
+    # alarm_aliases: a raised alarm merged into an open one of its kind keeps its gateway-side
+    # id reachable, so later events and clears about it find the alarm row.
+    """
+    ALTER TABLE alarm_events ADD COLUMN occurred_at TEXT;
+    ALTER TABLE alarm_events ADD COLUMN reported_actor TEXT;
+    ALTER TABLE alarms ADD COLUMN cleared_at TEXT;
+    CREATE TABLE alarm_aliases (
+        id TEXT PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id)
+    );
+    CREATE INDEX alarm_events_by_alarm ON alarm_events(alarm_id, id);
     """,
 ]
 
@@ -233,21 +267,20 @@ class HubStore:
         """Store an alarm; None when this message id was stored before (a harmless duplicate).
 
         A repeat of the same kind in the same household while one is open updates that alarm
-        (count, last_seen) instead of making a second card on the dispatch screen.
+        (count, last_seen) instead of making a second card on the dispatch screen; the
+        condition is back, so a clear reported earlier no longer holds.
+        Raises AlarmRejected when the alarm id is one of another household's alarms.
         """
         received = utc_iso(now)
         with self._transaction():
-            if self.already_received(message_id):
+            if not self._claim_message(gateway, message_id, "alarm.raised", received):
                 return None
-            self.db.table("messages").insert(
-                {
-                    "id": message_id,
-                    "gateway_id": gateway.id,
-                    "type": "alarm.raised",
-                    "received_at": received,
-                }
-            )
-            target = self._one("SELECT id FROM alarms WHERE id = ?", alarm.alarm_id) or self._one(
+            known = self._find_alarm(alarm.alarm_id)
+            if known is not None and known["household_id"] != gateway.household_id:
+                raise AlarmRejected(
+                    f"alarm id {alarm.alarm_id} is taken by an alarm of another household"
+                )
+            target = known or self._one(
                 "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
                 " ORDER BY received_at LIMIT 1",
                 gateway.household_id,
@@ -255,8 +288,13 @@ class HubStore:
             )
             if target is not None:
                 alarm_id = target["id"]
+                if known is None:
+                    self.db.table("alarm_aliases").insert(
+                        {"id": alarm.alarm_id, "alarm_id": alarm_id}
+                    )
                 self.db.execute(
-                    "UPDATE alarms SET count = count + 1, last_seen = ? WHERE id = ?",
+                    "UPDATE alarms SET count = count + 1, last_seen = ?, cleared_at = NULL"
+                    " WHERE id = ?",
                     [received, alarm_id],
                 )
                 action = "repeated"
@@ -278,33 +316,164 @@ class HubStore:
                     }
                 )
                 action = "raised"
-            self.db.table("alarm_events").insert(
-                {
-                    "alarm_id": alarm_id,
-                    "at": received,
-                    "actor": f"gateway:{gateway.id}",
-                    "action": action,
-                    "detail": alarm.source,
-                }
+            self._append_event(
+                alarm_id,
+                received,
+                f"gateway:{gateway.id}",
+                action,
+                alarm.source,
+                occurred_at=utc_iso(alarm.occurred_at),
             )
-            self.db.execute(
-                "UPDATE gateways SET last_seen = ? WHERE id = ?", [received, gateway.id]
+            self.touch_gateway(gateway.id, now)
+        return self._stored_alarm(alarm_id)
+
+    def record_alarm_event(
+        self, gateway: Gateway, message_id: str, event: AlarmEventBody, now: datetime
+    ) -> AlarmRow | None:
+        """Append what the household reports about one of its alarms; None for a duplicate.
+
+        `resolved` (settled at home, e.g. the family found all well) closes the alarm. Every
+        other action is only recorded, a resident's `cancelled` included: the alarm stays
+        open and staff decide. Raises AlarmRejected for an alarm outside the gateway's
+        household or unknown here.
+        """
+        received = utc_iso(now)
+        with self._transaction():
+            if not self._claim_message(gateway, message_id, "alarm.event", received):
+                return None
+            alarm_id = self._household_alarm(gateway, event.alarm_id)["id"]
+            self._append_event(
+                alarm_id,
+                received,
+                f"gateway:{gateway.id}",
+                event.action.value,
+                event.detail,
+                occurred_at=utc_iso(event.occurred_at),
+                reported_actor=event.actor or None,
             )
-        row = self.alarm(alarm_id)
-        assert row is not None
-        return row
+            if event.action == AlarmAction.RESOLVED:
+                self.db.execute("UPDATE alarms SET status = 'resolved' WHERE id = ?", [alarm_id])
+            self.touch_gateway(gateway.id, now)
+        return self._stored_alarm(alarm_id)
+
+    def record_alarm_cleared(
+        self, gateway: Gateway, message_id: str, cleared: AlarmClearedBody, now: datetime
+    ) -> AlarmRow | None:
+        """Mark an alarm's condition as gone; None for a duplicate message.
+
+        The alarm stays open for staff (smoke that cleared still needs a look), except the
+        kinds in RESOLVED_BY_CLEAR, which the hub resolves itself with an event saying so.
+        Raises AlarmRejected like `record_alarm_event`.
+        """
+        received = utc_iso(now)
+        occurred = utc_iso(cleared.occurred_at)
+        with self._transaction():
+            if not self._claim_message(gateway, message_id, "alarm.cleared", received):
+                return None
+            target = self._household_alarm(gateway, cleared.alarm_id)
+            alarm_id = target["id"]
+            self._append_event(
+                alarm_id,
+                received,
+                f"gateway:{gateway.id}",
+                "cleared",
+                cleared.reason,
+                occurred_at=occurred,
+            )
+            self.db.execute("UPDATE alarms SET cleared_at = ? WHERE id = ?", [occurred, alarm_id])
+            if target["kind"] in RESOLVED_BY_CLEAR and target["status"] != "resolved":
+                self.db.execute("UPDATE alarms SET status = 'resolved' WHERE id = ?", [alarm_id])
+                self._append_event(
+                    alarm_id,
+                    received,
+                    HUB_ACTOR,
+                    "resolved",
+                    f"{target['kind']} resolves on its own when cleared",
+                    occurred_at=occurred,
+                )
+            self.touch_gateway(gateway.id, now)
+        return self._stored_alarm(alarm_id)
 
     def alarm(self, alarm_id: str) -> AlarmRow | None:
         rows = self._alarm_rows("WHERE a.id = ?", [alarm_id])
         return rows[0] if rows else None
 
     def open_alarms(self) -> list[AlarmRow]:
+        """Alarms on the dispatch screen: everything not resolved, cleared ones included."""
         return self._alarm_rows("WHERE a.status != 'resolved' ORDER BY a.received_at DESC", [])
+
+    def alarm_events(self, alarm_id: str) -> list[dict[str, Any]]:
+        """An alarm's log, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT at, occurred_at, actor, reported_actor, action, detail"
+                " FROM alarm_events WHERE alarm_id = ? ORDER BY id",
+                [alarm_id],
+            )
+        )
+
+    def _claim_message(self, gateway: Gateway, message_id: str, type_: str, received: str) -> bool:
+        """Inside a transaction: remember a message id; False when it was seen before."""
+        if self.already_received(message_id):
+            return False
+        self.db.table("messages").insert(
+            {"id": message_id, "gateway_id": gateway.id, "type": type_, "received_at": received}
+        )
+        return True
+
+    def _find_alarm(self, alarm_id: str) -> dict[str, Any] | None:
+        """The alarm row an id names: its own, or the one a raise with this id was merged into."""
+        return self._one(
+            "SELECT id, household_id, kind, status FROM alarms WHERE id = ?"
+            " OR id = (SELECT alarm_id FROM alarm_aliases WHERE id = ?)",
+            alarm_id,
+            alarm_id,
+        )
+
+    def _household_alarm(self, gateway: Gateway, alarm_id: str) -> dict[str, Any]:
+        row = self._find_alarm(alarm_id)
+        if row is None or row["household_id"] != gateway.household_id:
+            # One answer for both cases: a gateway cannot probe other households' alarm ids.
+            raise AlarmRejected(
+                f"alarm {alarm_id} is not an alarm of this gateway's household"
+                f" ({gateway.household_id}); was its alarm.raised accepted?"
+            )
+        return row
+
+    def _append_event(
+        self,
+        alarm_id: str,
+        at: str,
+        actor: str,
+        action: str,
+        detail: str,
+        *,
+        occurred_at: str | None = None,
+        reported_actor: str | None = None,
+    ) -> None:
+        self.db.table("alarm_events").insert(
+            {
+                "alarm_id": alarm_id,
+                "at": at,
+                "occurred_at": occurred_at,
+                "actor": actor,
+                "reported_actor": reported_actor,
+                "action": action,
+                "detail": detail,
+            }
+        )
+
+    def _stored_alarm(self, alarm_id: str) -> AlarmRow:
+        row = self.alarm(alarm_id)
+        assert row is not None
+        return row
 
     def _alarm_rows(self, where: str, params: list[Any]) -> list[AlarmRow]:
         sql = (
             "SELECT a.id, a.household_id, h.name AS household_name, h.address, a.kind,"  # noqa: S608
-            " a.severity, a.status, a.occurred_at, a.received_at, a.count"
+            " a.severity, a.status, a.occurred_at, a.received_at, a.count, a.cleared_at,"
+            " COALESCE((SELECT e.action FROM alarm_events e WHERE e.alarm_id = a.id"
+            " ORDER BY e.id DESC LIMIT 1), 'raised') AS last_action"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )
         return [AlarmRow(**row) for row in self.db.query(sql, params)]

@@ -5,7 +5,9 @@ const TEXT = {
   "zh-CN": {
     title: "调度台", queue: "待处理警报", empty: "暂无警报", switchTo: "English",
     open: "已连接", connecting: "连接中…", closed: "连接中断，正在重连…",
-    waiting: "等待", times: "次触发",
+    waiting: "等待", times: "次触发", cleared: "已恢复",
+    actions: { family_ack: "家属已响应", family_unanswered: "家属未接听", cancelled: "住户已取消",
+               valve_closed: "阀门已关闭", sirens_on: "警笛已响" },
     kinds: { sos: "紧急呼叫", fall: "跌倒", fire: "火警", gas: "燃气泄漏", water_leak: "漏水",
              vitals: "生命体征异常", inactivity: "长时间无活动", door: "门磁", device_offline: "设备离线",
              battery_low: "电量低", valve_failed: "阀门未关闭", link_lost: "网关失联", test: "测试" },
@@ -13,7 +15,9 @@ const TEXT = {
   en: {
     title: "Dispatch", queue: "Open alarms", empty: "No open alarms", switchTo: "中文",
     open: "Connected", connecting: "Connecting…", closed: "Connection lost, reconnecting…",
-    waiting: "waiting", times: "triggers",
+    waiting: "waiting", times: "triggers", cleared: "Cleared",
+    actions: { family_ack: "Family on the way", family_unanswered: "Family did not answer",
+               cancelled: "Cancelled by resident", valve_closed: "Valve closed", sirens_on: "Sirens on" },
     kinds: { sos: "Emergency call", fall: "Fall", fire: "Fire", gas: "Gas leak", water_leak: "Water leak",
              vitals: "Vital signs", inactivity: "Inactivity", door: "Door", device_offline: "Device offline",
              battery_low: "Battery low", valve_failed: "Valve not closed", link_lost: "Gateway lost", test: "Test" },
@@ -56,7 +60,13 @@ function card(alarm) {
   const address = document.createElement("span");
   address.className = "address";
   address.textContent = alarm.address;
-  item.append(kind, waiting, household, count, address);
+  // What the household reported since: the alarm stays open for staff either way.
+  const state = document.createElement("span");
+  state.className = "state";
+  state.textContent = [TEXT[language].actions[alarm.last_action], alarm.cleared_at ? t("cleared") : null]
+    .filter(Boolean).join(" · ");
+  if (alarm.cleared_at) item.dataset.cleared = "";
+  item.append(kind, waiting, household, count, address, state);
   return item;
 }
 

@@ -12,6 +12,7 @@ from gateway.protocol import (
     NakReason,
     ProtocolError,
     parse_alarm_raised,
+    parse_time,
 )
 from gateway.ulid import is_ulid, new_ulid
 from provisioning import keys
@@ -104,3 +105,13 @@ def test_ulids_sort_by_time_and_are_unique() -> None:
     assert earlier < later
     assert is_ulid(earlier)
     assert len({new_ulid() for _ in range(1000)}) == 1000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-13-01T00:00:00Z", "yesterday"],
+)
+def test_times_that_cannot_be_read_are_malformed_not_a_crash(text: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_time(text, "occurred_at")
+    assert caught.value.reason is NakReason.MALFORMED

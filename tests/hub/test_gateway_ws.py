@@ -6,10 +6,19 @@ import json
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 
-from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
+from gateway.alarms import (
+    AlarmAction,
+    AlarmClearedBody,
+    AlarmEventBody,
+    AlarmKind,
+    RaisedAlarm,
+    utc_iso,
+)
 from gateway.link import GatewayCredentials, enroll
 from gateway.protocol import Envelope, MessageType
+from gateway.ulid import new_ulid
 from provisioning import keys
 
 from ..conftest import RunningHub
@@ -110,3 +119,109 @@ async def test_message_from_the_future_is_nakd_with_server_time(hub_server: Runn
             assert nak.body["reason"] == "stale"
             server_time = datetime.fromisoformat(nak.body["server_time"])
             assert abs((server_time - datetime.now(UTC)).total_seconds()) < 5
+
+
+def _message(credentials: GatewayCredentials, seq: int, type_: MessageType, body: dict) -> Envelope:
+    return Envelope.new(credentials.gateway_id, seq, type_, body, datetime.now(UTC)).signed(
+        credentials.signing_key()
+    )
+
+
+def _family_ack(alarm_id: str) -> dict:
+    return AlarmEventBody(
+        alarm_id, AlarmAction.FAMILY_ACK, datetime.now(UTC), "family:Li", "on my way"
+    ).to_body()
+
+
+async def _send(ws: aiohttp.ClientWebSocketResponse, credentials, message: Envelope) -> Envelope:
+    await ws.send_str(message.to_json())
+    reply = await _reply(ws, credentials.hub_key())
+    assert reply.body["id"] == message.id
+    return reply
+
+
+async def test_alarm_events_and_clear_reach_the_dispatch_feed(hub_server: RunningHub) -> None:
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        async with (
+            session.ws_connect(f"{hub_server.url}/api/v1/dispatch/live") as screen,
+            session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws,
+        ):
+            assert (await screen.receive_json(timeout=5))["alarms"] == []
+            sos, offline = (
+                RaisedAlarm.new(AlarmKind.SOS, "button"),
+                RaisedAlarm.new(AlarmKind.DEVICE_OFFLINE, "smoke detector"),
+            )
+            for seq, alarm in enumerate((sos, offline), start=1):
+                raised = _message(credentials, seq, MessageType.ALARM_RAISED, alarm.to_body())
+                assert (await _send(ws, credentials, raised)).type == "ack"
+                assert (await screen.receive_json(timeout=5))["alarm"]["status"] == "new"
+
+            ack = _message(credentials, 3, MessageType.ALARM_EVENT, _family_ack(sos.alarm_id))
+            for _ in range(2):  # the duplicate is acked again but not published again
+                assert (await _send(ws, credentials, ack)).type == "ack"
+            update = (await screen.receive_json(timeout=5))["alarm"]
+            assert (update["id"], update["status"], update["last_action"]) == (
+                sos.alarm_id,
+                "new",
+                "family_ack",
+            )
+
+            clear_body = AlarmClearedBody(offline.alarm_id, datetime.now(UTC), "heard").to_body()
+            clear = _message(credentials, 4, MessageType.ALARM_CLEARED, clear_body)
+            assert (await _send(ws, credentials, clear)).type == "ack"
+            update = (await screen.receive_json(timeout=5))["alarm"]
+            assert (update["id"], update["status"]) == (offline.alarm_id, "resolved")
+            assert update["cleared_at"] is not None
+
+            resolve_body = AlarmEventBody(
+                sos.alarm_id, AlarmAction.RESOLVED, datetime.now(UTC), "family:Li", "all well"
+            ).to_body()
+            resolve = _message(credentials, 5, MessageType.ALARM_EVENT, resolve_body)
+            assert (await _send(ws, credentials, resolve)).type == "ack"
+            update = (await screen.receive_json(timeout=5))["alarm"]
+            assert (update["id"], update["status"]) == (sos.alarm_id, "resolved")
+            with pytest.raises(TimeoutError):  # nothing for the duplicate family_ack
+                await screen.receive_json(timeout=0.2)
+        # A screen that connects now gets a snapshot without the resolved alarms.
+        async with session.ws_connect(f"{hub_server.url}/api/v1/dispatch/live") as screen:
+            assert (await screen.receive_json(timeout=5))["alarms"] == []
+    assert await hub_server.open_alarms() == []
+
+
+async def test_events_about_alarms_not_ours_get_naks_and_the_link_keeps_working(
+    hub_server: RunningHub,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        ours = await _credentials(hub_server, session)
+        theirs = await _credentials(hub_server, session)
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            their_alarm = _alarm(theirs, 1)
+            assert (await _send(ws, theirs, their_alarm)).type == "ack"
+        their_alarm_id = their_alarm.body["alarm_id"]
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            cleared = AlarmClearedBody(their_alarm_id, datetime.now(UTC), "x").to_body()
+            bad = [
+                _message(ours, 1, MessageType.ALARM_EVENT, _family_ack(their_alarm_id)),
+                _message(ours, 2, MessageType.ALARM_CLEARED, cleared),
+                _message(ours, 3, MessageType.ALARM_EVENT, _family_ack(new_ulid())),  # unknown
+                _message(ours, 4, MessageType.ALARM_EVENT, {"alarm_id": "nope"}),
+                _message(
+                    ours, 5, MessageType.ALARM_EVENT, {**_family_ack(new_ulid()), "action": 7}
+                ),
+                _message(ours, 6, MessageType.ALARM_CLEARED, {"alarm_id": their_alarm_id}),
+            ]
+            for message in bad:
+                nak = await _send(ws, ours, message)
+                assert (nak.type, nak.body["reason"]) == ("nak", "malformed")
+            good = _alarm(ours, 7)
+            assert (await _send(ws, ours, good)).type == "ack"
+            follow_up = _message(
+                ours, 8, MessageType.ALARM_EVENT, _family_ack(good.body["alarm_id"])
+            )
+            assert (await _send(ws, ours, follow_up)).type == "ack"
+    assert hub_server.context.rejections["malformed"] == len(bad)
+    alarms = {alarm.id: alarm for alarm in await hub_server.open_alarms()}
+    assert alarms[their_alarm_id].last_action == "raised"
+    assert alarms[their_alarm_id].cleared_at is None
+    assert alarms[good.body["alarm_id"]].last_action == "family_ack"

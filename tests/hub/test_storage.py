@@ -1,16 +1,24 @@
-"""Hub storage: schema migrations, single-use codes, dedupe, repeated triggers."""
+"""Hub storage: schema migrations, single-use codes, dedupe, repeated triggers, alarm events."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from gateway.alarms import AlarmKind, RaisedAlarm
-from gateway.protocol import parse_alarm_raised
+from gateway.alarms import (
+    AlarmAction,
+    AlarmClearedBody,
+    AlarmEventBody,
+    AlarmKind,
+    RaisedAlarm,
+    utc_iso,
+)
+from gateway.protocol import parse_alarm_cleared, parse_alarm_event, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.storage import EnrollmentRejected, HubStore
+from hub.storage import _MIGRATIONS, AlarmRejected, EnrollmentRejected, HubStore
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -88,3 +96,155 @@ def test_repeated_trigger_updates_the_open_alarm(store: HubStore) -> None:
         row["action"] for row in store.db.query("SELECT action FROM alarm_events ORDER BY id")
     ]
     assert actions == ["raised", "repeated", "raised"]
+
+
+def _raised(store: HubStore, gateway, kind: AlarmKind = AlarmKind.SOS) -> str:
+    body = parse_alarm_raised(RaisedAlarm.new(kind, "button").to_body())
+    row = store.record_alarm_raised(gateway, new_ulid(), body, NOW)
+    assert row is not None
+    return row.id
+
+
+def _event(alarm_id: str, action: AlarmAction, actor: str = "family:Li", detail: str = ""):
+    return parse_alarm_event(
+        AlarmEventBody(alarm_id, action, NOW - timedelta(minutes=3), actor, detail).to_body()
+    )
+
+
+def _cleared(alarm_id: str, reason: str = "restored"):
+    return parse_alarm_cleared(AlarmClearedBody(alarm_id, NOW, reason).to_body())
+
+
+def test_migrations_add_columns_to_an_existing_version_1_database(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.executescript(f"BEGIN; {_MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    old.close()
+    upgraded = HubStore(path)
+    assert upgraded.schema_version == len(_MIGRATIONS) >= 2
+    assert "cleared_at" in upgraded.db["alarms"].columns_dict
+    assert {"occurred_at", "reported_actor"} <= set(upgraded.db["alarm_events"].columns_dict)
+    upgraded.close()
+
+
+def test_alarm_event_is_appended_with_gateway_and_reported_actor(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway)
+    event = _event(alarm_id, AlarmAction.FAMILY_ACK, detail="on my way, 10 min")
+    row = store.record_alarm_event(gateway, new_ulid(), event, NOW + timedelta(seconds=30))
+    assert row is not None
+    assert (row.status, row.last_action, row.cleared_at) == ("new", "family_ack", None)
+    assert row.as_dict()["last_action"] == "family_ack"
+    assert store.alarm_events(alarm_id)[-1] == {
+        "at": "2026-11-21T09:00:30.000Z",
+        "occurred_at": "2026-11-21T08:57:00.000Z",
+        "actor": f"gateway:{gateway.id}",
+        "reported_actor": "family:Li",
+        "action": "family_ack",
+        "detail": "on my way, 10 min",
+    }
+
+
+def test_duplicate_event_and_clear_are_stored_once(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway, AlarmKind.FIRE)
+    event, event_message = _event(alarm_id, AlarmAction.SIRENS_ON, "gateway"), new_ulid()
+    clear_message = new_ulid()
+    assert store.record_alarm_event(gateway, event_message, event, NOW) is not None
+    assert store.record_alarm_event(gateway, event_message, event, NOW) is None
+    assert store.record_alarm_cleared(gateway, clear_message, _cleared(alarm_id), NOW) is not None
+    assert store.record_alarm_cleared(gateway, clear_message, _cleared(alarm_id), NOW) is None
+    actions = [event["action"] for event in store.alarm_events(alarm_id)]
+    assert actions == ["raised", "sirens_on", "cleared"]
+
+
+def test_resident_cancel_is_recorded_but_the_alarm_stays_open(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway)
+    row = store.record_alarm_event(
+        gateway, new_ulid(), _event(alarm_id, AlarmAction.CANCELLED, "resident"), NOW
+    )
+    assert row is not None
+    assert (row.status, row.last_action) == ("new", "cancelled")
+    assert [alarm.id for alarm in store.open_alarms()] == [alarm_id]
+
+
+def test_resolved_at_home_closes_the_alarm(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway)
+    event = _event(alarm_id, AlarmAction.RESOLVED, detail="all is well")
+    row = store.record_alarm_event(gateway, new_ulid(), event, NOW)
+    assert row is not None
+    assert row.status == "resolved"
+    assert store.open_alarms() == []
+    # The next press is a new alarm, not a repeat of the resolved one.
+    assert _raised(store, gateway) != alarm_id
+
+
+def test_clear_marks_the_alarm_and_leaves_it_open_for_staff(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway, AlarmKind.GAS)
+    row = store.record_alarm_cleared(gateway, new_ulid(), _cleared(alarm_id, "gas gone"), NOW)
+    assert row is not None
+    assert (row.status, row.cleared_at, row.last_action) == ("new", utc_iso(NOW), "cleared")
+    assert [alarm.id for alarm in store.open_alarms()] == [alarm_id]
+    assert store.alarm_events(alarm_id)[-1]["detail"] == "gas gone"
+    # The gas is back: the same open alarm is active again.
+    body = parse_alarm_raised(RaisedAlarm.new(AlarmKind.GAS, "detector").to_body())
+    again = store.record_alarm_raised(gateway, new_ulid(), body, NOW)
+    assert again is not None
+    assert (again.id, again.count, again.cleared_at) == (alarm_id, 2, None)
+
+
+@pytest.mark.parametrize("kind", [AlarmKind.DEVICE_OFFLINE, AlarmKind.BATTERY_LOW])
+def test_clear_resolves_device_alarms_on_its_own(store: HubStore, kind: AlarmKind) -> None:
+    gateway = _enrolled(store)
+    alarm_id = _raised(store, gateway, kind)
+    row = store.record_alarm_cleared(gateway, new_ulid(), _cleared(alarm_id), NOW)
+    assert row is not None
+    assert (row.status, row.cleared_at) == ("resolved", utc_iso(NOW))
+    assert store.open_alarms() == []
+    log = [(event["actor"], event["action"]) for event in store.alarm_events(alarm_id)]
+    assert log[-2:] == [(f"gateway:{gateway.id}", "cleared"), ("hub", "resolved")]
+
+
+def test_alarm_of_another_household_or_unknown_is_rejected(store: HubStore) -> None:
+    ours, theirs = _enrolled(store), _enrolled(store)
+    their_alarm = _raised(store, theirs)
+    for alarm_id in (their_alarm, new_ulid()):
+        with pytest.raises(AlarmRejected, match="not an alarm of this gateway's household"):
+            store.record_alarm_event(ours, new_ulid(), _event(alarm_id, AlarmAction.RESOLVED), NOW)
+        with pytest.raises(AlarmRejected):
+            store.record_alarm_cleared(ours, new_ulid(), _cleared(alarm_id), NOW)
+    # A raise may not borrow their alarm id either (it would count on their card).
+    body = parse_alarm_raised(
+        {**RaisedAlarm.new(AlarmKind.SOS, "x").to_body(), "alarm_id": their_alarm}
+    )
+    message_id = new_ulid()
+    with pytest.raises(AlarmRejected):
+        store.record_alarm_raised(ours, message_id, body, NOW)
+    # Rolled back: their alarm is untouched and the rejected message id is not remembered.
+    stored = store.alarm(their_alarm)
+    assert stored is not None
+    assert (stored.status, stored.count, stored.cleared_at) == ("new", 1, None)
+    assert [event["action"] for event in store.alarm_events(their_alarm)] == ["raised"]
+    assert not store.already_received(message_id)
+
+
+def test_events_about_a_merged_repeat_reach_the_open_alarm(store: HubStore) -> None:
+    gateway = _enrolled(store)
+    first = _raised(store, gateway, AlarmKind.SOS)
+    second = RaisedAlarm.new(AlarmKind.SOS, "button")  # the gateway minted a new id
+    merged = store.record_alarm_raised(
+        gateway, new_ulid(), parse_alarm_raised(second.to_body()), NOW
+    )
+    assert merged is not None
+    assert merged.id == first
+    row = store.record_alarm_event(
+        gateway, new_ulid(), _event(second.alarm_id, AlarmAction.FAMILY_ACK), NOW
+    )
+    assert row is not None
+    assert (row.id, row.count, row.last_action) == (first, 2, "family_ack")
+    # The merged raise resent under a new message id lands on the same card.
+    store.record_alarm_raised(gateway, new_ulid(), parse_alarm_raised(second.to_body()), NOW)
+    assert [(alarm.id, alarm.count) for alarm in store.open_alarms()] == [(first, 3)]
