@@ -8,15 +8,23 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from gateway.link import GatewayCredentials, HubLink
 
+from .blueprint_install import async_install_blueprints
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
+from .controller import SafetyController
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.BUTTON]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 
 # An installer may pre-provision an appliance image with the hub URL and a one-time code in
 # configuration.yaml; it is imported into a config entry once, like the user step.
@@ -32,6 +40,9 @@ CONFIG_SCHEMA = vol.Schema(
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
+    # After start-up: HA adds its own example blueprints only into a blueprints folder that
+    # does not exist yet, so ours must not create it first.
+    async_at_started(hass, _install_blueprints)
     if DOMAIN in config and not hass.config_entries.async_entries(DOMAIN):
         hass.async_create_task(
             hass.config_entries.flow.async_init(
@@ -41,15 +52,31 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def _install_blueprints(hass: HomeAssistant) -> None:
+    await async_install_blueprints(hass)
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     credentials = GatewayCredentials.from_dict(dict(entry.data))
     link = HubLink(async_get_clientsession(hass), credentials)
-    entry.runtime_data = EldercareRuntime(hass, credentials, link)
+    safety = SafetyController(hass, entry)
+    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety)
     # A background task of the entry: cancelled by HA on unload and at shutdown.
     entry.async_create_background_task(hass, link.run(), "eldercare hub link")
+    # The rules run whether or not the care center is reachable: the home protects itself.
+    await safety.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_options_updated))
     return True
 
 
+async def _options_updated(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+    """New roles or settings apply at once, without a restart or losing any timer."""
+    entry.runtime_data.safety.rebuild()
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.safety.async_stop()
+    return unloaded

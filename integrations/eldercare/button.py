@@ -1,4 +1,5 @@
-"""Buttons of the household gateway: "Call for help" raises an SOS alarm."""
+"""Buttons of the household: call for help, cancel (an accidental press or the inactivity
+pre-warning), and a test alarm that proves the path to the care center."""
 
 from __future__ import annotations
 
@@ -7,14 +8,26 @@ from dataclasses import dataclass
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from gateway.alarms import AlarmKind
+from gateway.safety.engine import NothingToCancel
 
+from .const import DOMAIN
 from .entity import EldercareEntity
 from .runtime import EldercareConfigEntry, EldercareRuntime
 
 PARALLEL_UPDATES = 0
+
+
+def _cancel(runtime: EldercareRuntime, source: str) -> None:
+    try:
+        runtime.safety.cancel(source)
+    except NothingToCancel:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="nothing_to_cancel"
+        ) from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +40,12 @@ BUTTONS: tuple[EldercareButtonDescription, ...] = (
         key="call_for_help",
         translation_key="call_for_help",
         press_fn=lambda runtime, source: runtime.raise_alarm(AlarmKind.SOS, source),
+    ),
+    EldercareButtonDescription(key="cancel", translation_key="cancel", press_fn=_cancel),
+    EldercareButtonDescription(
+        key="send_test_alarm",
+        translation_key="send_test_alarm",
+        press_fn=lambda runtime, source: runtime.send_test(source),
     ),
 )
 

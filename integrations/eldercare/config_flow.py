@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from gateway.link import (
@@ -20,6 +21,7 @@ from gateway.link import (
 )
 
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
+from .options_flow import EldercareOptionsFlow
 
 USER_SCHEMA = vol.Schema({vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str})
 
@@ -36,6 +38,11 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
 
 class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> EldercareOptionsFlow:
+        return EldercareOptionsFlow()
 
     async def _enroll(self, hub_url: str, code: str) -> GatewayCredentials:
         if not hub_url.startswith(("http://", "https://")):

@@ -12,3 +12,22 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SOURCE: Final = "source"
 
 EVENT_ALARM_RAISED: Final = "eldercare_alarm_raised"
+
+SERVICE_ACKNOWLEDGE: Final = "acknowledge"
+SERVICE_RESOLVE: Final = "resolve"
+SERVICE_TEST: Final = "test"
+ATTR_ALARM_ID: Final = "alarm_id"
+ATTR_NOTE: Final = "note"
+
+EVENT_ALARM_UPDATED: Final = "eldercare_alarm_updated"
+EVENT_ANNOUNCEMENT: Final = "eldercare_announcement"
+
+# Options beside the safety settings of gateway.safety.settings.
+OPTION_ROLES: Final = "roles"
+OPTION_TTS_ENTITY: Final = "tts_entity"
+OPTION_MEDIA_PLAYER: Final = "media_player"
+
+
+def signal_alarms_changed(entry_id: str) -> str:
+    """Dispatcher signal: the household's alarms changed; entities refresh."""
+    return f"{DOMAIN}_{entry_id}_alarms_changed"

@@ -1,4 +1,4 @@
-"""Diagnostics: what support needs, with secrets and household identity redacted."""
+"""Diagnostics: what support needs, with secrets, identity, health and family data redacted."""
 
 from __future__ import annotations
 
@@ -9,13 +9,30 @@ from homeassistant.core import HomeAssistant
 
 from .runtime import EldercareConfigEntry
 
-TO_REDACT = {"private_key", "household_name", "title"}
+# Keys whose values identify people or carry health data: alarm sources and details can hold
+# a vital-sign reading or a device named after a person.
+TO_REDACT = {
+    "private_key",
+    "household_name",
+    "title",
+    "source",
+    "detail",
+    "actor",
+    "acked_by",
+    "name",
+    "phone",
+    "notify_service",
+    "call_number",
+    "vital_ranges",
+}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EldercareConfigEntry
 ) -> dict[str, Any]:
-    link = entry.runtime_data.link
+    runtime = entry.runtime_data
+    link = runtime.link
+    safety = runtime.safety
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "link": {
@@ -23,4 +40,15 @@ async def async_get_config_entry_diagnostics(
             "refusal": link.refusal,
             "outbox_depth": link.outbox_depth,
         },
+        "roles": {
+            entity_id: {"role": mapped.role.value, "automatic": mapped.automatic}
+            for entity_id, mapped in safety.inventory.entities.items()
+        },
+        "supervised_devices": len(safety.inventory.supervised_devices()),
+        "alarms": async_redact_data(safety.engine.book.to_dict(), TO_REDACT),
+        "valves": {
+            "closing": safety.engine.hazards.closing_valves(),
+            "confirmed_closed": safety.engine.hazards.confirmed_valves(),
+        },
+        "next_deadline": (d.isoformat() if (d := safety.engine.next_deadline()) else None),
     }

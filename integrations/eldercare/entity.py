@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
+from .const import DOMAIN, signal_alarms_changed
 from .runtime import EldercareRuntime
 
 
 class EldercareEntity(Entity):
     _attr_has_entity_name = True
+    _attr_should_poll = False
 
     def __init__(self, runtime: EldercareRuntime, description: EntityDescription) -> None:
         self.runtime = runtime
@@ -24,3 +27,18 @@ class EldercareEntity(Entity):
             model="Home gateway",
             configuration_url=runtime.credentials.hub_url,
         )
+
+
+class AlarmStateEntity(EldercareEntity):
+    """An entity whose state follows the household's alarm book."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        entry_id = self.runtime.safety.entry_id
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, signal_alarms_changed(entry_id), self._changed)
+        )
+
+    @callback
+    def _changed(self) -> None:
+        self.async_write_ha_state()

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
-from gateway.alarms import AlarmKind, RaisedAlarm
+from gateway.alarms import AlarmKind
 from gateway.link import GatewayCredentials, HubLink
-from gateway.protocol import MessageType
+from gateway.safety.book import Alarm
+from gateway.safety.observations import Pressed, TestRequested
 
-from .const import EVENT_ALARM_RAISED
+from .controller import SafetyController
 
 
 @dataclass
@@ -19,21 +20,21 @@ class EldercareRuntime:
     hass: HomeAssistant
     credentials: GatewayCredentials
     link: HubLink
+    safety: SafetyController
 
-    def raise_alarm(self, kind: AlarmKind, source: str) -> RaisedAlarm:
-        """Raise an alarm in this household and queue it for the care center."""
-        alarm = RaisedAlarm.new(kind, source)
-        self.link.send(MessageType.ALARM_RAISED, alarm.to_body())
-        self.hass.bus.async_fire(
-            EVENT_ALARM_RAISED,
-            {
-                "alarm_id": alarm.alarm_id,
-                "kind": alarm.kind.value,
-                "severity": alarm.severity.value,
-                "source": source,
-            },
-        )
-        return alarm
+    def raise_alarm(self, kind: AlarmKind, source: str) -> Alarm:
+        """An emergency press from a button or an action; the open alarm it raised or repeated."""
+        self.safety.observe(Pressed(source, kind))
+        # Usually the open alarm; a second press inside the cancel window cancelled it.
+        return self._latest(kind)
+
+    def send_test(self, source: str) -> Alarm:
+        self.safety.observe(TestRequested(source))
+        return self._latest(AlarmKind.TEST)
+
+    def _latest(self, kind: AlarmKind) -> Alarm:
+        alarms = self.safety.engine.book.all_alarms()
+        return max((a for a in alarms if a.kind is kind), key=lambda a: a.last_seen)
 
 
 type EldercareConfigEntry = ConfigEntry[EldercareRuntime]

@@ -57,7 +57,7 @@ async def test_repeated_presses_update_one_card(
     for _ in range(3):
         await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
     await expect(page.locator(".alarm")).to_have_count(1)
-    await expect(page.locator(".alarm .count")).to_have_text("×3 次触发")  # noqa: RUF001
+    await expect(page.locator(".alarm .count")).to_have_text("×3 次触发")
 
 
 async def test_screen_reconnects_after_hub_restart_and_shows_what_it_missed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
@@ -19,7 +20,15 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
-async def enrolled_entry(hass: HomeAssistant, hub_server: RunningHub) -> MockConfigEntry:
+async def core_services(hass: HomeAssistant) -> None:
+    """HA's core actions (homeassistant.update_entity), always loaded in a real instance."""
+    assert await async_setup_component(hass, "homeassistant", {})
+
+
+@pytest.fixture
+async def enrolled_entry(
+    hass: HomeAssistant, hub_server: RunningHub, core_services: None
+) -> MockConfigEntry:
     """A loaded eldercare entry whose gateway really enrolled with the test hub."""
     household = await hub_server.add_household("Wang household", "Jasmine Court 3-2-501")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})

@@ -1,0 +1,198 @@
+"""Carrying out what the safety engine asks for, with Home Assistant's services.
+
+Every action that talks to a device runs in a task of the config entry, so the engine's
+call never waits for a radio; results come back to the engine as observations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+
+from gateway.protocol import MessageType
+from gateway.safety.effects import (
+    AlarmChanged,
+    Announce,
+    CloseValve,
+    Effect,
+    NotifyFamily,
+    RefreshValve,
+    RepairClosed,
+    RepairOpened,
+    SendToHub,
+    SirensOff,
+    SirensOn,
+)
+from gateway.safety.family_alerts import notification
+from gateway.safety.observations import (
+    HubReceived,
+    Observation,
+    ValveCommandDone,
+    ValveRead,
+)
+
+from .announcements import announcement_text
+from .const import (
+    DOMAIN,
+    EVENT_ALARM_RAISED,
+    EVENT_ALARM_UPDATED,
+    EVENT_ANNOUNCEMENT,
+    OPTION_MEDIA_PLAYER,
+    OPTION_TTS_ENTITY,
+)
+
+if TYPE_CHECKING:
+    from .runtime import EldercareConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+_DELIVERY_WAIT = 3600.0  # re-armed until the hub acks; the link resends meanwhile
+
+
+class ActionRunner:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EldercareConfigEntry,
+        observe: Callable[[Observation], object],
+    ) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._observe = observe
+        self.sirens: list[str] = []
+
+    def run(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            self._run_one(effect)
+
+    def _run_one(self, effect: Effect) -> None:  # noqa: PLR0912 (one case per effect)
+        runtime = self._entry.runtime_data
+        match effect:
+            case CloseValve(entity_id, _):
+                self._task(self._close_valve(entity_id), f"close {entity_id}")
+            case RefreshValve(entity_id):
+                self._task(self._refresh_valve(entity_id), f"read {entity_id}")
+            case SirensOn() | SirensOff() if self.sirens:
+                service = "turn_on" if isinstance(effect, SirensOn) else "turn_off"
+                self._task(self._call("siren", service, {ATTR_ENTITY_ID: self.sirens}), "sirens")
+            case Announce(message, alarm_id):
+                self._announce(message, alarm_id)
+            case SendToHub(type_, body, alarm_id):
+                message_id = runtime.link.send(type_, body)
+                if type_ is MessageType.ALARM_RAISED:
+                    self._entry.async_create_background_task(
+                        self._hass, self._await_receipt(message_id, alarm_id), "eldercare receipt"
+                    )
+            case AlarmChanged(alarm, what, detail):
+                data = {
+                    "alarm_id": alarm.id,
+                    "kind": alarm.kind.value,
+                    "severity": alarm.severity.value,
+                    "state": alarm.state.value,
+                    "count": alarm.count,
+                }
+                if what == "raised":
+                    self._hass.bus.async_fire(EVENT_ALARM_RAISED, {**data, "source": alarm.source})
+                else:
+                    self._hass.bus.async_fire(
+                        EVENT_ALARM_UPDATED, {**data, "change": what, "detail": detail}
+                    )
+            case NotifyFamily(member, alarm, update):
+                settings = runtime.safety.engine.settings
+                if member < len(settings.family):
+                    payload = notification(
+                        alarm,
+                        member,
+                        settings,
+                        runtime.credentials.household_name,
+                        self._hass.config.language,
+                        update=update,
+                    )
+                    service = settings.family[member].notify_service.removeprefix("notify.")
+                    self._task(self._call("notify", service, payload), f"notify {service}")
+            case RepairOpened(device, name, problem, placeholders):
+                ir.async_create_issue(
+                    self._hass,
+                    DOMAIN,
+                    f"{problem}_{device}",
+                    is_fixable=False,
+                    is_persistent=True,
+                    severity=ir.IssueSeverity.ERROR
+                    if problem == "device_offline"
+                    else ir.IssueSeverity.WARNING,
+                    translation_key=problem,
+                    translation_placeholders={"name": name, **placeholders},
+                )
+            case RepairClosed(device, problem):
+                ir.async_delete_issue(self._hass, DOMAIN, f"{problem}_{device}")
+            case _:
+                pass
+
+    def _task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._entry.async_create_task(self._hass, coro, f"eldercare {name}", eager_start=True)
+
+    async def _call(self, domain: str, service: str, data: dict[str, Any]) -> None:
+        try:
+            await self._hass.services.async_call(domain, service, data, blocking=True)
+        except (HomeAssistantError, TimeoutError) as err:
+            _LOGGER.warning("%s.%s failed: %s", domain, service, err)
+
+    async def _close_valve(self, entity_id: str) -> None:
+        domain = entity_id.split(".", 1)[0]
+        service = "close_valve" if domain == "valve" else "turn_off"
+        ok = True
+        try:
+            async with asyncio.timeout(
+                self._entry.runtime_data.safety.engine.settings.valve_window.total_seconds()
+            ):
+                await self._hass.services.async_call(
+                    domain, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
+                )
+        except (HomeAssistantError, TimeoutError) as err:
+            _LOGGER.error("Closing %s failed: %s; will retry", entity_id, err)
+            ok = False
+        self._observe(ValveCommandDone(entity_id, ok))
+
+    async def _refresh_valve(self, entity_id: str) -> None:
+        closed: bool | None = None
+        try:
+            await self._hass.services.async_call(
+                "homeassistant", "update_entity", {ATTR_ENTITY_ID: entity_id}, blocking=True
+            )
+            state = self._hass.states.get(entity_id)
+            if state is not None:
+                closed = {"off": True, "closed": True, "on": False, "open": False}.get(state.state)
+        except (HomeAssistantError, TimeoutError) as err:
+            _LOGGER.warning("Reading %s failed: %s", entity_id, err)
+        self._observe(ValveRead(entity_id, closed))
+
+    async def _await_receipt(self, message_id: str, alarm_id: str) -> None:
+        link = self._entry.runtime_data.link
+        while True:
+            try:
+                await link.wait_delivered(message_id, _DELIVERY_WAIT)
+            except TimeoutError:
+                continue
+            self._observe(HubReceived(alarm_id))
+            return
+
+    def _announce(self, message: str, alarm_id: str | None) -> None:
+        text = announcement_text(message, self._hass.config.language)
+        self._hass.bus.async_fire(
+            EVENT_ANNOUNCEMENT, {"message": message, "text": text, "alarm_id": alarm_id}
+        )
+        tts_entity = self._entry.options.get(OPTION_TTS_ENTITY)
+        media_player = self._entry.options.get(OPTION_MEDIA_PLAYER)
+        if tts_entity and media_player:
+            data = {
+                ATTR_ENTITY_ID: tts_entity,
+                "media_player_entity_id": media_player,
+                "message": text,
+            }
+            self._task(self._call("tts", "speak", data), "announce")

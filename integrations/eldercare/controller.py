@@ -1,0 +1,235 @@
+"""The safety engine at work inside Home Assistant: state changes in, actions out, timers on
+HA's clock, and the alarm book saved so it survives a restart."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_STATE_CHANGED
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from gateway.safety.book import Alarm
+from gateway.safety.effects import AlarmChanged, Effect
+from gateway.safety.engine import NothingToCancel, SafetyEngine
+from gateway.safety.family_alerts import parse_on_my_way
+from gateway.safety.observations import DeviceHeard, FamilyAnswered, Observation
+from gateway.safety.roles import Role
+from gateway.safety.settings import SafetySettings
+
+from . import zigbee
+from .actions import ActionRunner
+from .const import DOMAIN, OPTION_ROLES, signal_alarms_changed
+from .household import (
+    Inventory,
+    battery_observation,
+    build_inventory,
+    last_state_write,
+    observations_for,
+)
+
+if TYPE_CHECKING:
+    from .runtime import EldercareConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+STORAGE_VERSION = 1
+LIVENESS_INTERVAL = timedelta(seconds=30)
+NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
+
+__all__ = ["NothingToCancel", "SafetyController"]
+
+
+class SafetyController:
+    def __init__(self, hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+        self._hass = hass
+        self._entry = entry
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.safety", atomic_writes=True
+        )
+        self._actions = ActionRunner(hass, entry, self.observe)
+        self.engine: SafetyEngine
+        self.inventory = Inventory({}, {})
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._deadline_unsub: CALLBACK_TYPE | None = None
+        self._heard: dict[str, datetime] = {}
+        self._heartbeat_configured: set[str] = set()
+        self._rebuild_pending = False
+
+    @property
+    def entry_id(self) -> str:
+        return self._entry.entry_id
+
+    def settings(self) -> SafetySettings:
+        return SafetySettings.from_options(
+            dict(self._entry.options), dt_util.get_default_time_zone()
+        )
+
+    async def async_start(self) -> None:
+        saved = await self._store.async_load()
+        self.engine = SafetyEngine(self.settings(), dt_util.utcnow(), saved)
+        hass = self._hass
+        self._unsubs += [
+            hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed),
+            hass.bus.async_listen(NOTIFICATION_ACTION_EVENT, self._notification_action),
+            async_track_time_interval(hass, self._check_liveness, LIVENESS_INTERVAL),
+        ]
+        if not hass.is_running:
+            # Integrations set up after us add their entities later; map them once all are up.
+            self._unsubs.append(
+                hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, lambda _: self.rebuild())
+            )
+        self.rebuild(initial=True)
+
+    async def async_stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._deadline_unsub is not None:
+            self._deadline_unsub()
+            self._deadline_unsub = None
+        await self._store.async_save(self.engine.snapshot())
+
+    # The household's entities
+
+    @callback
+    def rebuild(self, initial: bool = False) -> None:
+        """Map roles again (devices joined, roles changed) and tell the engine what is new."""
+        self._rebuild_pending = False
+        before = self.inventory
+        overrides = dict(self._entry.options.get(OPTION_ROLES, {}))
+        self.inventory = build_inventory(self._hass, overrides)
+        self.engine.update_settings(self.settings())
+        self.engine.set_valves(self.inventory.valves())
+        self.engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
+        self._actions.sirens = [m.entity_id for m in self.inventory.with_role(Role.SIREN)]
+        for entity_id, mapped in self.inventory.entities.items():
+            if entity_id in before.entities and not initial:
+                continue
+            # A newly mapped entity's current state is its first reading (a gas detector
+            # already on at start-up must still close the valve).
+            state = self._hass.states.get(entity_id)
+            for observation in observations_for(mapped, None, state, initial=True):
+                self.observe(observation)
+        self._configure_heartbeats()
+        self._publish()
+
+    @callback
+    def _state_changed(self, event: Event[EventStateChangedData]) -> None:
+        entity_id = event.data["entity_id"]
+        mapped = self.inventory.entities.get(entity_id)
+        if mapped is not None:
+            for observation in observations_for(
+                mapped, event.data["old_state"], event.data["new_state"]
+            ):
+                self.observe(observation)
+            return
+        device = self.inventory.batteries.get(entity_id)
+        if device is not None:
+            name = next(
+                (m.device_name for m in self.inventory.entities.values() if m.device == device),
+                device,
+            )
+            battery = battery_observation(device, name, event.data["new_state"])
+            if battery is not None:
+                self.observe(battery)
+            return
+        if event.data["old_state"] is None and not self._rebuild_pending:
+            # A new entity (a device just joined): map it on the next loop turn, batched.
+            self._rebuild_pending = True
+            self._hass.loop.call_soon(self.rebuild)
+
+    @callback
+    def _notification_action(self, event: Event[dict[str, Any]]) -> None:
+        answer = parse_on_my_way(event.data.get("action"))
+        if answer is not None:
+            alarm_id, member = answer
+            self.observe(FamilyAnswered(alarm_id, member))
+
+    # Engine in, actions out
+
+    @callback
+    def observe(self, observation: Observation) -> list[Effect]:
+        effects = self.engine.handle(observation, dt_util.utcnow())
+        self._apply(effects)
+        return effects
+
+    @callback
+    def cancel(self, source: str) -> None:
+        """The resident's cancel; raises NothingToCancel when there is nothing to cancel."""
+        self._apply(self.engine.cancel(source, dt_util.utcnow()))
+
+    @callback
+    def _apply(self, effects: list[Effect]) -> None:
+        self._actions.run(effects)
+        if any(isinstance(effect, AlarmChanged) for effect in effects):
+            # Alarms change rarely and matter a lot: save at once, not on HA's batch timer.
+            self._store.async_delay_save(self.engine.snapshot, 0)
+            self._publish()
+        self._schedule_deadline()
+
+    @callback
+    def _publish(self) -> None:
+        async_dispatcher_send(self._hass, signal_alarms_changed(self._entry.entry_id))
+
+    @callback
+    def _schedule_deadline(self) -> None:
+        if self._deadline_unsub is not None:
+            self._deadline_unsub()
+            self._deadline_unsub = None
+        deadline = self.engine.next_deadline()
+        if deadline is not None:
+            self._deadline_unsub = async_track_point_in_utc_time(
+                self._hass, self._deadline_reached, deadline
+            )
+
+    @callback
+    def _deadline_reached(self, now: datetime) -> None:
+        self._deadline_unsub = None
+        self._apply(self.engine.tick(dt_util.utcnow()))
+
+    # Supervision: when was each safety device last heard?
+
+    @callback
+    def _check_liveness(self, _now: datetime | None = None) -> None:
+        registry = dr.async_get(self._hass)
+        for device_key, name in self.inventory.supervised_devices().items():
+            device = registry.async_get(device_key)
+            heard = zigbee.last_heard(self._hass, device) if device is not None else None
+            if heard is None:
+                entity_ids = [
+                    m.entity_id for m in self.inventory.entities.values() if m.device == device_key
+                ]
+                heard = last_state_write(self._hass, entity_ids)
+            previous = self._heard.get(device_key)
+            if heard is not None and (previous is None or heard > previous):
+                self._heard[device_key] = heard
+                self.observe(DeviceHeard(device_key, name))
+
+    @callback
+    def _configure_heartbeats(self) -> None:
+        """Ask supervised Zigbee devices to report within half the supervision window."""
+        seconds = max(60, int(self.engine.settings.supervision_window.total_seconds() / 2))
+        registry = dr.async_get(self._hass)
+        for device_key in self.inventory.supervised_devices():
+            device = registry.async_get(device_key)
+            if device is None or device_key in self._heartbeat_configured:
+                continue
+            self._heartbeat_configured.add(device_key)
+            self._entry.async_create_background_task(
+                self._hass, self._configure(device, seconds), "eldercare heartbeat reporting"
+            )
+
+    async def _configure(self, device: dr.DeviceEntry, seconds: int) -> None:
+        if not await zigbee.configure_heartbeat(self._hass, device, seconds):
+            self._heartbeat_configured.discard(device.id)
+
+    # For entities and services
+
+    def open_alarms(self) -> list[Alarm]:
+        return self.engine.book.open_alarms()

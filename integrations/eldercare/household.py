@@ -1,0 +1,202 @@
+"""The household as the safety engine sees it: which entity has which role, and what each
+state change means. Works with any integration's entities, not only ZHA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+
+from gateway.alarms import AlarmKind
+from gateway.safety.observations import (
+    BatteryLevel,
+    DetectorChanged,
+    Observation,
+    Pressed,
+    ValveChanged,
+    VitalReading,
+)
+from gateway.safety.roles import (
+    SUPERVISED_ROLES,
+    VALVE_ROLES,
+    EntityFacts,
+    Role,
+    VitalSign,
+    infer_role,
+    infer_vital_sign,
+)
+
+from .const import DOMAIN
+
+NO_ROLE = "none"
+_INVALID = (STATE_UNAVAILABLE, STATE_UNKNOWN)
+# Entities whose state is the time of their last press or event.
+_PRESS_DOMAINS = ("event", "button")
+_DETECTOR_ROLES = frozenset(
+    {Role.SMOKE, Role.GAS, Role.CO, Role.WATER_LEAK, Role.DOOR, Role.MOTION, Role.SOS, Role.FALL}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MappedEntity:
+    entity_id: str
+    role: Role
+    name: str
+    device: str  # the HA device id, or the entity id for entities without a device
+    device_name: str
+    automatic: bool  # inferred, not chosen by the installer
+    vital: VitalSign | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    entities: dict[str, MappedEntity]
+    batteries: dict[str, str]  # battery sensor entity -> device of a mapped entity
+
+    def with_role(self, *roles: Role) -> list[MappedEntity]:
+        return [m for m in self.entities.values() if m.role in roles]
+
+    def valves(self) -> dict[str, Role]:
+        return {m.entity_id: m.role for m in self.with_role(*VALVE_ROLES)}
+
+    def supervised_devices(self) -> dict[str, str]:
+        return {m.device: m.device_name for m in self.with_role(*SUPERVISED_ROLES)}
+
+    def watched(self) -> list[str]:
+        return [*self.entities, *self.batteries]
+
+
+def build_inventory(hass: HomeAssistant, overrides: dict[str, str]) -> Inventory:
+    """Every entity with a safety role: the installer's choice first, else inferred."""
+    entity_registry = er.async_get(hass)
+    device_registry = dr.async_get(hass)
+    entities: dict[str, MappedEntity] = {}
+    battery_candidates: dict[str, str] = {}
+    for state in hass.states.async_all():
+        entry = entity_registry.async_get(state.entity_id)
+        if entry is not None and (entry.platform == DOMAIN or entry.disabled):
+            continue
+        device = device_registry.async_get(entry.device_id) if entry and entry.device_id else None
+        facts = _facts(state, entry, device)
+        device_key = device.id if device else state.entity_id
+        if facts.domain == "sensor" and facts.device_class == "battery":
+            battery_candidates[state.entity_id] = device_key
+        chosen = overrides.get(state.entity_id)
+        if chosen == NO_ROLE:
+            continue
+        role = Role(chosen) if chosen else infer_role(facts)
+        if role is None:
+            continue
+        device_name = (device.name_by_user or device.name or "") if device else ""
+        entities[state.entity_id] = MappedEntity(
+            entity_id=state.entity_id,
+            role=role,
+            name=state.name,
+            device=device_key,
+            device_name=device_name or state.name,
+            automatic=chosen is None,
+            vital=infer_vital_sign(facts) if role is Role.HEALTH_MONITOR else None,
+        )
+    mapped_devices = {m.device for m in entities.values()}
+    batteries = {e: d for e, d in battery_candidates.items() if d in mapped_devices}
+    return Inventory(entities, batteries)
+
+
+def _facts(
+    state: State, entry: er.RegistryEntry | None, device: dr.DeviceEntry | None
+) -> EntityFacts:
+    labels = [state.name, state.entity_id]
+    if entry is not None:
+        labels += [entry.original_name or "", entry.name or ""]
+    if device is not None:
+        labels += [device.name or "", device.model or "", device.manufacturer or ""]
+    device_class = state.attributes.get("device_class")
+    if entry is not None:
+        device_class = entry.device_class or entry.original_device_class or device_class
+    return EntityFacts(
+        entity_id=state.entity_id,
+        domain=state.domain,
+        device_class=device_class,
+        unit=state.attributes.get("unit_of_measurement"),
+        labels=tuple(label for label in labels if label),
+    )
+
+
+def observations_for(
+    mapped: MappedEntity, old: State | None, new: State | None, *, initial: bool = False
+) -> list[Observation]:
+    """What a state change of a mapped entity means to the safety engine."""
+    if new is None:
+        return []
+    if mapped.role in VALVE_ROLES:
+        return [ValveChanged(mapped.entity_id, _valve_closed(new))]
+    if new.domain in _PRESS_DOMAINS:
+        return _press(mapped, old, new) if not initial else []
+    if mapped.role in _DETECTOR_ROLES:
+        return [DetectorChanged(mapped.entity_id, mapped.role, _active(new), mapped.name)]
+    if mapped.role is Role.HEALTH_MONITOR and not initial:
+        return _reading(mapped, old, new)
+    return []
+
+
+def _press(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:
+    """A press is a new timestamp after a real one; a restore after a restart is not."""
+    if old is None or old.state == STATE_UNAVAILABLE or new.state in _INVALID:
+        return []
+    if old.state == new.state:
+        return []
+    kind = AlarmKind.FALL if mapped.role is Role.FALL else AlarmKind.SOS
+    return [Pressed(mapped.name, kind)]
+
+
+def _reading(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:
+    """A new vital-sign value; a restored or returning value is not a new reading."""
+    value = _number(new.state)
+    if mapped.vital is None or old is None or old.state in _INVALID or value is None:
+        return []
+    unit = new.attributes.get("unit_of_measurement") or ""
+    return [VitalReading(mapped.entity_id, mapped.vital, value, unit)]
+
+
+def battery_observation(device: str, device_name: str, new: State | None) -> BatteryLevel | None:
+    if new is None:
+        return None
+    percent = _number(new.state)
+    return None if percent is None else BatteryLevel(device, device_name, percent)
+
+
+def _active(state: State) -> bool | None:
+    if state.state in _INVALID:
+        return None
+    if state.domain == "alarm_control_panel":
+        return state.state == "triggered"
+    return state.state == "on"
+
+
+def _valve_closed(state: State) -> bool | None:
+    if state.state in _INVALID:
+        return None
+    if state.domain == "valve":
+        return state.state == "closed"
+    return state.state == "off"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def last_state_write(hass: HomeAssistant, entity_ids: list[str]) -> datetime | None:
+    """When any of these entities' state was last written (changed or re-reported)."""
+    moments = [
+        state.last_reported
+        for entity_id in entity_ids
+        if (state := hass.states.get(entity_id)) is not None and state.state != STATE_UNAVAILABLE
+    ]
+    return max(moments, default=None)

@@ -1,0 +1,157 @@
+"""Options: which device does what, the rules' timings, the family, and the home speaker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers import selector
+
+from gateway.safety.roles import Role
+from gateway.safety.settings import SafetySettings, SettingsError
+
+from .const import OPTION_MEDIA_PLAYER, OPTION_ROLES, OPTION_TTS_ENTITY
+from .household import NO_ROLE, build_inventory
+
+MAX_FAMILY = 3
+_MINUTES = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=1440, step=1, unit_of_measurement="min")
+)
+_SECONDS = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=0, max=3600, step=1, unit_of_measurement="s")
+)
+_HOURS = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=0.5, max=48, step=0.5, unit_of_measurement="h")
+)
+_PERCENT = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=1, max=50, step=1, unit_of_measurement="%")
+)
+# option -> (selector, how the settings object holds it)
+_RULE_FIELDS: dict[str, selector.Selector[Any]] = {
+    "valve_window": _SECONDS,
+    "valve_attempts": selector.NumberSelector(selector.NumberSelectorConfig(min=1, max=5)),
+    "supervision_window": _MINUTES,
+    "battery_low_percent": _PERCENT,
+    "sos_cancel_window": _SECONDS,
+    "quiet_hours": selector.TextSelector(),
+    "door_open_limit": _MINUTES,
+    "inactivity_limit": _HOURS,
+    "day_window": selector.TextSelector(),
+    "prewarning_period": _MINUTES,
+    "family_answer_window": _SECONDS,
+    "call_number": selector.TextSelector(
+        selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
+    ),
+}
+_MAY_BE_EMPTY = frozenset({"quiet_hours", "call_number"})
+
+
+class EldercareOptionsFlow(OptionsFlow):
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return self.async_show_menu(step_id="init", menu_options=["roles", "rules", "family"])
+
+    async def async_step_roles(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One entity picker per role, pre-filled with what was inferred or chosen."""
+        overrides: dict[str, str] = dict(self.config_entry.options.get(OPTION_ROLES, {}))
+        inventory = build_inventory(self.hass, overrides)
+        if user_input is not None:
+            chosen: dict[str, str] = {}
+            for role in Role:
+                for entity_id in user_input.get(role.value, []):
+                    chosen[entity_id] = role.value
+            # Anything that had a role and was taken out of every list has none now.
+            for entity_id in inventory.entities:
+                chosen.setdefault(entity_id, NO_ROLE)
+            for entity_id, earlier in overrides.items():
+                chosen.setdefault(entity_id, earlier)
+            return self._save({OPTION_ROLES: chosen})
+        current: dict[str, list[str]] = {role.value: [] for role in Role}
+        for mapped in inventory.entities.values():
+            current[mapped.role.value].append(mapped.entity_id)
+        schema = vol.Schema(
+            {
+                vol.Optional(role.value, default=current[role.value]): selector.EntitySelector(
+                    selector.EntitySelectorConfig(multiple=True)
+                )
+                for role in Role
+            }
+        )
+        return self.async_show_form(step_id="roles", data_schema=schema)
+
+    async def async_step_rules(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        current = self._settings().to_options()
+        if user_input is not None:
+            # A cleared optional field means "none", not "keep the old value".
+            user_input = {**dict.fromkeys(_MAY_BE_EMPTY, ""), **user_input}
+            try:
+                SafetySettings.from_options({**current, **user_input})
+            except SettingsError:
+                errors["base"] = "invalid_rules"
+            else:
+                return self._save(user_input)
+        speaker: dict[vol.Marker, Any] = {
+            vol.Optional(OPTION_TTS_ENTITY): selector.EntitySelector(
+                selector.EntitySelectorConfig(domain="tts")
+            ),
+            vol.Optional(OPTION_MEDIA_PLAYER): selector.EntitySelector(
+                selector.EntitySelectorConfig(domain="media_player")
+            ),
+        }
+        fields: dict[vol.Marker, Any] = {
+            (vol.Optional(name) if name in _MAY_BE_EMPTY else vol.Required(name)): field
+            for name, field in _RULE_FIELDS.items()
+        }
+        schema = vol.Schema({**fields, **speaker})
+        suggested = {**current, **self.config_entry.options, **(user_input or {})}
+        return self.async_show_form(
+            step_id="rules",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )
+
+    async def async_step_family(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Up to three family members, alerted in this order."""
+        if user_input is not None:
+            family = [
+                {
+                    "name": user_input[f"name_{n}"],
+                    "notify_service": user_input[f"notify_{n}"].removeprefix("notify."),
+                    "phone": user_input.get(f"phone_{n}", ""),
+                }
+                for n in range(1, MAX_FAMILY + 1)
+                if user_input.get(f"name_{n}") and user_input.get(f"notify_{n}")
+            ]
+            return self._save({"family": family})
+        services = sorted(
+            f"notify.{name}"
+            for name in self.hass.services.async_services_for_domain("notify")
+            if name.startswith("mobile_app_")
+        )
+        fields: dict[vol.Marker, Any] = {}
+        suggested: dict[str, str] = {}
+        for n, member in enumerate(self._settings().family, start=1):
+            suggested |= {
+                f"name_{n}": member.name,
+                f"notify_{n}": f"notify.{member.notify_service}",
+                f"phone_{n}": member.phone,
+            }
+        for n in range(1, MAX_FAMILY + 1):
+            fields[vol.Optional(f"name_{n}")] = selector.TextSelector()
+            fields[vol.Optional(f"notify_{n}")] = selector.SelectSelector(
+                selector.SelectSelectorConfig(options=services, custom_value=True)
+            )
+            fields[vol.Optional(f"phone_{n}")] = selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
+            )
+        return self.async_show_form(
+            step_id="family",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), suggested),
+        )
+
+    def _settings(self) -> SafetySettings:
+        return SafetySettings.from_options(dict(self.config_entry.options))
+
+    def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
+        return self.async_create_entry(data={**self.config_entry.options, **changes})

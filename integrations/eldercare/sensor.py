@@ -1,0 +1,96 @@
+"""Sensors of the household: what the alarm status is now, and how many alarms there are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from gateway.alarms import AlarmKind
+
+from .entity import AlarmStateEntity
+from .runtime import EldercareConfigEntry, EldercareRuntime
+
+PARALLEL_UPDATES = 0
+IDLE = "idle"
+
+
+def _status(runtime: EldercareRuntime) -> str:
+    alarms = runtime.safety.open_alarms()
+    return alarms[0].kind.value if alarms else IDLE
+
+
+def _status_attributes(runtime: EldercareRuntime) -> dict[str, Any]:
+    alarms = runtime.safety.open_alarms()
+    if not alarms:
+        return {}
+    top = alarms[0]
+    return {
+        "alarm_id": top.id,
+        "severity": top.severity.value,
+        "lifecycle": top.state.value,
+        "raised_at": top.raised_at.isoformat(),
+        "count": top.count,
+        "cleared": top.cleared_at is not None,
+        "family_acknowledged_by": top.family.acked_by,
+        "open_alarms": [a.kind.value for a in alarms],
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class EldercareSensorDescription(SensorEntityDescription):
+    value_fn: Callable[[EldercareRuntime], str | int]
+    attributes_fn: Callable[[EldercareRuntime], dict[str, Any]] = lambda _: {}
+
+
+SENSORS: tuple[EldercareSensorDescription, ...] = (
+    EldercareSensorDescription(
+        key="alarm_status",
+        translation_key="alarm_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[IDLE, *(kind.value for kind in AlarmKind)],
+        value_fn=_status,
+        attributes_fn=_status_attributes,
+    ),
+    EldercareSensorDescription(
+        key="open_alarms",
+        translation_key="open_alarms",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda runtime: len(runtime.safety.open_alarms()),
+    ),
+    EldercareSensorDescription(
+        key="alarms_raised",
+        translation_key="alarms_raised",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda runtime: runtime.safety.engine.book.raised_total,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EldercareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    async_add_entities(EldercareSensor(entry.runtime_data, description) for description in SENSORS)
+
+
+class EldercareSensor(AlarmStateEntity, SensorEntity):
+    entity_description: EldercareSensorDescription
+
+    @property
+    def native_value(self) -> str | int:
+        return self.entity_description.value_fn(self.runtime)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return self.entity_description.attributes_fn(self.runtime)
