@@ -67,6 +67,17 @@ class RunningHub:
     async def open_alarms(self) -> list[AlarmRow]:
         return await self.context.db(self.context.store.open_alarms)
 
+    async def alarm_actions(self, alarm_id: str) -> list[str]:
+        """The alarm's event log at the hub, oldest first."""
+
+        def actions() -> list[str]:
+            rows = self.context.store.db.execute(
+                "SELECT action FROM alarm_events WHERE alarm_id = ? ORDER BY id", [alarm_id]
+            )
+            return [row[0] for row in rows.fetchall()]
+
+        return await self.context.db(actions)
+
 
 @pytest.fixture
 async def hub_server(tmp_path: Path, socket_enabled: None) -> AsyncIterator[RunningHub]:

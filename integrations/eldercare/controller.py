@@ -85,6 +85,8 @@ class SafetyController:
                 hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, lambda _: self.rebuild())
             )
         self.rebuild(initial=True)
+        # Timers of restored alarms (family escalation) resume; overdue ones act now.
+        self._apply(self.engine.tick(dt_util.utcnow()))
 
     async def async_stop(self) -> None:
         for unsub in self._unsubs:

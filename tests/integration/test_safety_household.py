@@ -1,0 +1,234 @@
+"""The always-on rules on any integration's entities (here written straight into HA's state
+machine, as a template or MQTT entity would be), with time travel for the slow rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+from custom_components.eldercare.const import DOMAIN, EVENT_ANNOUNCEMENT
+from gateway.alarms import AlarmKind
+from gateway.safety.book import AlarmBook
+
+from ..conftest import RunningHub
+
+STATUS = "sensor.wang_household_alarm_status"
+EMERGENCY = "binary_sensor.wang_household_emergency_active"
+CANCEL = "button.wang_household_cancel"
+SMOKE = "binary_sensor.kitchen_smoke"
+SOS_EVENT = "event.bedside_sos_button"
+DOOR = "binary_sensor.front_door"
+MOTION = "binary_sensor.hall_motion"
+
+
+def _book(entry: MockConfigEntry) -> AlarmBook:
+    return entry.runtime_data.safety.engine.book
+
+
+async def _set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: object) -> None:
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
+    await hass.async_block_till_done()
+
+
+async def _hub_alarms(hub: RunningHub, count: int, timeout: float = 5.0) -> list:
+    async with asyncio.timeout(timeout):
+        while len(alarms := await hub.open_alarms()) < count:  # noqa: ASYNC110 (polls the hub)
+            await asyncio.sleep(0.05)
+    return alarms
+
+
+def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass, dt_util.utcnow())
+
+
+async def test_smoke_from_any_integration_raises_fire_and_sounds_sirens(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    siren_on = async_mock_service(hass, "siren", "turn_on")
+    hass.states.async_set("siren.hall_siren", "off", {"friendly_name": "Hall siren"})
+    hass.states.async_set(SMOKE, "off", {"device_class": "smoke", "friendly_name": "Kitchen smoke"})
+    await hass.async_block_till_done()
+    hass.states.async_set(SMOKE, "on", {"device_class": "smoke", "friendly_name": "Kitchen smoke"})
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "fire"
+    assert hass.states.get(EMERGENCY).state == "on"
+    assert [call.data["entity_id"] for call in siren_on] == [["siren.hall_siren"]]
+    (alarm,) = await _hub_alarms(hub_server, 1)
+    assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "fire")
+
+
+async def test_unavailable_and_back_is_never_an_alarm_by_itself(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    attributes = {"device_class": "smoke", "friendly_name": "Kitchen smoke"}
+    hass.states.async_set(SMOKE, "off", attributes)
+    await hass.async_block_till_done()
+    for state in ("unavailable", "off", "unknown", "off", "unavailable", "off"):
+        hass.states.async_set(SMOKE, state, attributes)
+        await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    # A real alarm across a gap counts once, not twice.
+    for state in ("on", "unavailable", "on"):
+        hass.states.async_set(SMOKE, state, attributes)
+        await hass.async_block_till_done()
+    (alarm,) = _book(enrolled_entry).open_alarms()
+    assert (alarm.kind, alarm.count) == (AlarmKind.FIRE, 1)
+
+
+async def test_sos_from_an_event_entity_and_the_cancel_window(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    await _set_options(hass, enrolled_entry, sos_cancel_window=30)
+    attributes = {"friendly_name": "Bedside SOS button", "event_type": "press"}
+    hass.states.async_set(SOS_EVENT, "unknown", attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(SOS_EVENT, "2026-11-21T08:00:00.000+00:00", attributes)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "sos"
+    (alarm,) = await _hub_alarms(hub_server, 1)
+    # The resident pressed by accident and cancels within the window.
+    await hass.services.async_call("button", "press", {"entity_id": CANCEL}, blocking=True)
+    assert hass.states.get(STATUS).state == "idle"
+    local = _book(enrolled_entry).get(alarm.id)
+    assert local.cancelled
+    async with asyncio.timeout(5):
+        while (await hub_server.open_alarms())[0].last_action != "cancelled":  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    # With nothing to cancel, the button says so instead of silently doing nothing.
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call("button", "press", {"entity_id": CANCEL}, blocking=True)
+    assert caught.value.translation_key == "nothing_to_cancel"
+
+
+async def test_alarm_panel_triggered_is_an_sos(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    panel = "alarm_control_panel.sos_fob"
+    hass.states.async_set(panel, "disarmed", {"friendly_name": "SOS fob"})
+    await hass.async_block_till_done()
+    hass.states.async_set(panel, "triggered", {"friendly_name": "SOS fob"})
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "sos"
+
+
+async def test_door_opened_in_quiet_hours_and_door_left_open(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await hass.config.async_update(time_zone="Asia/Shanghai")
+    await _set_options(hass, enrolled_entry, quiet_hours="22:00-06:00", door_open_limit=10)
+    attributes = {"device_class": "door", "friendly_name": "Front door"}
+    freezer.move_to(datetime(2026, 11, 21, 10, 0, tzinfo=dt_util.get_default_time_zone()))
+    hass.states.async_set(DOOR, "off", attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(DOOR, "on", attributes)  # 10:00, daytime: fine for now
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    _travel(hass, freezer, timedelta(minutes=11))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "door"
+    assert "open for more than 10 min" in _book(enrolled_entry).open_alarms()[0].source
+    await hass.services.async_call(DOMAIN, "resolve", {"note": "closed it"}, blocking=True)
+    hass.states.async_set(DOOR, "off", attributes)
+    freezer.move_to(datetime(2026, 11, 22, 2, 30, tzinfo=dt_util.get_default_time_zone()))
+    hass.states.async_set(DOOR, "on", attributes)  # 02:30: quiet hours
+    await hass.async_block_till_done()
+    assert "quiet hours" in _book(enrolled_entry).open_alarms()[0].source
+
+
+async def test_inactivity_prewarns_then_alarms_and_motion_answers(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await hass.config.async_update(time_zone="Asia/Shanghai")
+    freezer.move_to(datetime(2026, 11, 21, 8, 0, tzinfo=dt_util.get_default_time_zone()))
+    await _set_options(
+        hass, enrolled_entry, inactivity_limit=2, prewarning_period=10, day_window="07:00-22:00"
+    )
+    announcements = async_capture_events(hass, EVENT_ANNOUNCEMENT)
+    attributes = {"device_class": "motion", "friendly_name": "Hall motion"}
+    hass.states.async_set(MOTION, "off", attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(MOTION, "on", attributes)  # seen at 08:00
+    hass.states.async_set(MOTION, "off", attributes)
+    await hass.async_block_till_done()
+    _travel(hass, freezer, timedelta(hours=2, minutes=1))
+    await hass.async_block_till_done()
+    assert [e.data["message"] for e in announcements] == ["inactivity_prewarning"]
+    assert hass.states.get(STATUS).state == "idle"  # a question first, not yet an alarm
+    hass.states.async_set(MOTION, "on", attributes)  # the resident moves: all is well
+    await hass.async_block_till_done()
+    _travel(hass, freezer, timedelta(minutes=15))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    # Next time nobody answers.
+    _travel(hass, freezer, timedelta(hours=2))
+    await hass.async_block_till_done()
+    _travel(hass, freezer, timedelta(minutes=11))
+    await hass.async_block_till_done()
+    assert len(announcements) == 2
+    assert hass.states.get(STATUS).state == "inactivity"
+
+
+async def test_vital_sensor_out_of_range_raises_vitals(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    sensor = "sensor.blood_pressure_systolic"
+    attributes = {"unit_of_measurement": "mmHg", "friendly_name": "Blood pressure systolic"}
+    hass.states.async_set(sensor, "128", attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(sensor, "131", attributes)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    hass.states.async_set(sensor, "196", attributes)
+    await hass.async_block_till_done()
+    (alarm,) = _book(enrolled_entry).open_alarms()
+    assert (alarm.kind, alarm.source) == (AlarmKind.VITALS, "systolic 196 mmHg high")
+
+
+async def test_silent_safety_device_is_offline_with_a_repair_until_heard(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    attributes = {"device_class": "smoke", "friendly_name": "Kitchen smoke"}
+    hass.states.async_set(SMOKE, "off", attributes)
+    await hass.async_block_till_done()
+    _travel(hass, freezer, timedelta(minutes=9))
+    await hass.async_block_till_done()
+    hass.states.async_set(SMOKE, "off", attributes, force_update=True)  # a supervision report
+    _travel(hass, freezer, timedelta(minutes=9))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    _travel(hass, freezer, timedelta(minutes=3))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "device_offline"
+    issues = ir.async_get(hass).issues
+    ((domain, issue_id),) = [key for key in issues if key[0] == DOMAIN]
+    assert issue_id == f"device_offline_{SMOKE}"
+    assert issues[(domain, issue_id)].translation_placeholders["name"] == "Kitchen smoke"
+    # Heard again: the repair goes, the offline alarm resolves itself.
+    hass.states.async_set(SMOKE, "off", attributes, force_update=True)
+    _travel(hass, freezer, timedelta(seconds=31))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    assert not [key for key in ir.async_get(hass).issues if key[0] == DOMAIN]
+
+
+async def test_low_battery_opens_a_repair_and_a_low_alarm(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(SMOKE, "off", {"device_class": "smoke", "friendly_name": "Kitchen smoke"})
+    await hass.async_block_till_done()
+    entry_safety = enrolled_entry.runtime_data.safety
+    assert SMOKE in entry_safety.inventory.entities
