@@ -161,6 +161,7 @@ class AlarmBook:
         if alarm is not None:
             alarm.count += 1
             alarm.last_seen = now
+            alarm.cleared_at = None  # the condition is back (the hub resets it too)
             alarm.history.append(HistoryEntry(now, AlarmAction.REPEATED, "household", source))
             return alarm, False
         alarm = Alarm(new_ulid(), kind, SEVERITY_OF[kind], source, now, now)

@@ -11,7 +11,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from ..alarms import AlarmKind
+from ..alarms import AlarmAction, AlarmKind
 from .book import AlarmBook, UnknownAlarm
 from .desk import AlarmDesk
 from .effects import AlarmChanged, Effect, SirensOff
@@ -132,6 +132,10 @@ class SafetyEngine:
         alarm = self.book.get(update.alarm_id)
         if not alarm.open:
             return
+        if update.action is AlarmAction.FAMILY_ACK:
+            if alarm.family.acked_by is not None:
+                return  # someone is already on the way
+            alarm.family.acked_by = update.detail or update.actor
         self.desk.record(
             alarm, update.action, update.actor, now, update.detail, to_hub=not update.from_hub
         )

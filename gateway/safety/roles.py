@@ -66,6 +66,7 @@ _BINARY_SENSOR_ROLES: dict[str, Role] = {
     "occupancy": Role.MOTION,
     "presence": Role.MOTION,
 }
+_NOT_VITAL_CLASSES = frozenset({"battery", "humidity", "moisture", "signal_strength"})
 _SOS_WORDS = ("sos", "panic", "emergency", "help", "紧急", "呼叫", "求助")
 _FALL_WORDS = ("fall", "跌倒")
 
@@ -88,7 +89,10 @@ def infer_role(facts: EntityFacts) -> Role | None:  # noqa: PLR0911 (a decision 
     if facts.domain in ("event", "button") and facts.mentions(*_SOS_WORDS):
         return Role.SOS
     if facts.domain == "valve":
-        return Role.WATER_VALVE if facts.device_class == "water" else Role.GAS_VALVE
+        if facts.device_class in ("water", "gas"):
+            return Role.WATER_VALVE if facts.device_class == "water" else Role.GAS_VALVE
+        # A valve without a class is named by the installer: "Main water valve".
+        return Role.WATER_VALVE if facts.mentions("water", "水") else Role.GAS_VALVE
     if facts.domain == "switch" and facts.mentions("valve", "阀"):
         return Role.WATER_VALVE if facts.mentions("water", "水") else Role.GAS_VALVE
     if facts.domain == "siren":
@@ -100,6 +104,8 @@ def infer_role(facts: EntityFacts) -> Role | None:  # noqa: PLR0911 (a decision 
 
 def infer_vital_sign(facts: EntityFacts) -> VitalSign | None:  # noqa: PLR0911
     """Which vital sign a sensor measures, from its unit and name."""
+    if facts.device_class in _NOT_VITAL_CLASSES:
+        return None  # an oximeter's battery is "%" and shares the device's name
     unit = (facts.unit or "").casefold()
     if unit in ("bpm", "beats/min", "/min") and facts.mentions("heart", "pulse", "心率", "脉"):
         return VitalSign.HEART_RATE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -106,14 +107,11 @@ class SafetySettings:
                 **_windows(options),
                 **_numbers(options),
                 "vital_ranges": _vital_ranges(options.get("vital_ranges", {})),
-                "family": tuple(
-                    FamilyMember(str(m["name"]), str(m["notify_service"]), str(m.get("phone", "")))
-                    for m in options.get("family", [])
-                ),
+                "family": _family(options.get("family", [])),
                 "call_number": str(options.get("call_number", "")),
             }
             return replace(base, **changes)
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             if isinstance(err, SettingsError):
                 raise
             raise SettingsError(f"unusable safety settings: {err}") from err
@@ -156,7 +154,7 @@ def _durations(options: dict[str, Any]) -> dict[str, timedelta]:
     result: dict[str, timedelta] = {}
     for name, (unit, smallest) in _DURATION_OPTIONS.items():
         if name in options:
-            value = unit * float(options[name])
+            value = unit * _number(name, options[name])
             if value < smallest:
                 raise SettingsError(f"{name} must be at least {smallest}")
             result[name] = value
@@ -176,17 +174,60 @@ def _windows(options: dict[str, Any]) -> dict[str, DailyWindow | None]:
 def _numbers(options: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if "valve_attempts" in options:
-        result["valve_attempts"] = max(1, int(options["valve_attempts"]))
+        result["valve_attempts"] = max(1, int(_number("valve_attempts", options["valve_attempts"])))
     if "battery_low_percent" in options:
-        result["battery_low_percent"] = float(options["battery_low_percent"])
+        result["battery_low_percent"] = _number(
+            "battery_low_percent", options["battery_low_percent"]
+        )
     return result
 
 
-def _vital_ranges(raw: dict[str, Any]) -> dict[VitalSign, VitalRange]:
+def _number(name: str, value: Any) -> float:
+    """A finite number, or a SettingsError that names the option."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, not {value!r}")
+    return number
+
+
+def _optional_number(name: str, value: Any) -> float | None:
+    return None if value is None else _number(name, value)
+
+
+def _vital_ranges(raw: Any) -> dict[VitalSign, VitalRange]:
+    if not isinstance(raw, dict):
+        raise SettingsError("vital_ranges must map each vital sign to its low and high")
     ranges = dict(DEFAULT_VITAL_RANGES)
     for sign_name, bounds in raw.items():
-        low, high = bounds.get("low"), bounds.get("high")
-        ranges[VitalSign(sign_name)] = VitalRange(
-            None if low is None else float(low), None if high is None else float(high)
-        )
+        try:
+            sign = VitalSign(sign_name)
+        except ValueError:
+            known = ", ".join(VitalSign)
+            raise SettingsError(f"vital_ranges: {sign_name!r} is not one of {known}") from None
+        if not isinstance(bounds, dict):
+            raise SettingsError(f"vital_ranges.{sign_name} must have a low and a high")
+        low = _optional_number(f"vital_ranges.{sign_name}.low", bounds.get("low"))
+        high = _optional_number(f"vital_ranges.{sign_name}.high", bounds.get("high"))
+        if low is not None and high is not None and low > high:
+            raise SettingsError(f"vital_ranges.{sign_name}: low {low:g} is above high {high:g}")
+        ranges[sign] = VitalRange(low, high)
     return ranges
+
+
+def _family(raw: Any) -> tuple[FamilyMember, ...]:
+    members: list[FamilyMember] = []
+    for number, member in enumerate(raw, start=1):
+        if not isinstance(member, dict):
+            raise SettingsError(f"family member {number} must have a name and a notify_service")
+        for key in ("name", "notify_service"):
+            if key not in member:
+                raise SettingsError(f"family member {number} has no {key}")
+        members.append(
+            FamilyMember(
+                str(member["name"]), str(member["notify_service"]), str(member.get("phone", ""))
+            )
+        )
+    return tuple(members)

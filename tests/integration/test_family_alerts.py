@@ -4,7 +4,6 @@ mocked, and their answers arrive as the companion app's `mobile_app_notification
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 

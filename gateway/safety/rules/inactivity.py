@@ -7,7 +7,7 @@ Only time inside the day window counts, so a night's sleep is never "inactivity"
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ...alarms import AlarmAction, AlarmKind
 from ..desk import AlarmDesk
@@ -19,14 +19,17 @@ from ..settings import DailyWindow
 def _day_intervals(
     window: DailyWindow, tz: tzinfo, since: datetime
 ) -> Iterator[tuple[datetime, datetime]]:
-    """The window's stretches of real time from `since` on, clipped to start at `since`."""
+    """The window's stretches of real time from `since` on, clipped to start at `since`.
+
+    In UTC, so that lengths and sums are real time on the days the clocks change.
+    """
     day = since.astimezone(tz).date() - timedelta(days=1)
     wraps = window.end <= window.start
     while True:
         start = datetime.combine(day, window.start, tz)
         end = datetime.combine(day + timedelta(days=1) if wraps else day, window.end, tz)
         if end > since:
-            yield max(start, since), end
+            yield max(start, since).astimezone(UTC), end.astimezone(UTC)
         day += timedelta(days=1)
 
 
@@ -64,25 +67,48 @@ class InactivityRule:
 
     def cancel_prewarning(self, now: datetime) -> bool:
         """The resident answered the pre-warning ("I'm fine")."""
-        if self.prewarned_at is None:
+        if self._pending_prewarning() is None:
             return False
         self.activity("resident answered the pre-warning", now)
         return True
 
+    def _last_resolved(self) -> datetime | None:
+        """When a person last closed an inactivity alarm: someone has looked since then."""
+        return max(
+            (
+                entry.at
+                for alarm in self._desk.book.all_alarms()
+                if alarm.kind is AlarmKind.INACTIVITY and not alarm.open
+                for entry in alarm.history
+                if entry.action in (AlarmAction.RESOLVED, AlarmAction.CANCELLED)
+            ),
+            default=None,
+        )
+
+    def _pending_prewarning(self) -> datetime | None:
+        """The unanswered pre-warning, unless the alarm it raised has since been resolved."""
+        resolved = self._last_resolved()
+        if self.prewarned_at is not None and resolved is not None and resolved >= self.prewarned_at:
+            return None
+        return self.prewarned_at
+
     def _prewarning_due(self) -> datetime:
         settings = self._desk.settings
+        resolved = self._last_resolved()
+        since = self.last_activity if resolved is None else max(self.last_activity, resolved)
         return when_day_time_reaches(
-            self.last_activity, settings.inactivity_limit, settings.day_window, settings.time_zone
+            since, settings.inactivity_limit, settings.day_window, settings.time_zone
         )
 
     def tick(self, now: datetime) -> None:
         if self._desk.book.open_of_kind(AlarmKind.INACTIVITY) is not None:
             return
-        if self.prewarned_at is None:
+        prewarned_at = self._pending_prewarning()
+        if prewarned_at is None:
             if self._prewarning_due() <= now:
                 self.prewarned_at = now
                 self._desk.emit(Announce("inactivity_prewarning"))
-        elif self.prewarned_at + self._desk.settings.prewarning_period <= now:
+        elif prewarned_at + self._desk.settings.prewarning_period <= now:
             alarm = self._desk.raise_alarm(AlarmKind.INACTIVITY, "no activity", now)
             self._desk.record(
                 alarm, AlarmAction.PREWARNING, "household", now, "pre-warning unanswered"
@@ -91,6 +117,7 @@ class InactivityRule:
     def next_deadline(self) -> datetime | None:
         if self._desk.book.open_of_kind(AlarmKind.INACTIVITY) is not None:
             return None
-        if self.prewarned_at is None:
+        prewarned_at = self._pending_prewarning()
+        if prewarned_at is None:
             return self._prewarning_due()
-        return self.prewarned_at + self._desk.settings.prewarning_period
+        return prewarned_at + self._desk.settings.prewarning_period

@@ -34,7 +34,8 @@ class SupervisionRule:
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
             case DeviceHeard(device, name):
-                self._last_heard[device] = now
+                if device in self._supervised:  # others (a motion sensor) are not timed
+                    self._last_heard[device] = now
                 if device in self.offline:
                     self._recovered(device, name, now)
             case BatteryLevel(device, name, percent):
