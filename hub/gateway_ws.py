@@ -135,12 +135,17 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     connection = _Connection(request.app[HUB_CONTEXT], ws, request.remote)
     connection.hub.sockets.add(ws)
-    async for message in ws:
-        if message.type != WSMsgType.TEXT:
-            connection.hub.rejections["not_text"] += 1
-            continue
-        if not await connection.handle(message.data):
-            break
+    try:
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                connection.hub.rejections["not_text"] += 1
+                continue
+            if not await connection.handle(message.data):
+                break
+    except ConnectionResetError:
+        # The gateway went away before our ack; what was committed stays committed, and the
+        # gateway resends the unacked message, which the hub then acks as a duplicate.
+        _LOGGER.info("Gateway %s disconnected before an ack", connection.remote)
     await ws.close()
     return ws
 

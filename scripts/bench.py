@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """`make bench`: measured numbers, printed. Later issues add their benchmarks here.
 
+gas-to-valve: in a real Home Assistant, gas detector state change -> valve close command, for
+our built-in rule and for a plain YAML automation, interleaved in the same run (bench/).
+
 hub-ingest: a real hub process (`python -m hub`) on 127.0.0.1; N enrolled gateways, each over its
 own WebSocket, send `alarm.raised` messages; we time from send to the hub's signed ack (which the
 hub sends only after the SQLite commit with synchronous=FULL).
@@ -110,6 +113,26 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18080)
     args = parser.parse_args()
     hub_ingest(args.gateways, args.messages, args.port)
+    gas_to_valve()
+
+
+def gas_to_valve() -> None:
+    """Needs a real Home Assistant, so it runs under the test harness (bench/)."""
+    print()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "bench/test_gas_reaction.py",
+            "-q",
+            "-s",
+            "-p",
+            "no:randomly",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Benchmarks that need a real Home Assistant (run by `make bench`, not by `make test`)."""
