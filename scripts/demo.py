@@ -23,7 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from demo_zigbee import household_ready, household_status, seed_zha_entry
+from demo_zigbee import (
+    household_command,
+    household_ready,
+    household_status,
+    seed_zha_entry,
+    valve_open,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -239,6 +245,39 @@ def wait_for(
 # --- main ----------------------------------------------------------------------------------
 
 
+def hub_alarm_since(household_id: str, kind: str, since: str) -> bool:
+    """The hub holds an open `kind` alarm of the household, raised or repeated since `since`."""
+    try:
+        with sqlite3.connect(f"file:{HUB_DATABASE}?mode=ro", uri=True, timeout=5) as db:
+            row = db.execute(
+                "SELECT 1 FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+                " AND last_seen >= ? LIMIT 1",
+                (household_id, kind, since),
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None
+
+
+def check_gas_closes_the_valve(control_url: str, household_id: str, children: list[Child]) -> None:
+    """`gas on` in the simulator: the gateway's rule closes the valve and alarms the center."""
+    household_command(control_url, "valve open")  # a valve closed by an earlier run
+    wait_for("the valve to open", lambda: valve_open(control_url) is True, 10, children)
+    since = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    print("Check: gas on", flush=True)
+    household_command(control_url, "gas on")
+    try:
+        wait_for("the valve to close", lambda: valve_open(control_url) is False, 15, children)
+        wait_for(
+            "the gas alarm at the hub",
+            lambda: hub_alarm_since(household_id, "gas", since),
+            15,
+            children,
+        )
+    finally:
+        household_command(control_url, "gas off")
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -356,10 +395,12 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
             children,
             hint=f" See {RUN / 'ha.log'} and {RUN / 'household.log'}.",
         )
+        check_gas_closes_the_valve(control_url, household_id, children)
         _print_banner(hub_url, ha_url, control_url)
         print(
             "Check passed: hub, Home Assistant and the Zigbee household are up; the gateway is"
-            " connected and ZHA has paired every device."
+            " connected, ZHA has paired every device, and `gas on` closed the valve and raised"
+            " the gas alarm at the care center."
         )
         return
 

@@ -89,3 +89,20 @@ def household_ready(control_url: str) -> bool:
         return False
     devices = status["devices"].values()
     return all(d["joined"] and d.get("enrolled", True) for d in devices)
+
+
+def household_command(control_url: str, command: str) -> str:
+    """Run a simulator command (as `python -m gateway.sim COMMAND` would)."""
+    # control_url is always our own http://127.0.0.1 endpoint.
+    request = urllib.request.Request(  # noqa: S310
+        f"{control_url}/command", data=command.encode(), method="POST"
+    )
+    with _OPENER.open(request, timeout=5) as response:
+        return str(json.loads(response.read()).get("result", ""))
+
+
+def valve_open(control_url: str) -> bool | None:
+    status = household_status(control_url)
+    if status is None:
+        return None
+    return bool(status["devices"]["valve"]["open"])

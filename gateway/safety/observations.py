@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..alarms import AlarmAction, AlarmKind
 from .roles import Role, VitalSign
@@ -75,10 +76,14 @@ class VitalReading:
 
 @dataclass(frozen=True, slots=True)
 class DeviceHeard:
-    """The device sent something: a report, a status, a reply."""
+    """The device sent something: a report, a status, a reply.
+
+    `at` is when, if the host learns of it later (it polls a "last seen" time); else now.
+    """
 
     device: str
     name: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,6 +316,9 @@ class GasValve(VirtualDevice):
         attribute_id = cluster.set("on_off", reached)
         self.report(1, OnOff.cluster_id, [attribute_id])
 
+    def turn_by_hand(self, open_: bool) -> None:
+        self._move(open_)
+
     def close(self) -> None:
         super().close()
         if self._motion is not None:

@@ -1,7 +1,7 @@
 """The household's control language, shared by the HTTP endpoint, the CLI and tests.
 
 press sos | press fob | smoke on|off | gas on|off | door open|close | motion
-battery PERCENT [DEVICE] | silent DEVICE | wake DEVICE | jam valve | unjam valve
+battery PERCENT [DEVICE] | silent DEVICE | wake DEVICE | valve open|close | jam valve | unjam valve
 tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
 """
 
@@ -77,6 +77,7 @@ def run_command(household: VirtualHousehold, text: str) -> str:
         "battery": lambda: _battery(household, args),
         "silent": lambda: _set_silent(household, one, True),
         "wake": lambda: _set_silent(household, one, False),
+        "valve": lambda: _valve_by_hand(household, one),
         "jam": lambda: _jam(household, one, True),
         "unjam": lambda: _jam(household, one, False),
         "tamper": lambda: _tamper(household, args),
@@ -113,6 +114,12 @@ def _press(household: VirtualHousehold, which: str) -> str:
 def _alarm(device: IasZoneDevice, active: bool, what: str) -> str:
     device.set_alarm(active)
     return f"{what} {'on' if active else 'off'}"
+
+
+def _valve_by_hand(household: VirtualHousehold, position: str) -> str:
+    """Someone turns the valve's knob: it moves and reports, like a command would make it."""
+    household.valve.turn_by_hand(open_=_switch(position, "open", "close"))
+    return f"valve turned {position} by hand"
 
 
 def _jam(household: VirtualHousehold, which: str, jammed: bool) -> str:

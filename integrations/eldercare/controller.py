@@ -211,7 +211,7 @@ class SafetyController:
             previous = self._heard.get(device_key)
             if heard is not None and (previous is None or heard > previous):
                 self._heard[device_key] = heard
-                self.observe(DeviceHeard(device_key, name))
+                self.observe(DeviceHeard(device_key, name, heard))
 
     @callback
     def _configure_heartbeats(self) -> None:

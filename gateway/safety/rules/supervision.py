@@ -33,9 +33,13 @@ class SupervisionRule:
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
-            case DeviceHeard(device, name):
+            case DeviceHeard(device, name, at):
+                heard = now if at is None else min(at, now)
+                last = self._last_heard.get(device)
+                if at is not None and last is not None and heard <= last:
+                    return  # the same or an older "last seen": nothing new from the device
                 if device in self._supervised:  # others (a motion sensor) are not timed
-                    self._last_heard[device] = now
+                    self._last_heard[device] = heard
                 if device in self.offline:
                     self._recovered(device, name, now)
             case BatteryLevel(device, name, percent):
