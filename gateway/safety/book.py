@@ -141,6 +141,9 @@ class AlarmBook:
         except KeyError:
             raise UnknownAlarm(alarm_id) from None
 
+    def knows(self, alarm_id: str) -> bool:
+        return alarm_id in self._alarms
+
     def open_alarms(self) -> list[Alarm]:
         """Open alarms, most severe first, then oldest first."""
         severities = list(Severity)

@@ -8,7 +8,7 @@ from datetime import datetime
 from ..alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, AlarmKind, Severity
 from ..protocol import MessageType
 from .book import Alarm, AlarmBook
-from .effects import AlarmChanged, Effect, NotifyFamily, SendToHub
+from .effects import AlarmChanged, CloseValve, Effect, NotifyFamily, SendToHub, SirensOn
 from .settings import SafetySettings
 
 # Alarms the family hears about on their phones; the rest are the care center's work items.
@@ -26,6 +26,9 @@ _FAMILY_UPDATES = frozenset(
 )
 
 
+_PROTECTIVE = (CloseValve, SirensOn)
+
+
 class AlarmDesk:
     def __init__(self, book: AlarmBook, settings: SafetySettings) -> None:
         self.book = book
@@ -36,8 +39,10 @@ class AlarmDesk:
         self.effects.append(effect)
 
     def take_effects(self) -> list[Effect]:
+        """Effects in order, except that protecting the home goes first: a host that carries
+        them out one by one closes the valve before it writes to the hub or a phone."""
         effects, self.effects = self.effects, []
-        return effects
+        return sorted(effects, key=lambda effect: not isinstance(effect, _PROTECTIVE))
 
     def raise_alarm(self, kind: AlarmKind, source: str, now: datetime) -> Alarm:
         alarm, new = self.book.raise_alarm(kind, source, now)

@@ -52,8 +52,11 @@ class SafetyEngine:
         self.book = AlarmBook.from_dict(saved.get("book", {}))
         self.desk = AlarmDesk(self.book, settings)
         self._valves: dict[str, Role] = {}
-        self.hazards = HazardRule(self.desk, self._valves)
-        self.emergency = EmergencyRule(self.desk)
+        readings: dict[str, bool] = dict(saved.get("readings", {}))
+        self.hazards = HazardRule(self.desk, self._valves, readings)
+        self.hazards.resume_closing(dict(saved.get("closing", {})), now)
+        self.emergency = EmergencyRule(self.desk, readings)
+        self.door = DoorRule(self.desk, readings)
         last_activity = saved.get("last_activity")
         self.inactivity = InactivityRule(
             self.desk, datetime.fromisoformat(last_activity) if last_activity else now
@@ -64,7 +67,7 @@ class SafetyEngine:
         self._rules: list[Rule] = [
             self.hazards,
             self.emergency,
-            DoorRule(self.desk),
+            self.door,
             self.inactivity,
             VitalsRule(self.desk),
             self.supervision,
@@ -87,8 +90,10 @@ class SafetyEngine:
     def handle(self, observation: Observation, now: datetime) -> list[Effect]:
         match observation:
             case HubReceived(alarm_id) if self._known(alarm_id):
+                before = self.book.get(alarm_id).state
                 alarm = self.book.mark_reported(alarm_id)
-                self.desk.emit(AlarmChanged(alarm, "reported"))
+                if alarm.state is not before:  # a late or repeated receipt changes nothing
+                    self.desk.emit(AlarmChanged(alarm, "reported"))
             case FamilyAnswered(alarm_id, member) if self._known(alarm_id):
                 self.desk.family_answered(self.book.get(alarm_id), member, now)
             case AlarmUpdate() if self._known(observation.alarm_id):
@@ -155,6 +160,8 @@ class SafetyEngine:
     @staticmethod
     def _is_activity(observation: Observation) -> bool:
         match observation:
+            case DetectorChanged(_, Role.DOOR, active, _):
+                return active is not None  # opening or closing a door is someone at it
             case DetectorChanged(_, role, True, _):
                 return role in _ACTIVITY_ROLES
             case Activity() | Pressed() | VitalReading() | CancelPressed():
@@ -166,6 +173,13 @@ class SafetyEngine:
         return {
             "book": self.book.to_dict(),
             "last_activity": self.inactivity.last_activity.isoformat(),
+            # Each rule tracks its own detectors; together they are every last real reading.
+            "readings": {
+                **self.hazards.onsets.readings(),
+                **self.emergency.onsets.readings(),
+                **self.door.onsets.readings(),
+            },
+            "closing": self.hazards.closing_state(),
             "offline": dict(self.supervision.offline),
             "battery_low": dict(self.supervision.battery_low),
         }

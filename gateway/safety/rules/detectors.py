@@ -9,8 +9,13 @@ from __future__ import annotations
 
 
 class OnsetTracker:
-    def __init__(self) -> None:
-        self._last_known: dict[str, bool] = {}
+    def __init__(self, last_known: dict[str, bool] | None = None) -> None:
+        # Saved across restarts: a detector still on after a restart is not a new onset,
+        # and one that went quiet meanwhile is a restore.
+        self._last_known: dict[str, bool] = dict(last_known or {})
+
+    def readings(self) -> dict[str, bool]:
+        return dict(self._last_known)
 
     def update(self, entity_id: str, active: bool | None) -> str | None:
         """'onset' when the reading became active, 'restore' when it became quiet, else None."""

@@ -12,16 +12,16 @@ from .detectors import OnsetTracker
 
 
 class DoorRule:
-    def __init__(self, desk: AlarmDesk) -> None:
+    def __init__(self, desk: AlarmDesk, readings: dict[str, bool] | None = None) -> None:
         self._desk = desk
-        self._onsets = OnsetTracker()
+        self.onsets = OnsetTracker(readings)
         self._open_since: dict[str, tuple[datetime, str]] = {}  # entity -> (opened at, name)
         self._reported_open: set[str] = set()
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
             case DetectorChanged(entity_id, Role.DOOR, active, name):
-                change = self._onsets.update(entity_id, active)
+                change = self.onsets.update(entity_id, active)
                 if change == "onset":
                     self._opened(entity_id, name or entity_id, now)
                 elif change == "restore":

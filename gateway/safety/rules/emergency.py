@@ -22,16 +22,16 @@ _PRESS_ROLES = {Role.SOS: AlarmKind.SOS, Role.FALL: AlarmKind.FALL}
 
 
 class EmergencyRule:
-    def __init__(self, desk: AlarmDesk) -> None:
+    def __init__(self, desk: AlarmDesk, readings: dict[str, bool] | None = None) -> None:
         self._desk = desk
-        self._onsets = OnsetTracker()
+        self.onsets = OnsetTracker(readings)
         # alarm id -> end of its cancel window; the window is cleared by any other press
         self._cancellable: dict[str, datetime] = {}
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
             case DetectorChanged(entity_id, role, active, name) if role in _PRESS_ROLES:
-                if self._onsets.update(entity_id, active) == "onset":
+                if self.onsets.update(entity_id, active) == "onset":
                     self._press(_PRESS_ROLES[role], name or entity_id, now)
             case Pressed(source, kind):
                 self._press(kind, source, now)

@@ -47,10 +47,12 @@ class _Closing:
 
 
 class HazardRule:
-    def __init__(self, desk: AlarmDesk, valves: dict[str, Role]) -> None:
+    def __init__(
+        self, desk: AlarmDesk, valves: dict[str, Role], readings: dict[str, bool] | None = None
+    ) -> None:
         self._desk = desk
         self._valves = valves  # entity_id -> GAS_VALVE / WATER_VALVE, kept current by the host
-        self._onsets = OnsetTracker()
+        self.onsets = OnsetTracker(readings)
         self._closing: dict[str, _Closing] = {}
         self._confirmed: set[str] = set()  # valves confirmed closed since the last hazard
         self._detector_roles: dict[str, Role] = {}
@@ -63,7 +65,7 @@ class HazardRule:
         match observation:
             case DetectorChanged(entity_id, role, active, name) if role in HAZARDS:
                 self._detector_roles[entity_id] = role
-                change = self._onsets.update(entity_id, active)
+                change = self.onsets.update(entity_id, active)
                 if change == "onset":
                     self._hazard(HAZARDS[role], name or entity_id, now)
                 elif change == "restore":
@@ -100,7 +102,7 @@ class HazardRule:
         """The detector went quiet: tell the center; the alarm stays open for a person to check."""
         alarm = self._desk.book.open_of_kind(hazard.kind)
         still_active = {e for e, _ in self._detectors_of(hazard.kind)}
-        if alarm is not None and not self._onsets.any_active(still_active):
+        if alarm is not None and not self.onsets.any_active(still_active):
             self._desk.clear(alarm, f"{source} quiet", now)
 
     def _detectors_of(self, kind: AlarmKind) -> list[tuple[str, Role]]:
@@ -143,6 +145,18 @@ class HazardRule:
         moments = [c.deadline for c in self._closing.values()]
         moments += [c.next_read for c in self._closing.values() if c.next_read is not None]
         return min(moments, default=None)
+
+    def closing_state(self) -> dict[str, dict[str, object]]:
+        """Valves still awaiting confirmation, to resume after a restart."""
+        return {e: {"alarm_id": c.alarm_id, "attempt": c.attempt} for e, c in self._closing.items()}
+
+    def resume_closing(self, saved: dict[str, dict[str, object]], now: datetime) -> None:
+        """After a restart nobody knows whether the command got through: send it again and
+        verify from scratch, keeping the attempt count so a jammed valve still fails."""
+        for entity_id, item in saved.items():
+            alarm_id, attempt = str(item["alarm_id"]), int(str(item["attempt"]))
+            if self._desk.book.knows(alarm_id) and self._desk.book.get(alarm_id).open:
+                self._close(entity_id, alarm_id, attempt, now)
 
     def closing_valves(self) -> list[str]:
         return sorted(self._closing)

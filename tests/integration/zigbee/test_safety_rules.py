@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.eldercare.const import DOMAIN
 from gateway.alarms import AlarmKind
 from gateway.safety.roles import Role
 
@@ -23,6 +29,11 @@ async def _alarms_at_hub(hub: RunningHub, count: int, timeout: float = 5.0) -> l
         while len(alarms := await hub.open_alarms()) < count:  # noqa: ASYNC110 (polls the hub)
             await asyncio.sleep(0.05)
     return alarms
+
+
+def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass, dt_util.utcnow())
 
 
 def _history(entry: MockConfigEntry, kind: str) -> list[str]:
@@ -76,3 +87,61 @@ async def test_jammed_valve_is_retried_then_raises_valve_failed(
     assert kinds == {"gas", "valve_failed"}
     assert "valve_closed" not in _history(enrolled_entry, "gas")
     assert er.async_get(hass) is not None
+
+
+async def test_sos_button_and_fob_each_raise_sos(
+    zigbee: SimulatedZigbee, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    hass, home = zigbee.hass, zigbee.household
+    await zigbee.permit_joins()
+    await zigbee.join(home.sos)
+    await wait_for(hass, lambda: home.sos.enrolled, timeout=10)
+    home.sos.press()
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos")
+    (first,) = await _alarms_at_hub(hub_server, 1)
+    await hass.services.async_call("eldercare", "resolve", {"note": "ok"}, blocking=True)
+    assert hass.states.get(STATUS).state == "idle"
+    await zigbee.join(home.sos_fob)
+    home.sos_fob.press_sos()  # the fob's IAS ACE emergency: ZHA's alarm panel "triggered"
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos")
+    assert hass.states.get(STATUS).attributes["alarm_id"] != first.id  # a new alarm
+
+
+async def test_silent_smoke_detector_goes_offline_in_minutes_not_hours(
+    zigbee: SimulatedZigbee, enrolled_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    hass, home = zigbee.hass, zigbee.household
+    await zigbee.permit_joins()
+    device = await zigbee.join(home.smoke)
+    await wait_for(hass, lambda: home.smoke.enrolled, timeout=10)
+    # Healthy: its supervision reports keep it heard through a long quiet spell.
+    for _ in range(6):
+        _travel(hass, freezer, timedelta(minutes=5))
+        await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    home.smoke.silent = True
+    for _ in range(3):
+        _travel(hass, freezer, timedelta(minutes=5))
+        await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "device_offline"
+    assert (DOMAIN, f"device_offline_{device.id}") in ir.async_get(hass).issues
+    home.smoke.silent = False
+    home.smoke.notify_status()
+    _travel(hass, freezer, timedelta(seconds=31))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "idle"
+    assert (DOMAIN, f"device_offline_{device.id}") not in ir.async_get(hass).issues
+
+
+async def test_battery_report_under_15_percent_opens_a_repair(
+    zigbee: SimulatedZigbee, enrolled_entry: MockConfigEntry
+) -> None:
+    hass, home = zigbee.hass, zigbee.household
+    await zigbee.permit_joins()
+    device = await zigbee.join(home.smoke)
+    home.smoke.set_battery(10)
+    issue = (DOMAIN, f"battery_low_{device.id}")
+    await wait_for(hass, lambda: issue in ir.async_get(hass).issues, timeout=3)
+    assert ir.async_get(hass).issues[issue].translation_placeholders["percent"] == "10"
+    home.smoke.set_battery(100)
+    await wait_for(hass, lambda: issue not in ir.async_get(hass).issues, timeout=3)
