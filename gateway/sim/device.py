@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import zigpy.types as t
@@ -97,6 +97,9 @@ def server(definition: type[Cluster], **values: Any) -> ClusterState:
     for name, value in values.items():
         state.set(name, value)
     return state
+
+
+BROADCAST_ENDPOINT = 0xFF
 
 
 class VirtualDevice:
@@ -218,6 +221,13 @@ class VirtualDevice:
 
     def _on_zcl(self, frame: ApsFrame) -> None:
         request = zcl_parse(frame.payload)
+        if frame.dst_ep == BROADCAST_ENDPOINT:
+            # The broadcast endpoint means every endpoint with that cluster; none answers
+            # with an error, as real stacks stay quiet about broadcasts they don't serve.
+            for endpoint_id, served in self.endpoints.items():
+                if frame.cluster_id in served.servers:
+                    self._on_zcl(replace(frame, dst_ep=endpoint_id))
+            return
         endpoint = self.endpoints.get(frame.dst_ep)
         cluster = endpoint.servers.get(frame.cluster_id) if endpoint else None
         if endpoint is None or cluster is None:

@@ -193,6 +193,9 @@ class SafetyController:
     @callback
     def _deadline_reached(self, now: datetime) -> None:
         self._deadline_unsub = None
+        # Look at the devices' last-seen times first: a supervision deadline must not fire
+        # for a device heard since the last poll.
+        self._check_liveness()
         self._apply(self.engine.tick(dt_util.utcnow()))
 
     # Supervision: when was each safety device last heard?

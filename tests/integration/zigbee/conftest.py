@@ -46,6 +46,10 @@ class SimulatedZigbee:
                     return entry
                 await asyncio.sleep(0.05)
 
+    async def settle(self) -> None:
+        """Let frames in flight reach ZHA (socket I/O needs a few loop turns)."""
+        await _settle(self.hass)
+
     def _has_states(self, device: dr.DeviceEntry) -> bool:
         entities = er.async_entries_for_device(er.async_get(self.hass), device.id)
         return bool(entities) and all(
