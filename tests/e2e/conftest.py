@@ -7,9 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from ..integration.conftest import auto_enable_custom_integrations, enrolled_entry
+from ..integration.conftest import auto_enable_custom_integrations, core_services, enrolled_entry
 
-__all__ = ["auto_enable_custom_integrations", "browser", "enrolled_entry"]
+__all__ = [
+    "auto_enable_custom_integrations",
+    "browser",
+    "core_services",
+    "enrolled_entry",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 # As root and on a closed network: no sandbox, and no background calls home.
