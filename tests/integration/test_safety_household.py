@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.eldercare.const import DOMAIN, EVENT_ANNOUNCEMENT
+from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
 from gateway.alarms import AlarmKind
 from gateway.safety.book import AlarmBook
 
@@ -232,3 +233,89 @@ async def test_low_battery_opens_a_repair_and_a_low_alarm(
     await hass.async_block_till_done()
     entry_safety = enrolled_entry.runtime_data.safety
     assert SMOKE in entry_safety.inventory.entities
+
+
+async def test_home_protects_itself_while_the_hub_is_down(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    close = async_mock_service(hass, "switch", "turn_off")
+    hass.states.async_set("switch.kitchen_gas_valve", "on", {"friendly_name": "Kitchen gas valve"})
+    gas = "binary_sensor.kitchen_gas"
+    hass.states.async_set(gas, "off", {"device_class": "gas", "friendly_name": "Kitchen gas"})
+    await hass.async_block_till_done()
+    await hub_server.stop()
+    hass.states.async_set(gas, "on", {"device_class": "gas", "friendly_name": "Kitchen gas"})
+    await hass.async_block_till_done()
+    # The valve command and the local alarm do not wait for the care center.
+    assert [c.data["entity_id"] for c in close] == ["switch.kitchen_gas_valve"]
+    assert hass.states.get(STATUS).state == "gas"
+    await hub_server.start()
+    (alarm,) = await _hub_alarms(hub_server, 1, timeout=15)
+    assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "gas")
+
+
+async def test_roles_can_be_changed_in_the_options_flow(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    hass.states.async_set(SMOKE, "off", {"device_class": "smoke", "friendly_name": "Kitchen smoke"})
+    hass.states.async_set("binary_sensor.pantry", "off", {"friendly_name": "Pantry"})
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(enrolled_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "roles"}
+    )
+    assert result["step_id"] == "roles"
+    # The installer says the pantry sensor is a water leak sensor and the smoke one is unused.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"water_leak": ["binary_sensor.pantry"], "smoke": []}
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    entities = enrolled_entry.runtime_data.safety.inventory.entities
+    assert SMOKE not in entities
+    assert entities["binary_sensor.pantry"].role.value == "water_leak"
+    hass.states.async_set("binary_sensor.pantry", "on", {"friendly_name": "Pantry"})
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "water_leak"
+
+
+async def test_rules_options_reject_a_bad_time_window(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(enrolled_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rules"}
+    )
+    settings = enrolled_entry.runtime_data.safety.engine.settings.to_options()
+    form = {k: settings[k] for k in ("valve_window", "valve_attempts", "supervision_window")}
+    form |= {
+        "battery_low_percent": 15,
+        "sos_cancel_window": 0,
+        "door_open_limit": 10,
+        "inactivity_limit": 4,
+        "day_window": "7 to 22",
+        "prewarning_period": 10,
+        "family_answer_window": 120,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"base": "invalid_rules"}
+
+
+async def test_diagnostics_hide_people_and_health_data(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    await _set_options(
+        hass,
+        enrolled_entry,
+        family=[{"name": "Li Na", "notify_service": "mobile_app_li", "phone": "+8613800000001"}],
+    )
+    sensor = "sensor.blood_pressure_systolic"
+    attributes = {"unit_of_measurement": "mmHg", "friendly_name": "Blood pressure systolic"}
+    hass.states.async_set(sensor, "128", attributes)
+    await hass.async_block_till_done()
+    hass.states.async_set(sensor, "201", attributes)
+    await hass.async_block_till_done()
+    text = str(await async_get_config_entry_diagnostics(hass, enrolled_entry))
+    for secret in ("201", "Li Na", "+8613800000001", "mobile_app_li", "Wang household"):
+        assert secret not in text
+    assert "vitals" in text
