@@ -149,3 +149,28 @@ async def test_battery_report_under_15_percent_opens_a_repair(
     assert ir.async_get(hass).issues[issue].translation_placeholders["percent"] == "10"
     home.smoke.set_battery(100)
     await wait_for(hass, lambda: issue not in ir.async_get(hass).issues, timeout=3)
+
+
+async def test_smoke_detector_raises_fire_and_door_at_night_raises_door(
+    zigbee: SimulatedZigbee, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    hass, home = zigbee.hass, zigbee.household
+    # Quiet hours around the clock, so "now" is night whatever time the test runs.
+    hass.config_entries.async_update_entry(
+        enrolled_entry, options={**enrolled_entry.options, "quiet_hours": "00:00-23:59"}
+    )
+    await zigbee.permit_joins()
+    await zigbee.join(home.smoke)
+    await zigbee.join(home.door)
+    await wait_for(hass, lambda: home.smoke.enrolled and home.door.enrolled, timeout=10)
+    home.smoke.set_alarm(True)
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "fire")
+    home.door.set_alarm(True)
+    book = enrolled_entry.runtime_data.safety.engine.book
+    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.DOOR) is not None)
+    kinds = {a.kind for a in await _alarms_at_hub(hub_server, 2)}
+    assert kinds == {"fire", "door"}
+    # The detector clearing is told to the center; the fire alarm waits for a person.
+    home.smoke.set_alarm(False)
+    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.FIRE).cleared_at is not None)
+    assert hass.states.get(STATUS).state == "fire"
