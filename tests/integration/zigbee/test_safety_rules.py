@@ -98,13 +98,13 @@ async def test_sos_button_and_fob_each_raise_sos(
     await zigbee.join(home.sos)
     await wait_for(hass, lambda: home.sos.enrolled, timeout=10)
     home.sos.press()
-    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos")
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
     (first,) = await _alarms_at_hub(hub_server, 1)
     await hass.services.async_call("eldercare", "resolve", {"note": "ok"}, blocking=True)
     assert hass.states.get(STATUS).state == "idle"
     await zigbee.join(home.sos_fob)
     home.sos_fob.press_sos()  # the fob's IAS ACE emergency: ZHA's alarm panel "triggered"
-    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos")
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
     assert hass.states.get(STATUS).attributes["alarm_id"] != first.id  # a new alarm
 
 
@@ -164,13 +164,15 @@ async def test_smoke_detector_raises_fire_and_door_at_night_raises_door(
     await zigbee.join(home.door)
     await wait_for(hass, lambda: home.smoke.enrolled and home.door.enrolled, timeout=10)
     home.smoke.set_alarm(True)
-    await wait_for(hass, lambda: hass.states.get(STATUS).state == "fire")
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "fire", timeout=3)
     home.door.set_alarm(True)
     book = enrolled_entry.runtime_data.safety.engine.book
-    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.DOOR) is not None)
+    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.DOOR) is not None, timeout=3)
     kinds = {a.kind for a in await _alarms_at_hub(hub_server, 2)}
     assert kinds == {"fire", "door"}
     # The detector clearing is told to the center; the fire alarm waits for a person.
     home.smoke.set_alarm(False)
-    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.FIRE).cleared_at is not None)
+    await wait_for(
+        hass, lambda: book.open_of_kind(AlarmKind.FIRE).cleared_at is not None, timeout=3
+    )
     assert hass.states.get(STATUS).state == "fire"
