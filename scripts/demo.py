@@ -122,14 +122,19 @@ def mint_enrollment_code(household_id: str) -> tuple[str, str]:
 
 def gateway_connected_since(household_id: str, since: str) -> bool:
     """The household's gateway is enrolled and its link said hello to this hub run."""
+    return _hub_has_row(
+        "SELECT 1 FROM gateways WHERE household_id = ? AND last_seen >= ? LIMIT 1",
+        (household_id, since),
+    )
+
+
+def _hub_has_row(sql: str, params: tuple[str, ...]) -> bool:
+    """Read the hub's database (read-only) beside the running hub."""
     if not HUB_DATABASE.exists():
         return False
     try:
         with sqlite3.connect(f"file:{HUB_DATABASE}?mode=ro", uri=True, timeout=5) as db:
-            row = db.execute(
-                "SELECT 1 FROM gateways WHERE household_id = ? AND last_seen >= ? LIMIT 1",
-                (household_id, since),
-            ).fetchone()
+            row = db.execute(sql, params).fetchone()
     except sqlite3.OperationalError:
         return False  # schema not created yet, or the hub holds a write lock
     return row is not None
@@ -247,16 +252,11 @@ def wait_for(
 
 def hub_alarm_since(household_id: str, kind: str, since: str) -> bool:
     """The hub holds an open `kind` alarm of the household, raised or repeated since `since`."""
-    try:
-        with sqlite3.connect(f"file:{HUB_DATABASE}?mode=ro", uri=True, timeout=5) as db:
-            row = db.execute(
-                "SELECT 1 FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
-                " AND last_seen >= ? LIMIT 1",
-                (household_id, kind, since),
-            ).fetchone()
-    except sqlite3.OperationalError:
-        return False
-    return row is not None
+    return _hub_has_row(
+        "SELECT 1 FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+        " AND last_seen >= ? LIMIT 1",
+        (household_id, kind, since),
+    )
 
 
 def check_gas_closes_the_valve(control_url: str, household_id: str, children: list[Child]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import types
 from collections.abc import AsyncIterator
@@ -66,6 +67,14 @@ class RunningHub:
 
     async def open_alarms(self) -> list[AlarmRow]:
         return await self.context.db(self.context.store.open_alarms)
+
+    async def wait_for_open_alarms(self, count: int, timeout: float = 5.0) -> list[AlarmRow]:
+        """At least `count` open alarms, once they have arrived (polls the database)."""
+        for _ in range(int(timeout / 0.05)):
+            if len(alarms := await self.open_alarms()) >= count:
+                return alarms
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"hub has {len(await self.open_alarms())} alarms, expected {count}")
 
     async def alarm_actions(self, alarm_id: str) -> list[str]:
         """The alarm's event log at the hub, oldest first."""

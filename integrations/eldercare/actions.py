@@ -47,6 +47,7 @@ from .const import (
     OPTION_MEDIA_PLAYER,
     OPTION_TTS_ENTITY,
 )
+from .household import valve_closed
 
 if TYPE_CHECKING:
     from .runtime import EldercareConfigEntry
@@ -167,7 +168,7 @@ class ActionRunner:
             )
             state = self._hass.states.get(entity_id)
             if state is not None:
-                closed = {"off": True, "closed": True, "on": False, "open": False}.get(state.state)
+                closed = valve_closed(state)
         except (HomeAssistantError, TimeoutError) as err:
             _LOGGER.warning("Reading %s failed: %s", entity_id, err)
         self._observe(ValveRead(entity_id, closed))

@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from gateway.safety.book import Alarm
 from gateway.safety.effects import AlarmChanged, Effect
-from gateway.safety.engine import NothingToCancel, SafetyEngine
+from gateway.safety.engine import SafetyEngine
 from gateway.safety.family_alerts import parse_on_my_way
 from gateway.safety.observations import DeviceHeard, FamilyAnswered, Observation
 from gateway.safety.roles import Role
@@ -41,8 +41,6 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 LIVENESS_INTERVAL = timedelta(seconds=30)
 NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
-
-__all__ = ["NothingToCancel", "SafetyController"]
 
 
 class SafetyController:

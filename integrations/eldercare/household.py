@@ -133,7 +133,7 @@ def observations_for(
     if new is None:
         return []
     if mapped.role in VALVE_ROLES:
-        return [ValveChanged(mapped.entity_id, _valve_closed(new))]
+        return [ValveChanged(mapped.entity_id, valve_closed(new))]
     if new.domain in _PRESS_DOMAINS:
         return _press(mapped, old, new) if not initial else []
     if mapped.role in _DETECTOR_ROLES:
@@ -177,7 +177,7 @@ def _active(state: State) -> bool | None:
     return state.state == "on"
 
 
-def _valve_closed(state: State) -> bool | None:
+def valve_closed(state: State) -> bool | None:
     if state.state in _INVALID:
         return None
     if state.domain == "valve":

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.eldercare.const import DOMAIN
 from gateway.link import GatewayCredentials
@@ -44,6 +48,12 @@ async def enrolled_entry(
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     assert entry.state is ConfigEntryState.LOADED
     return entry
+
+
+def travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the frozen clock on and fire what became due, as time passing would."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass, dt_util.utcnow())
 
 
 def credentials_of(entry: MockConfigEntry) -> GatewayCredentials:

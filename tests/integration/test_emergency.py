@@ -20,15 +20,6 @@ from .conftest import credentials_of
 BUTTON = "button.wang_household_call_for_help"
 
 
-async def _wait_for_alarms(hub: RunningHub, count: int, timeout: float = 5) -> list:
-    for _ in range(int(timeout / 0.05)):
-        alarms = await hub.open_alarms()
-        if len(alarms) >= count:
-            return alarms
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"hub has {len(await hub.open_alarms())} alarms, expected {count}")
-
-
 async def test_button_belongs_to_the_household_device(
     hass: HomeAssistant, enrolled_entry: MockConfigEntry
 ) -> None:
@@ -45,7 +36,7 @@ async def test_pressing_call_for_help_raises_sos_at_the_hub(
 ) -> None:
     events = async_capture_events(hass, EVENT_ALARM_RAISED)
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
-    (alarm,) = await _wait_for_alarms(hub_server, 1)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
     assert (alarm.kind, alarm.severity, alarm.household_name) == (
         "sos",
         "critical",
@@ -64,7 +55,7 @@ async def test_trigger_emergency_action_returns_the_alarm_id(
         blocking=True,
         return_response=True,
     )
-    (alarm,) = await _wait_for_alarms(hub_server, 1)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
     assert response == {"alarm_id": alarm.id}
 
 
@@ -86,7 +77,7 @@ async def test_alarm_pressed_while_hub_is_down_arrives_when_it_returns(
     await asyncio.sleep(0.5)
     assert link.outbox_depth == 1  # held, not lost
     await hub_server.start()
-    (alarm,) = await _wait_for_alarms(hub_server, 1, timeout=10)
+    (alarm,) = await hub_server.wait_for_open_alarms(1, timeout=10)
     assert alarm.kind == "sos"
     for _ in range(100):
         if link.outbox_depth == 0:

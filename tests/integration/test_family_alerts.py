@@ -10,14 +10,13 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     async_mock_service,
 )
 
 from ..conftest import RunningHub
+from .conftest import travel
 
 CALL_FOR_HELP = "button.wang_household_call_for_help"
 STATUS = "sensor.wang_household_alarm_status"
@@ -58,13 +57,8 @@ async def _hub_actions(
         if wanted in (actions := await hub.alarm_actions(alarm_id)):
             return actions
         await hass.async_add_executor_job(time.sleep, 0.05)
-        _travel(hass, freezer, timedelta(seconds=0.05))
+        travel(hass, freezer, timedelta(seconds=0.05))
     raise AssertionError(f"the hub never recorded {wanted!r} for {alarm_id}: {actions}")
-
-
-def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass, dt_util.utcnow())
 
 
 async def test_critical_alert_payload_for_ios_and_android(
@@ -100,10 +94,10 @@ async def test_silence_escalates_to_the_next_member_and_the_center_hears_of_it(
         "button", "press", {ATTR_ENTITY_ID: CALL_FOR_HELP}, blocking=True
     )
     alarm_id = hass.states.get(STATUS).attributes["alarm_id"]
-    _travel(hass, freezer, timedelta(seconds=59))
+    travel(hass, freezer, timedelta(seconds=59))
     await hass.async_block_till_done()
     assert (len(li), len(wang)) == (1, 0)
-    _travel(hass, freezer, timedelta(seconds=2))
+    travel(hass, freezer, timedelta(seconds=2))
     await hass.async_block_till_done()
     assert (len(li), len(wang)) == (1, 1)
     await _hub_actions(hass, freezer, hub_server, alarm_id, "family_unanswered")
@@ -122,7 +116,7 @@ async def test_silence_escalates_to_the_next_member_and_the_center_hears_of_it(
         assert "Wang Wei is on the way" in update["message"]
         assert update["data"] == {"tag": f"eldercare-{alarm_id}", "group": "eldercare"}
     # Nobody else is alerted after an answer.
-    _travel(hass, freezer, timedelta(minutes=5))
+    travel(hass, freezer, timedelta(minutes=5))
     await hass.async_block_till_done()
     assert (len(li), len(wang)) == (2, 2)
 
@@ -139,7 +133,7 @@ async def test_all_family_silent_tells_the_center_and_stops(
     )
     alarm_id = hass.states.get(STATUS).attributes["alarm_id"]
     for _ in range(3):
-        _travel(hass, freezer, timedelta(seconds=61))
+        travel(hass, freezer, timedelta(seconds=61))
         await hass.async_block_till_done()
     actions = await _hub_actions(hass, freezer, hub_server, alarm_id, "family_unanswered")
     assert actions.count("family_unanswered") == 2
@@ -163,7 +157,7 @@ async def test_alarm_survives_a_restart_and_escalation_carries_on(
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "sos"
     assert hass.states.get(STATUS).attributes["alarm_id"] == alarm_id
-    _travel(hass, freezer, timedelta(seconds=61))
+    travel(hass, freezer, timedelta(seconds=61))
     await hass.async_block_till_done()
     assert (len(li), len(wang)) == (1, 1)
     # One card at the care center, raised once: a restart is not a second press.

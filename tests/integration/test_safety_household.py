@@ -15,7 +15,6 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     async_mock_service,
 )
 
@@ -25,6 +24,7 @@ from gateway.alarms import AlarmKind
 from gateway.safety.book import AlarmBook
 
 from ..conftest import RunningHub
+from .conftest import travel
 
 STATUS = "sensor.wang_household_alarm_status"
 EMERGENCY = "binary_sensor.wang_household_emergency_active"
@@ -44,18 +44,6 @@ async def _set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: o
     await hass.async_block_till_done()
 
 
-async def _hub_alarms(hub: RunningHub, count: int, timeout: float = 5.0) -> list:
-    async with asyncio.timeout(timeout):
-        while len(alarms := await hub.open_alarms()) < count:  # noqa: ASYNC110 (polls the hub)
-            await asyncio.sleep(0.05)
-    return alarms
-
-
-def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass, dt_util.utcnow())
-
-
 async def test_smoke_from_any_integration_raises_fire_and_sounds_sirens(
     hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
 ) -> None:
@@ -68,7 +56,7 @@ async def test_smoke_from_any_integration_raises_fire_and_sounds_sirens(
     assert hass.states.get(STATUS).state == "fire"
     assert hass.states.get(EMERGENCY).state == "on"
     assert [call.data["entity_id"] for call in siren_on] == [["siren.hall_siren"]]
-    (alarm,) = await _hub_alarms(hub_server, 1)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
     assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "fire")
 
 
@@ -100,7 +88,7 @@ async def test_sos_from_an_event_entity_and_the_cancel_window(
     hass.states.async_set(SOS_EVENT, "2026-11-21T08:00:00.000+00:00", attributes)
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "sos"
-    (alarm,) = await _hub_alarms(hub_server, 1)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
     # The resident pressed by accident and cancels within the window.
     await hass.services.async_call("button", "press", {"entity_id": CANCEL}, blocking=True)
     assert hass.states.get(STATUS).state == "idle"
@@ -138,7 +126,7 @@ async def test_door_opened_in_quiet_hours_and_door_left_open(
     hass.states.async_set(DOOR, "on", attributes)  # 10:00, daytime: fine for now
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
-    _travel(hass, freezer, timedelta(minutes=11))
+    travel(hass, freezer, timedelta(minutes=11))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "door"
     assert "open for more than 10 min" in _book(enrolled_entry).open_alarms()[0].source
@@ -165,19 +153,19 @@ async def test_inactivity_prewarns_then_alarms_and_motion_answers(
     hass.states.async_set(MOTION, "on", attributes)  # seen at 08:00
     hass.states.async_set(MOTION, "off", attributes)
     await hass.async_block_till_done()
-    _travel(hass, freezer, timedelta(hours=2, minutes=1))
+    travel(hass, freezer, timedelta(hours=2, minutes=1))
     await hass.async_block_till_done()
     assert [e.data["message"] for e in announcements] == ["inactivity_prewarning"]
     assert hass.states.get(STATUS).state == "idle"  # a question first, not yet an alarm
     hass.states.async_set(MOTION, "on", attributes)  # the resident moves: all is well
     await hass.async_block_till_done()
-    _travel(hass, freezer, timedelta(minutes=15))
+    travel(hass, freezer, timedelta(minutes=15))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
     # Next time nobody answers.
-    _travel(hass, freezer, timedelta(hours=2))
+    travel(hass, freezer, timedelta(hours=2))
     await hass.async_block_till_done()
-    _travel(hass, freezer, timedelta(minutes=11))
+    travel(hass, freezer, timedelta(minutes=11))
     await hass.async_block_till_done()
     assert len(announcements) == 2
     assert hass.states.get(STATUS).state == "inactivity"
@@ -205,13 +193,13 @@ async def test_silent_safety_device_is_offline_with_a_repair_until_heard(
     attributes = {"device_class": "smoke", "friendly_name": "Kitchen smoke"}
     hass.states.async_set(SMOKE, "off", attributes)
     await hass.async_block_till_done()
-    _travel(hass, freezer, timedelta(minutes=9))
+    travel(hass, freezer, timedelta(minutes=9))
     await hass.async_block_till_done()
     hass.states.async_set(SMOKE, "off", attributes, force_update=True)  # a supervision report
-    _travel(hass, freezer, timedelta(minutes=9))
+    travel(hass, freezer, timedelta(minutes=9))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
-    _travel(hass, freezer, timedelta(minutes=3))
+    travel(hass, freezer, timedelta(minutes=3))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "device_offline"
     issues = ir.async_get(hass).issues
@@ -220,7 +208,7 @@ async def test_silent_safety_device_is_offline_with_a_repair_until_heard(
     assert issues[(domain, issue_id)].translation_placeholders["name"] == "Kitchen smoke"
     # Heard again: the repair goes, the offline alarm resolves itself.
     hass.states.async_set(SMOKE, "off", attributes, force_update=True)
-    _travel(hass, freezer, timedelta(seconds=31))
+    travel(hass, freezer, timedelta(seconds=31))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
     assert not [key for key in ir.async_get(hass).issues if key[0] == DOMAIN]
@@ -250,7 +238,7 @@ async def test_home_protects_itself_while_the_hub_is_down(
     assert [c.data["entity_id"] for c in close] == ["switch.kitchen_gas_valve"]
     assert hass.states.get(STATUS).state == "gas"
     await hub_server.start()
-    (alarm,) = await _hub_alarms(hub_server, 1, timeout=15)
+    (alarm,) = await hub_server.wait_for_open_alarms(1, timeout=15)
     assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "gas")
 
 

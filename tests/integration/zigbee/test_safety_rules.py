@@ -3,38 +3,24 @@ to the care-center hub."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
 from gateway.alarms import AlarmKind
 from gateway.safety.roles import Role
 
 from ...conftest import RunningHub
+from ..conftest import travel
 from .conftest import SimulatedZigbee, wait_for
 
 STATUS = "sensor.wang_household_alarm_status"
-
-
-async def _alarms_at_hub(hub: RunningHub, count: int, timeout: float = 5.0) -> list:
-    async with asyncio.timeout(timeout):
-        while len(alarms := await hub.open_alarms()) < count:  # noqa: ASYNC110 (polls the hub)
-            await asyncio.sleep(0.05)
-    return alarms
-
-
-def _travel(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass, dt_util.utcnow())
 
 
 def _history(entry: MockConfigEntry, kind: str) -> list[str]:
@@ -61,7 +47,7 @@ async def test_gas_closes_the_valve_verified_by_its_report_and_alarms_the_hub(
     # Closure is confirmed only from the valve's own report at the end of its travel.
     await wait_for(hass, lambda: "valve_closed" in _history(enrolled_entry, "gas"), timeout=5)
     assert hass.states.get(STATUS).state == "gas"
-    (alarm,) = await _alarms_at_hub(hub_server, 1)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
     assert (alarm.kind, alarm.severity) == ("gas", "critical")
 
 
@@ -84,7 +70,7 @@ async def test_jammed_valve_is_retried_then_raises_valve_failed(
     book = enrolled_entry.runtime_data.safety.engine.book
     await wait_for(hass, lambda: book.open_of_kind(AlarmKind.VALVE_FAILED) is not None, timeout=4)
     assert home.valve.is_open
-    kinds = {a.kind for a in await _alarms_at_hub(hub_server, 2)}
+    kinds = {a.kind for a in await hub_server.wait_for_open_alarms(2)}
     assert kinds == {"gas", "valve_failed"}
     assert "valve_closed" not in _history(enrolled_entry, "gas")
     assert er.async_get(hass) is not None
@@ -99,7 +85,7 @@ async def test_sos_button_and_fob_each_raise_sos(
     await wait_for(hass, lambda: home.sos.enrolled, timeout=10)
     home.sos.press()
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
-    (first,) = await _alarms_at_hub(hub_server, 1)
+    (first,) = await hub_server.wait_for_open_alarms(1)
     await hass.services.async_call("eldercare", "resolve", {"note": "ok"}, blocking=True)
     assert hass.states.get(STATUS).state == "idle"
     await zigbee.join(home.sos_fob)
@@ -119,19 +105,19 @@ async def test_silent_smoke_detector_goes_offline_in_minutes_not_hours(
     await wait_for(hass, lambda: home.smoke.enrolled, timeout=10)
     # Healthy: its supervision reports keep it heard through a long quiet spell.
     for _ in range(30):
-        _travel(hass, freezer, timedelta(minutes=1))
+        travel(hass, freezer, timedelta(minutes=1))
         await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
     home.smoke.silent = True
     for _ in range(11):
-        _travel(hass, freezer, timedelta(minutes=1))
+        travel(hass, freezer, timedelta(minutes=1))
         await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "device_offline"
     assert (DOMAIN, f"device_offline_{device.id}") in ir.async_get(hass).issues
     home.smoke.silent = False
     home.smoke.notify_status()
     await zigbee.settle()
-    _travel(hass, freezer, timedelta(seconds=31))
+    travel(hass, freezer, timedelta(seconds=31))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "idle"
     assert (DOMAIN, f"device_offline_{device.id}") not in ir.async_get(hass).issues
@@ -168,7 +154,7 @@ async def test_smoke_detector_raises_fire_and_door_at_night_raises_door(
     home.door.set_alarm(True)
     book = enrolled_entry.runtime_data.safety.engine.book
     await wait_for(hass, lambda: book.open_of_kind(AlarmKind.DOOR) is not None, timeout=3)
-    kinds = {a.kind for a in await _alarms_at_hub(hub_server, 2)}
+    kinds = {a.kind for a in await hub_server.wait_for_open_alarms(2)}
     assert kinds == {"fire", "door"}
     # The detector clearing is told to the center; the fire alarm waits for a person.
     home.smoke.set_alarm(False)
