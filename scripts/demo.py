@@ -50,6 +50,7 @@ HOST = "127.0.0.1"
 HUB_START_TIMEOUT = 30.0
 HA_START_TIMEOUT = 300.0  # the first start compiles translations and sets up the recorder
 ENROLL_TIMEOUT = 120.0
+SETTLE_SECONDS = 2.0
 STOP_TIMEOUT = 20.0
 LOG_TAIL_LINES = 40
 
@@ -261,7 +262,10 @@ def hub_alarm_since(household_id: str, kind: str, since: str) -> bool:
 
 def check_gas_closes_the_valve(control_url: str, household_id: str, children: list[Child]) -> None:
     """`gas on` in the simulator: the gateway's rule closes the valve and alarms the center."""
-    household_command(control_url, "valve open")  # a valve closed by an earlier run
+    # Start from a quiet detector and an open valve, whatever an earlier run left behind (a
+    # "gas off" that HA did not see before it stopped keeps ZHA's cached state "on").
+    household_command(control_url, "gas off")
+    household_command(control_url, "valve open")
     wait_for("the valve to open", lambda: valve_open(control_url) is True, 10, children)
     since = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     print("Check: gas on", flush=True)
@@ -276,6 +280,7 @@ def check_gas_closes_the_valve(control_url: str, household_id: str, children: li
         )
     finally:
         household_command(control_url, "gas off")
+        time.sleep(SETTLE_SECONDS)  # let HA see the restore before the demo stops it
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -7,11 +7,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -79,9 +80,7 @@ class SafetyController:
         ]
         if not hass.is_running:
             # Integrations set up after us add their entities later; map them once all are up.
-            self._unsubs.append(
-                hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, lambda _: self.rebuild())
-            )
+            self._unsubs.append(async_at_started(hass, self._started))
         self.rebuild(initial=True)
         # Timers of restored alarms (family escalation) resume; overdue ones act now.
         self._apply(self.engine.tick(dt_util.utcnow()))
@@ -96,6 +95,10 @@ class SafetyController:
         await self._store.async_save(self.engine.snapshot())
 
     # The household's entities
+
+    @callback
+    def _started(self, _hass: HomeAssistant) -> None:
+        self.rebuild()
 
     @callback
     def rebuild(self, initial: bool = False) -> None:
@@ -155,6 +158,8 @@ class SafetyController:
 
     @callback
     def observe(self, observation: Observation) -> list[Effect]:
+        # Only the kind and the entity: readings can be health data.
+        _LOGGER.debug("%s %s", type(observation).__name__, getattr(observation, "entity_id", ""))
         effects = self.engine.handle(observation, dt_util.utcnow())
         self._apply(effects)
         return effects

@@ -44,6 +44,7 @@ class _Closing:
     deadline: datetime
     next_read: datetime | None = None
     command_done: bool = False
+    resend: bool = False  # the last command did not get out: send it again at next_read
 
 
 class HazardRule:
@@ -72,9 +73,11 @@ class HazardRule:
                     self._restored(HAZARDS[role], name or entity_id, now)
             case ValveCommandDone(entity_id, ok) if entity_id in self._closing:
                 closing = self._closing[entity_id]
-                closing.command_done = True
-                # A failed command waits for the window and retries; a sent one is read back.
-                closing.next_read = now + self._read_interval() if ok else None
+                # A sent command is read back; one that did not get out (radio busy, the
+                # switch platform not loaded yet at start-up) goes again soon, same attempt.
+                closing.command_done = ok
+                closing.resend = not ok
+                closing.next_read = now + self._read_interval()
             case ValveChanged(entity_id, closed) if entity_id in self._closing:
                 # Hosts may show "closed" optimistically while the command is in flight;
                 # only a change after the command finished is the valve's own report.
@@ -127,8 +130,12 @@ class HazardRule:
             if closing.deadline <= now:
                 self._window_over(entity_id, closing, now)
             elif closing.next_read is not None and closing.next_read <= now:
-                closing.next_read = now + self._read_interval()
-                self._desk.emit(RefreshValve(entity_id))
+                if closing.resend:
+                    closing.resend, closing.next_read = False, None
+                    self._desk.emit(CloseValve(entity_id, closing.attempt))
+                else:
+                    closing.next_read = now + self._read_interval()
+                    self._desk.emit(RefreshValve(entity_id))
 
     def _window_over(self, entity_id: str, closing: _Closing, now: datetime) -> None:
         alarm = self._desk.book.get(closing.alarm_id)

@@ -149,9 +149,12 @@ def test_unconfirmed_valve_is_retried_then_valve_failed() -> None:
     assert retry["detail"] == GAS_VALVE
     assert engine.book.open_of_kind(AlarmKind.VALVE_FAILED) is None
 
-    # The second attempt's command fails outright: no reads, the window runs out.
+    # The second attempt's command fails outright: it goes again soon as the same attempt
+    # (it never got out), is never read back, and the window still runs out.
     engine.handle(ValveCommandDone(GAS_VALVE, ok=False), T0 + 31 * S)
-    assert engine.next_deadline() == T0 + 60 * S
+    assert engine.next_deadline() == T0 + 34 * S
+    assert of(engine.tick(T0 + 34 * S), CloseValve) == [CloseValve(GAS_VALVE, 2)]
+    engine.handle(ValveCommandDone(GAS_VALVE, ok=False), T0 + 35 * S)
     effects = run_until(engine, T0 + 60 * S)
 
     failed = open_alarm(engine, AlarmKind.VALVE_FAILED)
@@ -159,7 +162,7 @@ def test_unconfirmed_valve_is_retried_then_valve_failed() -> None:
     assert failed.source == GAS_VALVE
     assert [b["kind"] for b in raised(effects)] == ["valve_failed"]
     assert of(effects, SirensOn) == [SirensOn("valve_failed")]
-    assert of(effects, CloseValve) == []
+    assert of(effects, CloseValve) == [CloseValve(GAS_VALVE, 2)]  # the resend at 38 s
     assert engine.hazards.closing_valves() == []
     assert engine.hazards.next_deadline() is None
     # The gas alarm is still the one open gas alarm, with its retry on record.
