@@ -67,6 +67,8 @@ _BINARY_SENSOR_ROLES: dict[str, Role] = {
     "presence": Role.MOTION,
 }
 _NOT_VITAL_CLASSES = frozenset({"battery", "humidity", "moisture", "signal_strength"})
+# An SOS device's own "Identify" or "Restart" button shares its name but is not a press.
+_DEVICE_UPKEEP_BUTTONS = frozenset({"identify", "restart", "update"})
 _SOS_WORDS = ("sos", "panic", "emergency", "help", "紧急", "呼叫", "求助")
 _FALL_WORDS = ("fall", "跌倒")
 
@@ -86,7 +88,11 @@ def infer_role(facts: EntityFacts) -> Role | None:  # noqa: PLR0911 (a decision 
     if facts.domain == "alarm_control_panel":
         # A panic fob is a panel to the CIE; its "triggered" is the emergency command.
         return Role.SOS
-    if facts.domain in ("event", "button") and facts.mentions(*_SOS_WORDS):
+    if (
+        facts.domain in ("event", "button")
+        and facts.device_class not in _DEVICE_UPKEEP_BUTTONS
+        and facts.mentions(*_SOS_WORDS)
+    ):
         return Role.SOS
     if facts.domain == "valve":
         if facts.device_class in ("water", "gas"):
@@ -99,6 +105,17 @@ def infer_role(facts: EntityFacts) -> Role | None:  # noqa: PLR0911 (a decision 
         return Role.SIREN
     if facts.domain == "sensor" and infer_vital_sign(facts) is not None:
         return Role.HEALTH_MONITOR
+    return None
+
+
+def infer_remote_role(labels: tuple[str, ...]) -> Role | None:
+    """A remote with no entity of its own (its presses are only events) is an SOS or fall
+    button when its names say so: "SOS button", "紧急呼叫"."""
+    facts = EntityFacts(entity_id="", domain="remote", labels=labels)
+    if facts.mentions(*_SOS_WORDS):
+        return Role.SOS
+    if facts.mentions(*_FALL_WORDS):
+        return Role.FALL
     return None
 
 

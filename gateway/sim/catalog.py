@@ -270,6 +270,24 @@ class SosFob(BatteryMixin):
         self.send_command(1, IasAce, "emergency")
 
 
+class SonoffButton(BatteryMixin):
+    """eWeLink (SONOFF) SNZB-01 wireless button: an On/Off client with no entity of its own in
+    ZHA; its presses reach HA only as `zha_event`s. Installers fit it as a bedside SOS button."""
+
+    def __init__(self, air: Air, ieee: str = "00:12:4b:00:25:1e:00:07") -> None:
+        servers = _battery_servers()
+        servers[Identify.cluster_id] = server(Identify, identify_time=0)
+        endpoint = Endpoint(
+            1, zha.DeviceType.ON_OFF_SWITCH, servers, [Identify.cluster_id, OnOff.cluster_id]
+        )
+        super().__init__(air, ieee, "eWeLink", "WB01", [endpoint], manufacturer_code=0x1286)
+
+    def press(self, how: str = "single") -> None:
+        """single, double or long: toggle, on or off, as the product sends them."""
+        command = {"single": "toggle", "double": "on", "long": "off"}[how]
+        self.send_command(1, OnOff, command)
+
+
 class GasValve(VirtualDevice):
     """A mains-powered motorised gas shut-off valve on the On/Off cluster (on = open).
 

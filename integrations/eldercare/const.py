@@ -24,6 +24,7 @@ EVENT_ANNOUNCEMENT: Final = "eldercare_announcement"
 
 # Options beside the safety settings of gateway.safety.settings.
 OPTION_ROLES: Final = "roles"
+OPTION_REMOTES: Final = "remotes"  # device id -> role, for remotes whose presses are events
 OPTION_TTS_ENTITY: Final = "tts_entity"
 OPTION_MEDIA_PLAYER: Final = "media_player"
 

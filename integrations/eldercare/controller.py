@@ -8,8 +8,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time, async_track_time_interval
 from homeassistant.helpers.start import async_at_started
@@ -21,18 +29,21 @@ from gateway.safety.effects import AlarmChanged, Effect
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.family_alerts import parse_on_my_way
 from gateway.safety.observations import DeviceHeard, FamilyAnswered, Observation
+from gateway.safety.remotes import PressDebouncer, is_press
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings
 
 from . import zigbee
 from .actions import ActionRunner
-from .const import DOMAIN, OPTION_ROLES, signal_alarms_changed
+from .const import DOMAIN, OPTION_REMOTES, OPTION_ROLES, signal_alarms_changed
 from .household import (
     Inventory,
+    MappedEntity,
     battery_observation,
     build_inventory,
     last_state_write,
     observations_for,
+    remote_press,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +53,7 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 LIVENESS_INTERVAL = timedelta(seconds=30)
 NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
+ZHA_EVENT = "zha_event"  # a Zigbee remote's command, relayed by ZHA
 
 
 class SafetyController:
@@ -59,6 +71,7 @@ class SafetyController:
         self._heard: dict[str, datetime] = {}
         self._heartbeat_configured: set[str] = set()
         self._rebuild_pending = False
+        self._presses = PressDebouncer()
 
     @property
     def entry_id(self) -> str:
@@ -76,6 +89,9 @@ class SafetyController:
         self._unsubs += [
             hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed),
             hass.bus.async_listen(NOTIFICATION_ACTION_EVENT, self._notification_action),
+            hass.bus.async_listen(ZHA_EVENT, self._remote_command),
+            # A device renamed "SOS button" (or joined) may now have a role.
+            hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._devices_changed),
             async_track_time_interval(hass, self._check_liveness, LIVENESS_INTERVAL),
         ]
         if not hass.is_running:
@@ -106,7 +122,8 @@ class SafetyController:
         self._rebuild_pending = False
         before = self.inventory
         overrides = dict(self._entry.options.get(OPTION_ROLES, {}))
-        self.inventory = build_inventory(self._hass, overrides)
+        remote_overrides = dict(self._entry.options.get(OPTION_REMOTES, {}))
+        self.inventory = build_inventory(self._hass, overrides, remote_overrides)
         self.engine.update_settings(self.settings())
         self.engine.set_valves(self.inventory.valves())
         self.engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
@@ -127,10 +144,10 @@ class SafetyController:
         entity_id = event.data["entity_id"]
         mapped = self.inventory.entities.get(entity_id)
         if mapped is not None:
-            for observation in observations_for(
-                mapped, event.data["old_state"], event.data["new_state"]
-            ):
+            old, new = event.data["old_state"], event.data["new_state"]
+            for observation in observations_for(mapped, old, new):
                 self.observe(observation)
+            self._rearm_triggered_panel(mapped, old, new)
             return
         device = self.inventory.batteries.get(entity_id)
         if device is not None:
@@ -142,10 +159,48 @@ class SafetyController:
             if battery is not None:
                 self.observe(battery)
             return
-        if event.data["old_state"] is None and not self._rebuild_pending:
-            # A new entity (a device just joined): map it on the next loop turn, batched.
+        if event.data["old_state"] is None:
+            self._rebuild_soon()  # a new entity: a device just joined
+
+    @callback
+    def _devices_changed(self, _event: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
+        self._rebuild_soon()
+
+    @callback
+    def _rebuild_soon(self) -> None:
+        """Map roles again on the next loop turn, once for a burst of changes."""
+        if not self._rebuild_pending:
             self._rebuild_pending = True
             self._hass.loop.call_soon(self.rebuild)
+
+    @callback
+    def _remote_command(self, event: Event[dict[str, Any]]) -> None:
+        remote = self.inventory.remotes.get(event.data.get("device_id", ""))
+        if remote is None or not is_press(event.data.get("command"), event.data.get("cluster_id")):
+            return
+        if self._presses.new_press(remote.device, dt_util.utcnow()):
+            self.observe(remote_press(remote))
+
+    @callback
+    def _rearm_triggered_panel(
+        self, mapped: MappedEntity, old: State | None, new: State | None
+    ) -> None:
+        """A Zigbee fob's panel stays "triggered" after its SOS key, so the next press would
+        change nothing; once the press is recorded, put the panel back as it was."""
+        if mapped.role is not Role.SOS or new is None or new.state != "triggered":
+            return
+        entry = er.async_get(self._hass).async_get(mapped.entity_id)
+        if entry is None or entry.platform != "zha":
+            return  # another system's alarm panel is not ours to disarm
+        before = old.state if old is not None else None
+        # Not eagerly: we are inside ZHA's own state report, which must finish first or ZHA
+        # remembers "triggered" as its last state and hides the next trigger.
+        self._entry.async_create_background_task(
+            self._hass,
+            zigbee.rearm_panel(self._hass, mapped.entity_id, before),
+            f"eldercare rearm {mapped.entity_id}",
+            eager_start=False,
+        )
 
     @callback
     def _notification_action(self, event: Event[dict[str, Any]]) -> None:

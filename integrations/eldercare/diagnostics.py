@@ -44,6 +44,10 @@ async def async_get_config_entry_diagnostics(
             entity_id: {"role": mapped.role.value, "automatic": mapped.automatic}
             for entity_id, mapped in safety.inventory.entities.items()
         },
+        "remotes": {
+            device: {"role": remote.role.value, "automatic": remote.automatic}
+            for device, remote in safety.inventory.remotes.items()
+        },
         "supervised_devices": len(safety.inventory.supervised_devices()),
         "alarms": async_redact_data(safety.engine.book.to_dict(), TO_REDACT),
         "valves": {

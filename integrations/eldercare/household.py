@@ -3,7 +3,7 @@ state change means. Works with any integration's entities, not only ZHA."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -26,6 +26,7 @@ from gateway.safety.roles import (
     EntityFacts,
     Role,
     VitalSign,
+    infer_remote_role,
     infer_role,
     infer_vital_sign,
 )
@@ -33,6 +34,7 @@ from gateway.safety.roles import (
 from .const import DOMAIN
 
 NO_ROLE = "none"
+_REMOTE_ROLES = (Role.SOS, Role.FALL)
 _INVALID = (STATE_UNAVAILABLE, STATE_UNKNOWN)
 # Entities whose state is the time of their last press or event.
 _PRESS_DOMAINS = ("event", "button")
@@ -53,9 +55,20 @@ class MappedEntity:
 
 
 @dataclass(frozen=True, slots=True)
+class MappedRemote:
+    """A Zigbee remote whose presses arrive only as events (no entity of its own)."""
+
+    device: str
+    role: Role
+    name: str
+    automatic: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     entities: dict[str, MappedEntity]
     batteries: dict[str, str]  # battery sensor entity -> device of a mapped entity
+    remotes: dict[str, MappedRemote] = field(default_factory=dict)
 
     def with_role(self, *roles: Role) -> list[MappedEntity]:
         return [m for m in self.entities.values() if m.role in roles]
@@ -64,13 +77,16 @@ class Inventory:
         return {m.entity_id: m.role for m in self.with_role(*VALVE_ROLES)}
 
     def supervised_devices(self) -> dict[str, str]:
-        return {m.device: m.device_name for m in self.with_role(*SUPERVISED_ROLES)}
+        devices = {m.device: m.device_name for m in self.with_role(*SUPERVISED_ROLES)}
+        return devices | {r.device: r.name for r in self.remotes.values()}
 
     def watched(self) -> list[str]:
         return [*self.entities, *self.batteries]
 
 
-def build_inventory(hass: HomeAssistant, overrides: dict[str, str]) -> Inventory:
+def build_inventory(
+    hass: HomeAssistant, overrides: dict[str, str], remote_overrides: dict[str, str] | None = None
+) -> Inventory:
     """Every entity with a safety role: the installer's choice first, else inferred."""
     entity_registry = er.async_get(hass)
     device_registry = dr.async_get(hass)
@@ -101,9 +117,34 @@ def build_inventory(hass: HomeAssistant, overrides: dict[str, str]) -> Inventory
             automatic=chosen is None,
             vital=infer_vital_sign(facts) if role is Role.HEALTH_MONITOR else None,
         )
-    mapped_devices = {m.device for m in entities.values()}
+    remotes = _remotes(device_registry, entities, remote_overrides or {})
+    mapped_devices = {m.device for m in entities.values()} | set(remotes)
     batteries = {e: d for e, d in battery_candidates.items() if d in mapped_devices}
-    return Inventory(entities, batteries)
+    return Inventory(entities, batteries, remotes)
+
+
+def _remotes(
+    device_registry: dr.DeviceRegistry,
+    entities: dict[str, MappedEntity],
+    overrides: dict[str, str],
+) -> dict[str, MappedRemote]:
+    """Zigbee remotes that are SOS or fall buttons: the installer's choice, else their names.
+    A device with an SOS entity (an IAS zone, a fob's panel) is left to that entity, so one
+    press is never counted twice."""
+    by_entity = {m.device for m in entities.values() if m.role in _REMOTE_ROLES}
+    remotes: dict[str, MappedRemote] = {}
+    for device in device_registry.devices.values():
+        if not any(kind == dr.CONNECTION_ZIGBEE for kind, _ in device.connections):
+            continue
+        chosen = overrides.get(device.id)
+        if chosen == NO_ROLE or (chosen is None and device.id in by_entity):
+            continue
+        labels = (device.name_by_user or "", device.name or "", device.model or "")
+        role = Role(chosen) if chosen else infer_remote_role(labels)
+        if role in _REMOTE_ROLES:
+            name = device.name_by_user or device.name or device.id
+            remotes[device.id] = MappedRemote(device.id, role, name, automatic=chosen is None)
+    return remotes
 
 
 def _facts(
@@ -141,6 +182,10 @@ def observations_for(
     if mapped.role is Role.HEALTH_MONITOR and not initial:
         return _reading(mapped, old, new)
     return []
+
+
+def remote_press(remote: MappedRemote) -> Pressed:
+    return Pressed(remote.name, AlarmKind.FALL if remote.role is Role.FALL else AlarmKind.SOS)
 
 
 def _press(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:

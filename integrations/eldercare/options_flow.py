@@ -11,10 +11,12 @@ from homeassistant.helpers import selector
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings, SettingsError
 
-from .const import OPTION_MEDIA_PLAYER, OPTION_ROLES, OPTION_TTS_ENTITY
-from .household import NO_ROLE, build_inventory
+from .const import OPTION_MEDIA_PLAYER, OPTION_REMOTES, OPTION_ROLES, OPTION_TTS_ENTITY
+from .household import NO_ROLE, Inventory, build_inventory
 
 MAX_FAMILY = 3
+# Remotes whose presses are only Zigbee events: picked as devices, not entities.
+_REMOTE_FIELDS = {"sos_remotes": Role.SOS, "fall_remotes": Role.FALL}
 _MINUTES = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=1440, step=1, unit_of_measurement="min")
 )
@@ -52,32 +54,38 @@ class EldercareOptionsFlow(OptionsFlow):
         return self.async_show_menu(step_id="init", menu_options=["roles", "rules", "family"])
 
     async def async_step_roles(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One entity picker per role, pre-filled with what was inferred or chosen."""
+        """One entity picker per role, pre-filled with what was inferred or chosen, and the
+        remotes (devices) whose presses are SOS or fall."""
         overrides: dict[str, str] = dict(self.config_entry.options.get(OPTION_ROLES, {}))
-        inventory = build_inventory(self.hass, overrides)
+        remote_overrides: dict[str, str] = dict(self.config_entry.options.get(OPTION_REMOTES, {}))
+        inventory = build_inventory(self.hass, overrides, remote_overrides)
         if user_input is not None:
-            chosen: dict[str, str] = {}
-            for role in Role:
-                for entity_id in user_input.get(role.value, []):
-                    chosen[entity_id] = role.value
-            # Anything that had a role and was taken out of every list has none now.
-            for entity_id in inventory.entities:
-                chosen.setdefault(entity_id, NO_ROLE)
-            for entity_id, earlier in overrides.items():
-                chosen.setdefault(entity_id, earlier)
-            return self._save({OPTION_ROLES: chosen})
+            return self._save(
+                {
+                    OPTION_ROLES: _chosen(
+                        {r.value: r for r in Role}, user_input, inventory.entities, overrides
+                    ),
+                    OPTION_REMOTES: _chosen(
+                        _REMOTE_FIELDS, user_input, inventory.remotes, remote_overrides
+                    ),
+                }
+            )
         current: dict[str, list[str]] = {role.value: [] for role in Role}
         for mapped in inventory.entities.values():
             current[mapped.role.value].append(mapped.entity_id)
-        schema = vol.Schema(
-            {
-                vol.Optional(role.value, default=current[role.value]): selector.EntitySelector(
-                    selector.EntitySelectorConfig(multiple=True)
+        fields: dict[vol.Marker, Any] = {
+            vol.Optional(role.value, default=current[role.value]): selector.EntitySelector(
+                selector.EntitySelectorConfig(multiple=True)
+            )
+            for role in Role
+        }
+        for field, role in _REMOTE_FIELDS.items():
+            fields[vol.Optional(field, default=_remotes_of(inventory, role))] = (
+                selector.DeviceSelector(
+                    selector.DeviceSelectorConfig(integration="zha", multiple=True)
                 )
-                for role in Role
-            }
-        )
-        return self.async_show_form(step_id="roles", data_schema=schema)
+            )
+        return self.async_show_form(step_id="roles", data_schema=vol.Schema(fields))
 
     async def async_step_rules(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
@@ -155,3 +163,26 @@ class EldercareOptionsFlow(OptionsFlow):
 
     def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
         return self.async_create_entry(data={**self.config_entry.options, **changes})
+
+
+def _chosen(
+    fields: dict[str, Role],
+    user_input: dict[str, Any],
+    mapped_now: Any,
+    earlier: dict[str, str],
+) -> dict[str, str]:
+    """Role per picked item; anything that had a role and was taken out of every list has none
+    now; choices about items not shown (unplugged devices) are kept."""
+    chosen: dict[str, str] = {}
+    for field, role in fields.items():
+        for item in user_input.get(field, []):
+            chosen[item] = role.value
+    for item in mapped_now:
+        chosen.setdefault(item, NO_ROLE)
+    for item, role_value in earlier.items():
+        chosen.setdefault(item, role_value)
+    return chosen
+
+
+def _remotes_of(inventory: Inventory, role: Role) -> list[str]:
+    return [r.device for r in inventory.remotes.values() if r.role is role]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,3 +63,30 @@ async def configure_heartbeat(hass: HomeAssistant, device: dr.DeviceEntry, secon
                 return False
             return True
     return False
+
+
+_ARM_SERVICES = {
+    "armed_home": "alarm_arm_home",
+    "armed_away": "alarm_arm_away",
+    "armed_night": "alarm_arm_night",
+}
+
+
+async def rearm_panel(hass: HomeAssistant, entity_id: str, before: str | None) -> None:
+    """Disarm ZHA's panel of a fob with ZHA's own master code, then arm it as it was before
+    the SOS key, so the fob's next press is a new change HA can see."""
+    try:
+        from homeassistant.components.zha.helpers import get_zha_gateway  # noqa: PLC0415
+
+        code = get_zha_gateway(hass).config.config.alarm_control_panel_options.master_code
+    except (ValueError, KeyError):
+        return  # ZHA is going away
+    target = {ATTR_ENTITY_ID: entity_id, "code": code}
+    try:
+        await hass.services.async_call("alarm_control_panel", "alarm_disarm", target, blocking=True)
+        if before in _ARM_SERVICES:
+            await hass.services.async_call(
+                "alarm_control_panel", _ARM_SERVICES[before], target, blocking=True
+            )
+    except HomeAssistantError as err:
+        _LOGGER.warning("Could not reset the panel %s after its SOS: %s", entity_id, err)

@@ -86,6 +86,8 @@ def test_infer_role(entity: EntityFacts, expected: Role) -> None:
         facts("binary_sensor.vibration", "vibration", "Vibration"),
         facts("binary_sensor.sos_em_battery", "battery", "Battery", "SOS-EM"),
         facts("binary_sensor.sos_em_tamper", "tamper", "Tamper", "SOS-EM"),
+        # The SOS button's own Identify button (ZHA adds one) blinks its LED; not a press
+        facts("button.heiman_sos_em_identify", "identify", "Identify", "HEIMAN SOS-EM"),
         facts("binary_sensor.ias_zone", None, "IAS zone", "lumi.vibration.aq1"),
         facts("sensor.living_room", "temperature", "Living room", unit="°C"),
         facts("sensor.humidity", "humidity", "Humidity", unit="%"),

@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.eldercare.const import DOMAIN
 from gateway.alarms import AlarmKind
 from gateway.safety.roles import Role
+from gateway.sim.catalog import SonoffButton
 
 from ...conftest import RunningHub
 from ..conftest import travel
@@ -91,7 +93,71 @@ async def test_sos_button_and_fob_each_raise_sos(
     await zigbee.join(home.sos_fob)
     home.sos_fob.press_sos()  # the fob's IAS ACE emergency: ZHA's alarm panel "triggered"
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
-    assert hass.states.get(STATUS).attributes["alarm_id"] != first.id  # a new alarm
+    second = hass.states.get(STATUS).attributes["alarm_id"]
+    assert second != first.id  # a new alarm
+    # The panel is put back once the press is recorded, so the fob's next press is seen too.
+    panel = next(e for e in hass.states.async_entity_ids("alarm_control_panel"))
+    await wait_for(hass, lambda: hass.states.get(panel).state == "disarmed", timeout=3)
+    await hass.services.async_call("eldercare", "resolve", {"note": "ok"}, blocking=True)
+    home.sos_fob.press_sos()
+    await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
+    assert hass.states.get(STATUS).attributes["alarm_id"] not in (first.id, second)
+
+
+async def test_zigbee_remote_named_or_picked_as_sos_raises_one_alarm_per_press(
+    zigbee: SimulatedZigbee, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    hass, home = zigbee.hass, zigbee.household
+    # With a cancel window, a press counted twice would cancel the alarm it raised.
+    hass.config_entries.async_update_entry(
+        enrolled_entry, options={**enrolled_entry.options, "sos_cancel_window": 30}
+    )
+    remote = SonoffButton(home.air)
+    try:
+        await zigbee.permit_joins()
+        device = await zigbee.join(remote)
+        safety = enrolled_entry.runtime_data.safety
+        events = async_capture_events(hass, "zha_event")
+
+        def commands() -> list[str]:
+            # ZHA also relays the On/Off state it infers ("attribute_updated"): not a command.
+            return [e.data["command"] for e in events if e.data["command"] != "attribute_updated"]
+
+        remote.press()
+        await wait_for(hass, lambda: commands() == ["toggle"], timeout=3)  # an event, no entity
+        assert hass.states.get(STATUS).state == "idle"  # a plain remote is nobody's emergency
+
+        # The installer names it for its job: its presses are SOS presses now.
+        dr.async_get(hass).async_update_device(device.id, name_by_user="床头 SOS 按钮")
+        await wait_for(hass, lambda: device.id in safety.inventory.remotes)
+        remote.press()
+        remote.press("double")  # one press, two commands
+        await wait_for(hass, lambda: len(commands()) == 3, timeout=3)
+        await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
+        alarm = safety.engine.book.open_of_kind(AlarmKind.SOS)
+        assert alarm is not None
+        assert alarm.count == 1
+        assert "cancelled" not in _history(enrolled_entry, "sos")
+        (at_hub,) = await hub_server.wait_for_open_alarms(1)
+        assert (at_hub.kind, at_hub.severity) == ("sos", "critical")
+        await hass.services.async_call("eldercare", "resolve", {"note": "ok"}, blocking=True)
+
+        # Or picked in the options flow: here as a fall alert remote.
+        result = await hass.config_entries.options.async_init(enrolled_entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "roles"}
+        )
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"sos_remotes": [], "fall_remotes": [device.id]}
+        )
+        assert result["type"] == "create_entry"
+        await hass.async_block_till_done()
+        assert safety.inventory.remotes[device.id].role is Role.FALL
+        await hass.async_add_executor_job(time.sleep, 2.1)  # past the press burst gap
+        remote.press("long")
+        await wait_for(hass, lambda: hass.states.get(STATUS).state == "fall", timeout=3)
+    finally:
+        remote.close()
 
 
 # The clock runs (tick) so the radio's and ZHA's own waits pass; tick() jumps it forward.
