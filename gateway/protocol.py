@@ -34,6 +34,7 @@ MAX_AHEAD_SECONDS = 20.0
 MAX_MESSAGE_BYTES = 64 * 1024
 
 ENROLL_PATH = "/api/v1/enroll"
+CA_PATH = "/api/v1/ca"
 GATEWAY_WS_PATH = "/api/v1/gateway"
 
 
@@ -46,11 +47,12 @@ class MessageType(StrEnum):
     ALARM_CLEARED = "alarm.cleared"
     VITAL = "vital"
     DEVICE_STATUS = "device.status"
-    # hub -> gateway
+    # hub -> gateway (and `ack` also gateway -> hub, for the hub's own messages)
     ACK = "ack"
     NAK = "nak"
     ALARM_ACKNOWLEDGED = "alarm.acknowledged"
     ALARM_DISPATCHED = "alarm.dispatched"
+    ALARM_ON_SITE = "alarm.on_site"
     ALARM_RESOLVED = "alarm.resolved"
     CONFIG = "config"
     TEST_REQUEST = "test.request"
@@ -149,16 +151,19 @@ class Envelope:
     @classmethod
     def from_json(cls, text: str | bytes) -> Envelope:
         """Parse and shape-check; signature and freshness are the receiver's next steps."""
-        if len(text) > MAX_MESSAGE_BYTES:
+        if _utf8_size(text) > MAX_MESSAGE_BYTES:
             raise ProtocolError(NakReason.MALFORMED, "message too large")
         try:
             data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as err:
+        except (ValueError, RecursionError) as err:
+            # RecursionError: "[[[[..." fits 64 KiB yet nests deeper than the parser's stack.
             raise ProtocolError(NakReason.MALFORMED, "not JSON") from err
         if not isinstance(data, dict):
             raise ProtocolError(NakReason.MALFORMED, "envelope must be a JSON object")
-        if data.get("v") != PROTOCOL_VERSION:
-            raise ProtocolError(NakReason.UNSUPPORTED, f"protocol version {data.get('v')!r}")
+        version = data.get("v")
+        # True == 1 and 1.0 == 1 in Python; only the JSON integer 1 is version 1.
+        if type(version) is not int or version != PROTOCOL_VERSION:
+            raise ProtocolError(NakReason.UNSUPPORTED, f"protocol version {version!r}")
         expected: dict[str, type] = {
             "gw": str,
             "seq": int,
@@ -184,7 +189,20 @@ class Envelope:
             sig=data["sig"],
         )
         envelope.sent_at()
+        try:
+            envelope.canonical_bytes()
+        except (ValueError, RecursionError) as err:
+            # A JSON escape like \ud800 parses to a lone surrogate, which has no UTF-8 bytes to
+            # verify (nor to store in SQLite): refuse it here, not crash the receiver later.
+            raise ProtocolError(NakReason.MALFORMED, "not encodable as UTF-8") from err
         return envelope
+
+
+def _utf8_size(text: str | bytes) -> int:
+    """The size on the wire: len() of a str counts characters, UTF-8 needs up to 4 bytes each."""
+    if isinstance(text, bytes) or len(text) > MAX_MESSAGE_BYTES:
+        return len(text)  # at least one byte per character: too large already, skip encoding
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _alarm_id(body: dict[str, Any]) -> str:

@@ -3,6 +3,8 @@
 python -m hub --data ./data --port 8080                 serve
 python -m hub --data ./data household add NAME ADDRESS  register a household
 python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
+python -m hub --data ./data revoke GATEWAY               refuse the gateway from now on
+python -m hub --data ./data heartbeat GATEWAY SECONDS    its heartbeat interval (0: default)
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
 
 from .app import create_app, open_store
+from .storage import HubStore
+from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=Path("data"), help="data directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument(
+        "--heartbeat",
+        type=_heartbeat_seconds,
+        default=int(DEFAULT_HEARTBEAT.total_seconds()),
+        help="default gateway heartbeat interval in seconds (>= 20); 3 missed = link_lost",
+    )
     commands = parser.add_subparsers(dest="command")
     household = commands.add_parser("household", help="households")
     household_commands = household.add_subparsers(dest="household_command", required=True)
@@ -30,32 +42,72 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("address")
     code = commands.add_parser("enrollment-code", help="mint a one-time enrollment code (24 h)")
     code.add_argument("household_id")
+    revoke = commands.add_parser("revoke", help="refuse every message of a gateway from now on")
+    revoke.add_argument("gateway_id")
+    heartbeat = commands.add_parser("heartbeat", help="set one gateway's heartbeat interval")
+    heartbeat.add_argument("gateway_id")
+    heartbeat.add_argument(
+        "seconds", type=_heartbeat_seconds_or_default, help=">= 20, or 0 for the default"
+    )
     return parser
+
+
+def _heartbeat_seconds(text: str) -> int:
+    seconds = int(text)
+    if seconds < MIN_HEARTBEAT.total_seconds():
+        raise argparse.ArgumentTypeError(
+            f"at least {MIN_HEARTBEAT.total_seconds():.0f} s (radio and battery budgets)"
+        )
+    return seconds
+
+
+def _heartbeat_seconds_or_default(text: str) -> int:
+    return 0 if text.strip() == "0" else _heartbeat_seconds(text)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "household":
-        store = open_store(args.data)
-        household = store.create_household(args.name, args.address)
-        print(household.id)
-        return 0
-    if args.command == "enrollment-code":
-        store = open_store(args.data)
+    command = _ADMIN_COMMANDS.get(args.command or "")
+    if command is not None:
         try:
-            print(store.mint_enrollment_code(args.household_id))
-        except KeyError:
-            print(
-                f"No household {args.household_id}; use the id that `household add` printed.",
-                file=sys.stderr,
-            )
+            print(command(open_store(args.data), args))
+        except KeyError as err:
+            print(f"{err.args[0]}; check the id (`household add` printed it).", file=sys.stderr)
             return 1
         return 0
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    web.run_app(create_app(args.data), host=args.host, port=args.port, print=None)
+    app = create_app(args.data, heartbeat_interval=timedelta(seconds=args.heartbeat))
+    web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
+
+
+def _add_household(store: HubStore, args: argparse.Namespace) -> str:
+    return store.create_household(args.name, args.address).id
+
+
+def _enrollment_code(store: HubStore, args: argparse.Namespace) -> str:
+    return store.mint_enrollment_code(args.household_id)
+
+
+def _revoke(store: HubStore, args: argparse.Namespace) -> str:
+    gateway = store.revoke_gateway(args.gateway_id)
+    return f"Gateway {gateway.id} of household {gateway.household_id} is revoked."
+
+
+def _heartbeat(store: HubStore, args: argparse.Namespace) -> str:
+    store.set_heartbeat_interval(args.gateway_id, args.seconds or None)
+    return "Applies from the gateway's next connection."
+
+
+# Administration from the shell: each prints one line; a KeyError names what is unknown.
+_ADMIN_COMMANDS: dict[str, Callable[[HubStore, argparse.Namespace], str]] = {
+    "household": _add_household,
+    "enrollment-code": _enrollment_code,
+    "revoke": _revoke,
+    "heartbeat": _heartbeat,
+}
 
 
 if __name__ == "__main__":

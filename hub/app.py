@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import WSCloseCode, web
@@ -10,7 +13,9 @@ from aiohttp import WSCloseCode, web
 from . import dispatch, enrollment_api, gateway_ws
 from .context import HUB_CONTEXT, HubContext
 from .keys import load_or_create_hub_key
+from .link_watch import load_supervision, watch_links
 from .storage import HubStore
+from .supervision import DEFAULT_HEARTBEAT, LinkSupervisor
 
 DATABASE_FILE = "hub.sqlite3"
 
@@ -19,16 +24,36 @@ def open_store(data_dir: Path) -> HubStore:
     return HubStore(data_dir / DATABASE_FILE)
 
 
-def create_app(data_dir: Path) -> web.Application:
+def create_app(
+    data_dir: Path,
+    *,
+    heartbeat_interval: timedelta = DEFAULT_HEARTBEAT,
+    ca_pem: bytes | None = None,
+) -> web.Application:
+    """`heartbeat_interval` is the default given to gateways; `ca_pem` the community CA
+    certificate served to enrolling gateways (a TLS hub), None for a plain loopback hub."""
     app = web.Application(client_max_size=256 * 1024)
-    context = HubContext(store=open_store(data_dir), hub_key=load_or_create_hub_key(data_dir))
+    context = HubContext(
+        store=open_store(data_dir),
+        hub_key=load_or_create_hub_key(data_dir),
+        supervisor=LinkSupervisor(default_interval=heartbeat_interval),
+        ca_pem=ca_pem,
+    )
     app[HUB_CONTEXT] = context
     enrollment_api.add_routes(app)
     gateway_ws.add_routes(app)
     dispatch.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await load_supervision(context)
+        watcher = asyncio.create_task(watch_links(context), name="hub link supervision")
         yield
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        heard = context.supervisor.take_unflushed()
+        if heard:
+            await context.db(context.store.touch_gateways, heard)
         context.executor.shutdown(wait=True)
         context.store.close()
 

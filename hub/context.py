@@ -9,13 +9,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .live import LiveFeed
 from .storage import HubStore
+from .supervision import LinkSupervisor
+
+if TYPE_CHECKING:
+    from .gateway_ws import GatewayConnection
 
 
 @dataclass
@@ -32,6 +36,11 @@ class HubContext:
     rejections: Counter[str] = field(default_factory=Counter)
     # Open WebSockets (gateways and screens), closed on shutdown so they reconnect promptly.
     sockets: weakref.WeakSet[web.WebSocketResponse] = field(default_factory=weakref.WeakSet)
+    supervisor: LinkSupervisor = field(default_factory=LinkSupervisor)
+    # The open connection of each gateway, to push staff steps at once.
+    connections: dict[str, GatewayConnection] = field(default_factory=dict)
+    # The community CA certificate (PEM) gateways pin at enrollment; None on a plain-HTTP hub.
+    ca_pem: bytes | None = None
 
     async def db[T](self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)

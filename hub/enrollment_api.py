@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from gateway.protocol import ENROLL_PATH, EnrollError
+from gateway.protocol import CA_PATH, ENROLL_PATH, EnrollError
 from provisioning import keys
 
 from .context import HUB_CONTEXT
@@ -61,5 +61,15 @@ async def enroll(request: web.Request) -> web.Response:
     )
 
 
+async def ca_certificate(request: web.Request) -> web.Response:
+    """The community CA certificate, public by nature: an enrolling gateway checks it against
+    the fingerprint from its QR code before trusting it."""
+    ca_pem = request.app[HUB_CONTEXT].ca_pem
+    if ca_pem is None:
+        raise web.HTTPNotFound(text="This hub runs without TLS (loopback demo); no CA to pin.")
+    return web.Response(body=ca_pem, content_type="application/x-pem-file")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post(ENROLL_PATH, enroll)
+    app.router.add_get(CA_PATH, ca_certificate)

@@ -31,7 +31,7 @@ from gateway.protocol import (
 from provisioning import keys
 
 from .context import HUB_CONTEXT, HubContext
-from .storage import AlarmRejected, AlarmRow, Gateway
+from .storage import AlarmRejected, AlarmRow, Gateway, OutboundMessage
 
 _LOGGER = logging.getLogger(__name__)
 _CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE}
@@ -40,7 +40,7 @@ _CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_
 type _Recorder = Callable[[Gateway, str, Any, datetime], AlarmRow | None]
 
 
-class _Connection:
+class GatewayConnection:
     def __init__(self, hub: HubContext, ws: web.WebSocketResponse, remote: str | None) -> None:
         self.hub = hub
         self.ws = ws
@@ -49,11 +49,26 @@ class _Connection:
         self.seq = 0
 
     async def reply(self, type_: MessageType, body: dict[str, object]) -> None:
-        self.seq += 1
         envelope = Envelope.new(
-            self.gateway.id if self.gateway else "", self.seq, type_, body, self.hub.clock()
-        ).signed(self.hub.hub_key)
-        await self.ws.send_str(envelope.to_json())
+            self.gateway.id if self.gateway else "", self.seq + 1, type_, body, self.hub.clock()
+        )
+        await self._send(envelope)
+
+    async def push(self, message: OutboundMessage) -> None:
+        """A hub -> gateway message under its stored id, so the gateway's ack names it."""
+        envelope = Envelope(
+            gw=message.gateway_id,
+            seq=self.seq + 1,
+            sent=utc_iso(self.hub.clock()),
+            id=message.id,
+            type=message.type,
+            body=message.body,
+        )
+        await self._send(envelope)
+
+    async def _send(self, envelope: Envelope) -> None:
+        self.seq = envelope.seq
+        await self.ws.send_str(envelope.signed(self.hub.hub_key).to_json())
 
     async def reject(self, message_id: str, reason: NakReason, detail: str) -> None:
         self.hub.rejections[reason.value] += 1
@@ -86,13 +101,49 @@ class _Connection:
         if not -MAX_AGE_SECONDS <= skew <= MAX_AHEAD_SECONDS:
             await self.reject(envelope.id, NakReason.STALE, f"sent {skew:+.1f} s from hub time")
             return True
+        await self._heard(envelope)
+        if envelope.type == MessageType.ACK:
+            # The gateway confirms a staff step or config: nothing to ack back.
+            await self._outbound_acked(envelope)
+            return True
         try:
             await self._dispatch(envelope)
         except ProtocolError as err:
             await self.reject(envelope.id, err.reason, err.detail)
             return True
         await self.reply(MessageType.ACK, {"id": envelope.id})
+        if envelope.type == MessageType.HELLO:
+            await self._greet()
         return True
+
+    async def _heard(self, envelope: Envelope) -> None:
+        """Any authentic, fresh message proves the link; a lost one is back."""
+        assert self.gateway is not None
+        hub, gateway = self.hub, self.gateway
+        if hub.connections.get(gateway.id) is not self:
+            hub.connections[gateway.id] = self
+        depth = envelope.body.get("outbox_depth")
+        depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
+        if hub.supervisor.heard(gateway, hub.clock(), depth):
+            alarm = await hub.db(hub.store.clear_link_lost, gateway.id, hub.clock())
+            if alarm is not None:
+                hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
+
+    async def _greet(self) -> None:
+        """After hello: the heartbeat interval, then every staff step it missed while away."""
+        assert self.gateway is not None
+        interval = self.hub.supervisor.interval(self.gateway).total_seconds()
+        await self.reply(MessageType.CONFIG, {"heartbeat_interval": interval})
+        for message in await self.hub.db(self.hub.store.pending_outbound, self.gateway.id):
+            await self.push(message)
+
+    async def _outbound_acked(self, envelope: Envelope) -> None:
+        assert self.gateway is not None
+        message_id = envelope.body.get("id")
+        if isinstance(message_id, str):
+            await self.hub.db(
+                self.hub.store.ack_outbound, self.gateway.id, message_id, self.hub.clock()
+            )
 
     async def _authenticate(self, envelope: Envelope) -> None:
         if self.gateway is not None and envelope.gw != self.gateway.id:
@@ -102,12 +153,30 @@ class _Connection:
             raise ProtocolError(NakReason.UNKNOWN_GATEWAY, f"no gateway {envelope.gw!r}")
         envelope.verify(keys.public_key_from_text(gateway.public_key))
         if gateway.revoked:
+            await self._refused_revoked(gateway)
             raise ProtocolError(NakReason.REVOKED, "this gateway was revoked")
         self.gateway = gateway
 
+    async def _refused_revoked(self, gateway: Gateway) -> None:
+        """The screen must say why a household went quiet: a revoked gateway's refusal is a
+        link_lost work item naming the revocation (raised once)."""
+        hub = self.hub
+        hub.supervisor.forget(gateway.id)
+        if gateway.id in await hub.db(hub.store.open_link_lost):
+            return
+        alarm = await hub.db(
+            hub.store.raise_link_lost,
+            gateway,
+            "gateway revoked: its messages are refused",
+            hub.clock(),
+        )
+        hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
+
     async def _dispatch(self, envelope: Envelope) -> None:
         assert self.gateway is not None
-        if envelope.type in (MessageType.HELLO, MessageType.HEARTBEAT):
+        if envelope.type == MessageType.HEARTBEAT:
+            return  # heard already; the supervisor flushes last-heard times in batches
+        if envelope.type == MessageType.HELLO:
             await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
             return
         store = self.hub.store
@@ -133,7 +202,7 @@ class _Connection:
 async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    connection = _Connection(request.app[HUB_CONTEXT], ws, request.remote)
+    connection = GatewayConnection(request.app[HUB_CONTEXT], ws, request.remote)
     connection.hub.sockets.add(ws)
     try:
         async for message in ws:
@@ -146,8 +215,24 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
         # The gateway went away before our ack; what was committed stays committed, and the
         # gateway resends the unacked message, which the hub then acks as a duplicate.
         _LOGGER.info("Gateway %s disconnected before an ack", connection.remote)
+    finally:
+        gateway = connection.gateway
+        if gateway is not None and connection.hub.connections.get(gateway.id) is connection:
+            del connection.hub.connections[gateway.id]
     await ws.close()
     return ws
+
+
+async def push_to_gateway(hub: HubContext, message: OutboundMessage) -> None:
+    """Send a stored hub -> gateway message now if its gateway is connected; otherwise it
+    goes out after the gateway's next hello."""
+    connection = hub.connections.get(message.gateway_id)
+    if connection is None:
+        return
+    try:
+        await connection.push(message)
+    except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
+        _LOGGER.info("Gateway %s went away before a push: %s", message.gateway_id, err)
 
 
 def add_routes(app: web.Application) -> None:

@@ -7,9 +7,11 @@ deployments. Calls are synchronous and short; the web app runs them on one worke
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from provisioning import codes
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 # Kinds whose clearing ends the alarm: nothing is left for staff to do once the device is
 # back or its battery was changed. Every other kind stays open until staff resolve it.
-RESOLVED_BY_CLEAR = frozenset({"device_offline", "battery_low"})
+RESOLVED_BY_CLEAR = frozenset({"device_offline", "battery_low", "link_lost"})
 # Actor of the events the hub itself appends (automatic resolution).
 HUB_ACTOR = "hub"
 
@@ -57,6 +59,35 @@ class Gateway:
     name: str
     public_key: str
     revoked: bool
+    heartbeat_seconds: int | None = None  # None: the hub's default
+
+
+class StaffStep(StrEnum):
+    """What a dispatcher does to an alarm; the value is also the alarm's new status."""
+
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+
+# The wire message that tells the household about each step.
+STAFF_MESSAGE_TYPES: dict[StaffStep, str] = {
+    StaffStep.ACKNOWLEDGED: "alarm.acknowledged",
+    StaffStep.DISPATCHED: "alarm.dispatched",
+    StaffStep.ON_SITE: "alarm.on_site",
+    StaffStep.RESOLVED: "alarm.resolved",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A hub -> gateway message waiting for the gateway's ack."""
+
+    id: str
+    gateway_id: str
+    type: str
+    body: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +168,19 @@ _MIGRATIONS: list[str] = [
         id TEXT PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id)
     );
     CREATE INDEX alarm_events_by_alarm ON alarm_events(alarm_id, id);
+    """,
+    # Link supervision and the hub's own messages to gateways. heartbeat_seconds NULL means the
+    # hub's default. outbound: staff steps and config for a gateway, kept until it acks them
+    # (it may be offline when staff act). alarms.gateway_id of a hub-raised link_lost alarm
+    # names the silent gateway.
+    """
+    ALTER TABLE gateways ADD COLUMN heartbeat_seconds INTEGER;
+    CREATE TABLE outbound (
+        id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL REFERENCES gateways(id),
+        type TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, acked_at TEXT
+    );
+    CREATE INDEX outbound_pending ON outbound(gateway_id, acked_at, id);
+    CREATE INDEX alarms_by_gateway_kind ON alarms(gateway_id, kind, status);
     """,
 ]
 
@@ -241,20 +285,58 @@ class HubStore:
         return gateway
 
     def gateway(self, gateway_id: str) -> Gateway | None:
-        row = self._one(
-            "SELECT id, household_id, name, public_key, revoked_at FROM gateways WHERE id = ?",
-            gateway_id,
+        rows = self._gateway_rows("WHERE id = ?", [gateway_id])
+        return rows[0] if rows else None
+
+    def gateways(self) -> list[Gateway]:
+        """Every enrolled gateway, revoked ones included."""
+        return self._gateway_rows("ORDER BY enrolled_at", [])
+
+    def _gateway_rows(self, where: str, params: list[Any]) -> list[Gateway]:
+        sql = (
+            "SELECT id, household_id, name, public_key, revoked_at, heartbeat_seconds"  # noqa: S608
+            f" FROM gateways {where}"
         )
-        if row is None:
-            return None
-        revoked = row.pop("revoked_at") is not None
-        return Gateway(**row, revoked=revoked)
+        gateways = []
+        for row in self.db.query(sql, params):
+            revoked = row.pop("revoked_at") is not None
+            gateways.append(Gateway(**row, revoked=revoked))
+        return gateways
+
+    def revoke_gateway(self, gateway_id: str, now: datetime | None = None) -> Gateway:
+        """From now on every message of this gateway is refused. KeyError if unknown."""
+        moment = utc_iso(now or datetime.now(UTC))
+        cursor = self.db.execute(
+            "UPDATE gateways SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+            [moment, gateway_id],
+        )
+        if cursor.rowcount == 0:
+            raise KeyError(f"no gateway {gateway_id}")
+        gateway = self.gateway(gateway_id)
+        assert gateway is not None
+        return gateway
+
+    def set_heartbeat_interval(self, gateway_id: str, seconds: int | None) -> None:
+        """None returns the gateway to the hub's default."""
+        cursor = self.db.execute(
+            "UPDATE gateways SET heartbeat_seconds = ? WHERE id = ?", [seconds, gateway_id]
+        )
+        if cursor.rowcount == 0:
+            raise KeyError(f"no gateway {gateway_id}")
 
     def touch_gateway(self, gateway_id: str, now: datetime) -> None:
         """Record that the gateway was heard (supervision reads last_seen)."""
         self.db.execute(
             "UPDATE gateways SET last_seen = ? WHERE id = ?", [utc_iso(now), gateway_id]
         )
+
+    def touch_gateways(self, heard: dict[str, datetime]) -> None:
+        """Many last-heard times in one transaction (link supervision flushes in batches)."""
+        with self._transaction():
+            self.db.conn.executemany(
+                "UPDATE gateways SET last_seen = ? WHERE id = ?",
+                [(utc_iso(moment), gateway_id) for gateway_id, moment in heard.items()],
+            )
 
     # Messages and alarms
 
@@ -393,6 +475,146 @@ class HubStore:
                 )
             self.touch_gateway(gateway.id, now)
         return self._stored_alarm(alarm_id)
+
+    # Link supervision: alarms the hub raises itself
+
+    def open_link_lost(self) -> dict[str, str]:
+        """Gateway id -> its open link_lost alarm id."""
+        rows = self.db.query(
+            "SELECT gateway_id, id FROM alarms WHERE kind = 'link_lost' AND status != 'resolved'"
+        )
+        return {row["gateway_id"]: row["id"] for row in rows}
+
+    def raise_link_lost(self, gateway: Gateway, detail: str, now: datetime) -> AlarmRow:
+        """The hub stopped hearing this gateway: a work item for the household (one at a time)."""
+        received = utc_iso(now)
+        with self._transaction():
+            open_id = self.open_link_lost().get(gateway.id)
+            if open_id is not None:
+                return self._stored_alarm(open_id)
+            alarm_id = new_ulid()
+            self.db.table("alarms").insert(
+                {
+                    "id": alarm_id,
+                    "household_id": gateway.household_id,
+                    "gateway_id": gateway.id,
+                    "kind": "link_lost",
+                    "severity": "high",
+                    "status": "new",
+                    "source": detail,
+                    "occurred_at": received,
+                    "received_at": received,
+                    "last_seen": received,
+                    "count": 1,
+                }
+            )
+            self._append_event(alarm_id, received, HUB_ACTOR, "raised", detail)
+        return self._stored_alarm(alarm_id)
+
+    def clear_link_lost(self, gateway_id: str, now: datetime) -> AlarmRow | None:
+        """The gateway is heard again: its link_lost alarm is cleared and resolves itself."""
+        received = utc_iso(now)
+        with self._transaction():
+            alarm_id = self.open_link_lost().get(gateway_id)
+            if alarm_id is None:
+                return None
+            self.db.execute(
+                "UPDATE alarms SET cleared_at = ?, status = 'resolved' WHERE id = ?",
+                [received, alarm_id],
+            )
+            self._append_event(alarm_id, received, HUB_ACTOR, "cleared", "gateway heard again")
+            self._append_event(
+                alarm_id, received, HUB_ACTOR, "resolved", "link_lost resolves when cleared"
+            )
+        return self._stored_alarm(alarm_id)
+
+    # Staff steps
+
+    def record_staff_step(
+        self,
+        alarm_id: str,
+        step: StaffStep,
+        staff: str,
+        note: str,
+        *,
+        now: datetime,
+        eta_minutes: int | None = None,
+    ) -> tuple[AlarmRow, list[OutboundMessage]]:
+        """A dispatcher moved an alarm on. The step is logged, the status follows, and every
+        active gateway of the household is sent the step (kept until it acks), so the home
+        and the family see who is coming. KeyError for an unknown alarm."""
+        received = utc_iso(now)
+        with self._transaction():
+            row = self._find_alarm(alarm_id)
+            if row is None:
+                raise KeyError(f"no alarm {alarm_id}")
+            alarm_id = row["id"]
+            detail = note if eta_minutes is None else f"{note} (ETA {eta_minutes} min)".strip()
+            self._append_event(alarm_id, received, f"staff:{staff}", step.value, detail)
+            self.db.execute("UPDATE alarms SET status = ? WHERE id = ?", [step.value, alarm_id])
+            aliases = [
+                r["id"]
+                for r in self.db.query(
+                    "SELECT id FROM alarm_aliases WHERE alarm_id = ? ORDER BY id", [alarm_id]
+                )
+            ]
+            body: dict[str, Any] = {
+                "alarm_id": alarm_id,
+                "aliases": aliases,
+                "staff": staff,
+                "note": note,
+                "at": received,
+            }
+            if eta_minutes is not None:
+                body["eta_minutes"] = eta_minutes
+            queued = [
+                OutboundMessage(
+                    self.queue_outbound(gateway.id, STAFF_MESSAGE_TYPES[step], body, now),
+                    gateway.id,
+                    STAFF_MESSAGE_TYPES[step],
+                    body,
+                )
+                for gateway in self._gateway_rows(
+                    "WHERE household_id = ? AND revoked_at IS NULL", [row["household_id"]]
+                )
+            ]
+        return self._stored_alarm(alarm_id), queued
+
+    # Hub -> gateway messages
+
+    def queue_outbound(
+        self, gateway_id: str, type_: str, body: dict[str, Any], now: datetime
+    ) -> str:
+        message_id = new_ulid()
+        self.db.table("outbound").insert(
+            {
+                "id": message_id,
+                "gateway_id": gateway_id,
+                "type": type_,
+                "body": json.dumps(body, ensure_ascii=False),
+                "created_at": utc_iso(now),
+                "acked_at": None,
+            }
+        )
+        return message_id
+
+    def pending_outbound(self, gateway_id: str) -> list[OutboundMessage]:
+        rows = self.db.query(
+            "SELECT id, gateway_id, type, body FROM outbound"
+            " WHERE gateway_id = ? AND acked_at IS NULL ORDER BY id",
+            [gateway_id],
+        )
+        return [
+            OutboundMessage(row["id"], row["gateway_id"], row["type"], json.loads(row["body"]))
+            for row in rows
+        ]
+
+    def ack_outbound(self, gateway_id: str, message_id: str, now: datetime) -> bool:
+        cursor = self.db.execute(
+            "UPDATE outbound SET acked_at = ? WHERE id = ? AND gateway_id = ? AND acked_at IS NULL",
+            [utc_iso(now), message_id, gateway_id],
+        )
+        return cursor.rowcount > 0
 
     def alarm(self, alarm_id: str) -> AlarmRow | None:
         rows = self._alarm_rows("WHERE a.id = ?", [alarm_id])

@@ -6,7 +6,7 @@ import asyncio
 import sys
 import types
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,14 +22,17 @@ sys.modules["custom_components"] = _custom_components
 
 from hub.app import create_app  # noqa: E402
 from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
-from hub.storage import AlarmRow, Household  # noqa: E402
+from hub.staff import take_staff_step  # noqa: E402
+from hub.storage import AlarmRow, Household, StaffStep  # noqa: E402
+from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
 
 
 class RunningHub:
     """A real hub server on 127.0.0.1, with helpers that go through its database thread."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, heartbeat: timedelta = DEFAULT_HEARTBEAT) -> None:
         self.data_dir = data_dir
+        self.heartbeat = heartbeat  # the interval the hub gives its gateways
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -44,7 +47,7 @@ class RunningHub:
 
     async def start(self) -> None:
         """Start (again) on the same port and data directory, like a restarted hub process."""
-        self._runner = web.AppRunner(create_app(self.data_dir))
+        self._runner = web.AppRunner(create_app(self.data_dir, heartbeat_interval=self.heartbeat))
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
@@ -75,6 +78,12 @@ class RunningHub:
                 return alarms
             await asyncio.sleep(0.05)
         raise AssertionError(f"hub has {len(await self.open_alarms())} alarms, expected {count}")
+
+    async def staff_step(
+        self, alarm_id: str, step: StaffStep, staff: str = "Zhao Lei", **details: object
+    ) -> AlarmRow:
+        """What a dispatcher's button does: store the step and push it to the household."""
+        return await take_staff_step(self.context, alarm_id, step, staff, **details)  # type: ignore[arg-type]
 
     async def alarm_actions(self, alarm_id: str) -> list[str]:
         """The alarm's event log at the hub, oldest first."""

@@ -31,6 +31,17 @@ _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixe
 
 
 _Transmit = Callable[[MessageType, dict[str, Any], str], Awaitable[None]]
+# Hub -> gateway messages handed to the host (staff steps, test requests); the link acks them.
+HUB_COMMANDS = frozenset(
+    {
+        MessageType.ALARM_ACKNOWLEDGED,
+        MessageType.ALARM_DISPATCHED,
+        MessageType.ALARM_ON_SITE,
+        MessageType.ALARM_RESOLVED,
+        MessageType.TEST_REQUEST,
+    }
+)
+_SEEN_COMMANDS = 1000  # ids remembered to drop a command the hub resends after a reconnect
 
 
 class LinkState(StrEnum):
@@ -65,6 +76,8 @@ class HubLink:
         self._task: asyncio.Task[None] | None = None
         self._clock_offset = timedelta(0)
         self._listeners: list[Callable[[LinkState], None]] = []
+        self._command_listeners: list[Callable[[HubCommand], None]] = []
+        self._seen_commands: dict[str, None] = {}  # insertion-ordered, bounded
         self._resend: set[str] = set()  # ids the hub nak'd as stale, to go again
         self.state = LinkState.DISCONNECTED
         self.refusal: str | None = None
@@ -76,6 +89,15 @@ class HubLink:
     def add_state_listener(self, listener: Callable[[LinkState], None]) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def add_command_listener(self, listener: Callable[[HubCommand], None]) -> Callable[[], None]:
+        """Staff steps and test requests from the care center, each delivered once."""
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self._heartbeat_interval
 
     def start(self) -> None:
         """Run the link in a task of its own; hosts with task tracking (HA) await `run`."""
@@ -179,12 +201,14 @@ class HubLink:
                     await transmit(pending.type, pending.body, pending.id)
             self._wakeup.clear()
             waiter = asyncio.create_task(self._wakeup.wait())
-            done, _ = await asyncio.wait(
-                {waiter, reader},
-                timeout=self._heartbeat_interval,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            waiter.cancel()
+            try:
+                done, _ = await asyncio.wait(
+                    {waiter, reader},
+                    timeout=self._heartbeat_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                waiter.cancel()  # also when the link itself is cancelled (unload)
             if not done:
                 await transmit(
                     MessageType.HEARTBEAT, {"outbox_depth": self.outbox_depth}, new_ulid()
@@ -215,12 +239,26 @@ class HubLink:
                 self.refusal = None
                 self._set_state(LinkState.CONNECTED)
             self._handle(envelope)
+            if envelope.type in HUB_COMMANDS:
+                # Acked after the host has it; a lost ack means a resend, dropped as seen.
+                await transmit(MessageType.ACK, {"id": envelope.id}, new_ulid())
             if self.state == LinkState.REFUSED:
                 return
 
     def _handle(self, envelope: Envelope) -> None:
         message_id = str(envelope.body.get("id", ""))
-        if envelope.type == MessageType.ACK:
+        if envelope.type in HUB_COMMANDS:
+            self._command(envelope)
+        elif envelope.type == MessageType.CONFIG:
+            interval = envelope.body.get("heartbeat_interval")
+            if (
+                isinstance(interval, int | float)
+                and not isinstance(interval, bool)
+                and interval > 0
+            ):
+                self._heartbeat_interval = float(interval)
+                self._wakeup.set()  # the writer's wait picks up the new interval
+        elif envelope.type == MessageType.ACK:
             pending = self._pending.pop(message_id, None)
             if pending is not None and not pending.delivered.done():
                 pending.delivered.set_result(None)
@@ -247,3 +285,25 @@ class HubLink:
                         ProtocolError(NakReason.MALFORMED, str(envelope.body))
                     )
                     pending.delivered.add_done_callback(lambda done: done.exception())
+
+    def _command(self, envelope: Envelope) -> None:
+        if envelope.id in self._seen_commands:
+            return
+        self._seen_commands[envelope.id] = None
+        if len(self._seen_commands) > _SEEN_COMMANDS:
+            del self._seen_commands[next(iter(self._seen_commands))]
+        command = HubCommand(envelope.id, MessageType(envelope.type), envelope.body)
+        for listener in list(self._command_listeners):
+            try:
+                listener(command)
+            except Exception:
+                _LOGGER.exception("A listener failed on hub command %s", envelope.type)
+
+
+@dataclass(frozen=True, slots=True)
+class HubCommand:
+    """A verified message from the care center for the household: a staff step or a test."""
+
+    id: str
+    type: MessageType
+    body: dict[str, Any]

@@ -15,6 +15,10 @@ from .settings import SafetySettings
 FAMILY_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH, Severity.NORMAL})
 CENTER_ONLY_KINDS = frozenset({AlarmKind.DEVICE_OFFLINE, AlarmKind.TEST})
 # Changes the family is told about on the alert they already have.
+# Once someone answers (family, or care-center staff), the family escalation stops.
+_SOMEONE_RESPONDS = frozenset(
+    {AlarmAction.FAMILY_ACK, AlarmAction.ACKNOWLEDGED, AlarmAction.DISPATCHED, AlarmAction.ON_SITE}
+)
 _FAMILY_UPDATES = frozenset(
     {
         AlarmAction.FAMILY_ACK,
@@ -71,8 +75,8 @@ class AlarmDesk:
         if action in _FAMILY_UPDATES:
             for member in alarm.family.notified:
                 self.emit(NotifyFamily(member, alarm, update=action.value))
-        if not alarm.open or action is AlarmAction.FAMILY_ACK:
-            alarm.family.next_at = None
+        if not alarm.open or action in _SOMEONE_RESPONDS:
+            alarm.family.next_at = None  # no need to wake the next family member
 
     def clear(self, alarm: Alarm, reason: str, now: datetime, *, resolve: bool = False) -> None:
         """The condition behind the alarm has gone; only self-healing kinds resolve by it."""

@@ -14,7 +14,7 @@ from typing import Any
 from ..alarms import AlarmAction, AlarmKind
 from .book import AlarmBook, UnknownAlarm
 from .desk import AlarmDesk
-from .effects import AlarmChanged, Effect, SirensOff
+from .effects import AlarmChanged, Announce, Effect, SirensOff
 from .observations import (
     Activity,
     AlarmUpdate,
@@ -144,6 +144,8 @@ class SafetyEngine:
         self.desk.record(
             alarm, update.action, update.actor, now, update.detail, to_hub=not update.from_hub
         )
+        if update.from_hub and update.action is AlarmAction.DISPATCHED:
+            self.desk.emit(Announce("help_on_the_way", alarm.id))
         if alarm.kind in SIREN_KINDS and not self._siren_alarm_open():
             self.desk.emit(SirensOff(f"{alarm.kind.value} resolved"))
 

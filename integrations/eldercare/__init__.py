@@ -61,10 +61,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     link = HubLink(async_get_clientsession(hass), credentials)
     safety = SafetyController(hass, entry)
     entry.runtime_data = EldercareRuntime(hass, credentials, link, safety)
-    # A background task of the entry: cancelled by HA on unload and at shutdown.
-    entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     # The rules run whether or not the care center is reachable: the home protects itself.
     await safety.async_start()
+    entry.async_on_unload(link.add_command_listener(safety.hub_command))
+    # A background task of the entry: cancelled by HA on unload and at shutdown.
+    entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_options_updated))
     return True

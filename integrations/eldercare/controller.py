@@ -24,10 +24,12 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from gateway.link.client import HubCommand
 from gateway.safety.book import Alarm
 from gateway.safety.effects import AlarmChanged, Effect
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.family_alerts import parse_on_my_way
+from gateway.safety.hub_commands import observation_for
 from gateway.safety.observations import DeviceHeard, FamilyAnswered, Observation
 from gateway.safety.remotes import PressDebouncer, is_press
 from gateway.safety.roles import Role
@@ -208,6 +210,13 @@ class SafetyController:
         if answer is not None:
             alarm_id, member = answer
             self.observe(FamilyAnswered(alarm_id, member))
+
+    @callback
+    def hub_command(self, command: HubCommand) -> None:
+        """A verified staff step or test request from the care center."""
+        observation = observation_for(command.type, command.body, self.engine.book.knows)
+        if observation is not None:
+            self.observe(observation)
 
     # Engine in, actions out
 

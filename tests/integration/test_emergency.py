@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from homeassistant.const import ATTR_ENTITY_ID
@@ -12,7 +13,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
-from custom_components.eldercare.const import DOMAIN, EVENT_ALARM_RAISED
+from custom_components.eldercare.const import DOMAIN, EVENT_ALARM_RAISED, EVENT_ANNOUNCEMENT
+from hub.storage import StaffStep
 
 from ..conftest import RunningHub
 from .conftest import credentials_of
@@ -84,3 +86,44 @@ async def test_alarm_pressed_while_hub_is_down_arrives_when_it_returns(
             break
         await asyncio.sleep(0.05)
     assert link.outbox_depth == 0
+
+
+async def test_staff_steps_reach_the_home_and_help_coming_is_announced(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    announcements = async_capture_events(hass, EVENT_ANNOUNCEMENT)
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
+    book = enrolled_entry.runtime_data.safety.engine.book
+
+    def history() -> list[str]:
+        return [entry.action.value for entry in book.get(alarm.id).history]
+
+    await hub_server.staff_step(alarm.id, StaffStep.ACKNOWLEDGED)
+    await _until(lambda: "acknowledged" in history())
+    await hub_server.staff_step(alarm.id, StaffStep.DISPATCHED, note="Xiao Liu", eta_minutes=8)
+    await _until(lambda: "dispatched" in history())
+    assert [e.data["message"] for e in announcements] == ["help_on_the_way"]
+    entry = book.get(alarm.id).history[-1]
+    assert (entry.actor, entry.detail) == ("staff:Zhao Lei", "Xiao Liu (ETA 8 min)")
+    # Steps from the hub are not echoed back as household events.
+    assert (await hub_server.alarm_actions(alarm.id)).count("dispatched") == 1
+
+
+async def test_staff_step_taken_while_the_home_is_offline_arrives_when_it_is_back(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
+    (alarm,) = await hub_server.wait_for_open_alarms(1)
+    await hass.config_entries.async_unload(enrolled_entry.entry_id)  # the home is offline
+    await hub_server.staff_step(alarm.id, StaffStep.RESOLVED, note="all well, checked by phone")
+    assert await hass.config_entries.async_setup(enrolled_entry.entry_id)
+    book = enrolled_entry.runtime_data.safety.engine.book
+    await _until(lambda: not book.get(alarm.id).open, timeout=10)
+    assert hass.states.get("sensor.wang_household_alarm_status").state == "idle"
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 (the link's reader has no event to wait on)
+            await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from gateway.alarms import AlarmAction, AlarmKind
-from gateway.safety.effects import NotifyFamily
+from gateway.safety.effects import Announce, NotifyFamily
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.observations import (
     AlarmUpdate,
@@ -174,3 +174,33 @@ def test_no_family_configured_means_no_escalation() -> None:
     assert of(effects, NotifyFamily) == []
     assert events(effects) == []
     assert engine.desk.next_family_deadline() is None
+
+
+def test_care_center_acknowledging_stops_waking_the_family() -> None:
+    engine = _family_engine()
+    engine.handle(Pressed("Pendant"), T0)
+    alarm = open_alarm(engine, AlarmKind.SOS)
+    update = AlarmUpdate(alarm.id, AlarmAction.ACKNOWLEDGED, "staff:Zhao", from_hub=True)
+    effects = engine.handle(update, T0 + 10 * S)
+
+    assert events(effects) == []  # a step that came from the hub is not sent back to it
+    assert alarm.family.next_at is None
+    assert engine.tick(T0 + 3 * ANSWER) == []  # nobody else is woken
+    assert alarm.family.notified == [0]
+
+
+def test_dispatch_from_the_care_center_is_announced_in_the_home() -> None:
+    engine = _family_engine()
+    engine.handle(Pressed("Pendant"), T0)
+    alarm = open_alarm(engine, AlarmKind.SOS)
+    update = AlarmUpdate(alarm.id, AlarmAction.DISPATCHED, "staff:Zhao", "ETA 12 min", True)
+    effects = engine.handle(update, T0 + 30 * S)
+
+    assert of(effects, Announce) == [Announce("help_on_the_way", alarm.id)]
+    assert AlarmAction.DISPATCHED in actions(alarm)
+    # The same step done locally (an installer's test) is not announced as help coming.
+    local = make_engine()
+    local.handle(Pressed("Pendant"), T0)
+    mine = open_alarm(local, AlarmKind.SOS)
+    effects = local.handle(AlarmUpdate(mine.id, AlarmAction.DISPATCHED, "household"), T0)
+    assert of(effects, Announce) == []

@@ -1,0 +1,49 @@
+"""What a verified message from the care center means to the household's engine.
+
+Staff steps name the hub's alarm id plus the ids it merged into it (a repeat raised at home
+after the first alarm was closed locally may have been merged into a card still open at the
+hub), so the step lands on whichever of them this household knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..alarms import AlarmAction
+from ..protocol import MessageType
+from .observations import AlarmUpdate, Observation, TestRequested
+
+STAFF_STEPS: dict[MessageType, AlarmAction] = {
+    MessageType.ALARM_ACKNOWLEDGED: AlarmAction.ACKNOWLEDGED,
+    MessageType.ALARM_DISPATCHED: AlarmAction.DISPATCHED,
+    MessageType.ALARM_ON_SITE: AlarmAction.ON_SITE,
+    MessageType.ALARM_RESOLVED: AlarmAction.RESOLVED,
+}
+CARE_CENTER = "care center"
+
+
+def observation_for(
+    type_: MessageType, body: dict[str, Any], knows: Callable[[str], bool]
+) -> Observation | None:
+    """None for a step about an alarm this household does not keep (any more)."""
+    if type_ is MessageType.TEST_REQUEST:
+        return TestRequested(CARE_CENTER)
+    action = STAFF_STEPS.get(type_)
+    if action is None:
+        return None
+    aliases = body.get("aliases")
+    candidates = [body.get("alarm_id"), *(aliases if isinstance(aliases, list) else [])]
+    alarm_id = next((c for c in candidates if isinstance(c, str) and knows(c)), None)
+    if alarm_id is None:
+        return None
+    staff = _text(body.get("staff"), 100) or CARE_CENTER
+    detail = _text(body.get("note"), 400)
+    eta = body.get("eta_minutes")
+    if isinstance(eta, int) and not isinstance(eta, bool) and 0 <= eta < 24 * 60:
+        detail = f"{detail} (ETA {eta} min)".strip()
+    return AlarmUpdate(alarm_id, action, f"staff:{staff}", detail, from_hub=True)
+
+
+def _text(value: object, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
