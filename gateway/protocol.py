@@ -7,6 +7,8 @@ signed envelope; `canonical_bytes` is what both sides sign and verify, so it mus
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -254,4 +256,37 @@ def parse_alarm_cleared(body: dict[str, Any]) -> AlarmClearedBody:
         alarm_id=_alarm_id(body),
         occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
         reason=_short_text(body, "reason"),
+    )
+
+
+_LOINC = re.compile(r"^[0-9]{1,7}-[0-9]$")
+
+
+@dataclass(frozen=True, slots=True)
+class VitalBody:
+    """The body of `vital`: one observation (LOINC code, value, UCUM unit), as measured."""
+
+    code: str
+    value: float
+    unit: str
+    measured_at: datetime
+    device: str
+
+
+def parse_vital(body: dict[str, Any]) -> VitalBody:
+    code = body.get("code")
+    if not isinstance(code, str) or not _LOINC.match(code):
+        raise ProtocolError(NakReason.MALFORMED, "code must be a LOINC code like 8867-4")
+    value = body.get("value")
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ProtocolError(NakReason.MALFORMED, "value must be a finite number")
+    unit = _short_text(body, "unit", 20)
+    if not unit:
+        raise ProtocolError(NakReason.MALFORMED, "unit (UCUM) is required")
+    return VitalBody(
+        code=code,
+        value=float(value),
+        unit=unit,
+        measured_at=parse_time(body.get("measured_at"), "measured_at"),
+        device=_short_text(body, "device", 100),
     )

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from provisioning import ca
+
 from .app import create_app, open_store
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
@@ -28,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=Path("data"), help="data directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--tls-cert", type=Path, help="hub certificate chain (issue-hub-cert)")
+    parser.add_argument("--tls-key", type=Path, help="its private key")
     parser.add_argument(
         "--heartbeat",
         type=_heartbeat_seconds,
@@ -78,8 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(args.data, heartbeat_interval=timedelta(seconds=args.heartbeat))
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    ssl_context, ca_pem = None, None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("--tls-cert and --tls-key go together.", file=sys.stderr)
+            return 1
+        try:
+            ssl_context = ca.hub_ssl_context(args.tls_cert, args.tls_key)
+            ca_pem = ca.ca_pem_from_hub_chain(args.tls_cert.read_bytes())
+        except (ca.CaError, OSError) as err:
+            print(f"TLS: {err}", file=sys.stderr)
+            return 1
+    app = create_app(args.data, heartbeat_interval=timedelta(seconds=args.heartbeat), ca_pem=ca_pem)
+    web.run_app(app, host=args.host, port=args.port, ssl_context=ssl_context, print=None)
     return 0
 
 

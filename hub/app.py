@@ -54,7 +54,7 @@ def create_app(
         heard = context.supervisor.take_unflushed()
         if heard:
             await context.db(context.store.touch_gateways, heard)
-        context.executor.shutdown(wait=True)
+        context.database.shutdown()
         context.store.close()
 
     async def close_sockets(app: web.Application) -> None:

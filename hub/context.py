@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from .db_thread import DatabaseThread
 from .live import LiveFeed
 from .storage import HubStore
 from .supervision import LinkSupervisor
@@ -27,10 +26,9 @@ class HubContext:
     store: HubStore
     hub_key: Ed25519PrivateKey
     live: LiveFeed = field(default_factory=LiveFeed)
-    # One thread owns SQLite: writes are serialized and the event loop never blocks on disk.
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-db")
-    )
+    # One thread owns SQLite: writes are serialized, grouped into shared commits, and the
+    # event loop never blocks on disk.
+    database: DatabaseThread = field(init=False)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Rejected gateway messages by reason: the first thing to look at when a home goes quiet.
     rejections: Counter[str] = field(default_factory=Counter)
@@ -42,8 +40,12 @@ class HubContext:
     # The community CA certificate (PEM) gateways pin at enrollment; None on a plain-HTTP hub.
     ca_pem: bytes | None = None
 
+    def __post_init__(self) -> None:
+        self.database = DatabaseThread(self.store.db.conn)
+
     async def db[T](self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        """Run a store call on the database thread; its writes are committed when it returns."""
+        return await self.database.run(function, *args)
 
 
 HUB_CONTEXT = web.AppKey("hub_context", HubContext)

@@ -27,6 +27,7 @@ from gateway.protocol import (
     parse_alarm_cleared,
     parse_alarm_event,
     parse_alarm_raised,
+    parse_vital,
 )
 from provisioning import keys
 
@@ -178,6 +179,12 @@ class GatewayConnection:
             return  # heard already; the supervisor flushes last-heard times in batches
         if envelope.type == MessageType.HELLO:
             await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
+            return
+        if envelope.type == MessageType.VITAL:
+            vital = parse_vital(envelope.body)
+            await self.hub.db(
+                self.hub.store.record_vital, self.gateway, envelope.id, vital, self.hub.clock()
+            )
             return
         store = self.hub.store
         record: _Recorder

@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from gateway.alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
+from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
 from provisioning import codes
 
@@ -181,6 +182,16 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbound_pending ON outbound(gateway_id, acked_at, id);
     CREATE INDEX alarms_by_gateway_kind ON alarms(gateway_id, kind, status);
+    """,
+    # Vital-sign observations as the household measured them; id is the message id, so a
+    # resent message is stored once.
+    """
+    CREATE TABLE vitals (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        gateway_id TEXT NOT NULL, code TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+        measured_at TEXT NOT NULL, device TEXT NOT NULL, received_at TEXT NOT NULL
+    );
+    CREATE INDEX vitals_by_household ON vitals(household_id, code, measured_at);
     """,
 ]
 
@@ -616,6 +627,37 @@ class HubStore:
         )
         return cursor.rowcount > 0
 
+    def record_vital(
+        self, gateway: Gateway, message_id: str, vital: VitalBody, now: datetime
+    ) -> bool:
+        """Store one observation; False for a duplicate message."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO vitals (id, household_id, gateway_id, code, value, unit,"
+            " measured_at, device, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                message_id,
+                gateway.household_id,
+                gateway.id,
+                vital.code,
+                vital.value,
+                vital.unit,
+                utc_iso(vital.measured_at),
+                vital.device,
+                utc_iso(now),
+            ],
+        )
+        return cursor.rowcount > 0
+
+    def vitals(self, household_id: str) -> list[dict[str, Any]]:
+        """A household's observations, oldest measurement first."""
+        return list(
+            self.db.query(
+                "SELECT code, value, unit, measured_at, device FROM vitals"
+                " WHERE household_id = ? ORDER BY measured_at, id",
+                [household_id],
+            )
+        )
+
     def alarm(self, alarm_id: str) -> AlarmRow | None:
         rows = self._alarm_rows("WHERE a.id = ?", [alarm_id])
         return rows[0] if rows else None
@@ -708,13 +750,22 @@ class HubStore:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (autocommit connection)."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (autocommit connection). Inside
+    a transaction already (the database thread's group commit) it is a savepoint instead, so
+    a method's error still undoes only that method's writes."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._nested = False
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._nested = self._conn.in_transaction
+        self._conn.execute("SAVEPOINT store_call" if self._nested else "BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if not self._nested:
+            self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            return
+        if exc_type is not None:
+            self._conn.execute("ROLLBACK TO store_call")
+        self._conn.execute("RELEASE store_call")

@@ -215,6 +215,8 @@ def load_ca(directory: Path) -> CommunityCa:
             f"no community CA in {directory}: run `python -m provisioning init --dir {directory}`"
             " first, or point --dir at the directory that holds ca.pem and ca.key"
         )
+    if not cert_path.exists():
+        raise CaInvalid(f"{cert_path} is missing but {key_path} is there: restore it from backup")
     cert = load_ca_certificate(directory)
     key_pem = _read(key_path)
     try:
@@ -260,7 +262,12 @@ def parse_host(text: str) -> x509.GeneralName:
         return x509.IPAddress(address)
     name = host.lower().removesuffix(".")
     labels = name.split(".")
-    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+    # An all-digit last label is a mistyped address (10.0.0.256, 127.1), never a real name.
+    if (
+        len(name) > 253
+        or not all(_DNS_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         raise InvalidHost(
             f"{text!r} is not a host name or IP address; give what gateways put in the hub URL,"
             " like hub.example.org or 192.0.2.10 (no scheme, port or path;"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 import types
 from collections.abc import AsyncIterator
@@ -30,15 +31,21 @@ from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
 class RunningHub:
     """A real hub server on 127.0.0.1, with helpers that go through its database thread."""
 
-    def __init__(self, data_dir: Path, heartbeat: timedelta = DEFAULT_HEARTBEAT) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        heartbeat: timedelta = DEFAULT_HEARTBEAT,
+        tls: tuple[ssl.SSLContext, bytes] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.heartbeat = heartbeat  # the interval the hub gives its gateways
+        self.tls = tls  # (server context, community CA PEM) for an https hub
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def context(self) -> HubContext:
@@ -47,9 +54,12 @@ class RunningHub:
 
     async def start(self) -> None:
         """Start (again) on the same port and data directory, like a restarted hub process."""
-        self._runner = web.AppRunner(create_app(self.data_dir, heartbeat_interval=self.heartbeat))
+        ca_pem = self.tls[1] if self.tls else None
+        app = create_app(self.data_dir, heartbeat_interval=self.heartbeat, ca_pem=ca_pem)
+        self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        ssl_context = self.tls[0] if self.tls else None
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=ssl_context)
         await site.start()
         server = site._server
         assert server is not None

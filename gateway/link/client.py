@@ -1,7 +1,9 @@
 """One WebSocket from the gateway to its hub, carrying signed envelopes until each is acked.
 
-The walking skeleton keeps unacked messages in memory; the durable SQLite outbox of the
-care-center-link issue replaces `_pending` without changing this class's interface.
+Every message is committed to the durable outbox before `send` returns and leaves it only on
+the hub's ack, so a link outage, a hub restart or a killed gateway loses nothing. Messages go
+out in the outbox's priority order with a bounded number in flight, so an alarm raised during
+a long backlog overtakes the queued vitals.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from ..alarms import utc_iso
 from ..protocol import GATEWAY_WS_PATH, Envelope, MessageType, NakReason, ProtocolError, parse_time
 from ..ulid import new_ulid
 from .credentials import GatewayCredentials
+from .outbox import Outbox
 
 _LOGGER = logging.getLogger(__name__)
 
+_IN_FLIGHT = 200  # unacked messages on the wire at once; bounds a reconnect's resend
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 60.0
 _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixes its record
@@ -51,19 +55,12 @@ class LinkState(StrEnum):
     REFUSED = "refused"  # the hub does not accept this gateway's credential
 
 
-@dataclass(slots=True)
-class _Pending:
-    id: str
-    type: MessageType
-    body: dict[str, Any]
-    delivered: asyncio.Future[None]
-
-
 class HubLink:
     def __init__(
         self,
         session: aiohttp.ClientSession,
         credentials: GatewayCredentials,
+        outbox: Outbox,
         heartbeat_interval: float = 60.0,
     ) -> None:
         self._session = session
@@ -71,20 +68,40 @@ class HubLink:
         self._signing_key = credentials.signing_key()
         self._hub_key = credentials.hub_key()
         self._heartbeat_interval = heartbeat_interval
-        self._pending: dict[str, _Pending] = {}
+        self._outbox = outbox
+        self._ssl = credentials.ssl_context()
+        # Futures of messages sent by this process, for `wait_delivered`.
+        self._delivered: dict[str, asyncio.Future[None]] = {}
+        self._in_flight: set[str] = set()  # sent on this connection, not acked yet
+        self._heartbeats: set[str] = set()
+        self.last_heartbeat: datetime | None = None  # the hub's ack of our last heartbeat
+        self._status_listeners: list[Callable[[], None]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[Any] | None = None
         self._clock_offset = timedelta(0)
         self._listeners: list[Callable[[LinkState], None]] = []
         self._command_listeners: list[Callable[[HubCommand], None]] = []
         self._seen_commands: dict[str, None] = {}  # insertion-ordered, bounded
-        self._resend: set[str] = set()  # ids the hub nak'd as stale, to go again
         self.state = LinkState.DISCONNECTED
         self.refusal: str | None = None
 
     @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @property
     def outbox_depth(self) -> int:
-        return len(self._pending)
+        return self._outbox.depth()
+
+    def add_status_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Called when the outbox depth or the last heartbeat changes (for entities)."""
+        self._status_listeners.append(listener)
+        return lambda: self._status_listeners.remove(listener)
+
+    def _status_changed(self) -> None:
+        for listener in list(self._status_listeners):
+            listener()
 
     def add_state_listener(self, listener: Callable[[LinkState], None]) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -105,26 +122,46 @@ class HubLink:
             self._task = asyncio.create_task(self.run(), name="eldercare hub link")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the link, whoever started it (`start`, or a host awaiting `run`)."""
+        task = self._task or self._running
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._task = self._running = None
         self._set_state(LinkState.DISCONNECTED)
 
     def send(self, type_: MessageType, body: dict[str, Any]) -> str:
-        """Queue a message for the hub; returns its id. Resent until the hub acks it."""
+        """Queue a message for the hub; returns its id once it is on disk. Resent until the
+        hub acks it. A synchronous commit on purpose: an alarm is durable when this returns
+        (one small WAL write; alarms are rare, bursts use the outbox directly)."""
         message_id = new_ulid()
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending[message_id] = _Pending(message_id, type_, body, future)
+        thinned = self._outbox.thinned
+        self._outbox.put(message_id, type_.value, body, datetime.now(UTC))
+        if self._outbox.thinned > thinned:
+            _LOGGER.warning(
+                "Outbox full: %d old vitals/telemetry dropped", self._outbox.thinned - thinned
+            )
+        self._delivered[message_id] = asyncio.get_running_loop().create_future()
         self._wakeup.set()
+        self._status_changed()
         return message_id
 
     async def wait_delivered(self, message_id: str, timeout: float) -> None:
         """Wait until the hub acked `message_id` (returns at once if it already did)."""
-        pending = self._pending.get(message_id)
-        if pending is not None:
-            await asyncio.wait_for(asyncio.shield(pending.delivered), timeout)
+        future = self._delivered.get(message_id)
+        if future is not None:
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+
+    def _settle(self, message_id: str, error: Exception | None = None) -> None:
+        future = self._delivered.pop(message_id, None)
+        if future is None or future.done():
+            return
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+            future.add_done_callback(lambda done: done.exception())  # seen: no warning
 
     def _now(self) -> datetime:
         return datetime.now(UTC) + self._clock_offset
@@ -137,6 +174,7 @@ class HubLink:
 
     async def run(self) -> None:
         """Keep the link up until cancelled."""
+        self._running = asyncio.current_task()
         try:
             await self._keep_connected()
         finally:
@@ -162,8 +200,11 @@ class HubLink:
 
     async def _connection(self) -> None:
         url = self._credentials.hub_url.rstrip("/") + GATEWAY_WS_PATH
-        async with self._session.ws_connect(url, heartbeat=30, max_msg_size=64 * 1024) as ws:
+        async with self._session.ws_connect(
+            url, heartbeat=30, max_msg_size=64 * 1024, ssl=self._ssl if self._ssl else True
+        ) as ws:
             seq = 0
+            self._in_flight = set()  # a new connection resends everything unacked
 
             async def transmit(type_: MessageType, body: dict[str, Any], message_id: str) -> None:
                 nonlocal seq
@@ -193,30 +234,32 @@ class HubLink:
         transmit: _Transmit,
         reader: asyncio.Task[None],
     ) -> None:
-        sent_ids: set[str] = set()
+        loop = asyncio.get_running_loop()
+        last_sent = loop.time()
         while not reader.done():
-            for pending in list(self._pending.values()):
-                if pending.id not in sent_ids:
-                    sent_ids.add(pending.id)
-                    await transmit(pending.type, pending.body, pending.id)
             self._wakeup.clear()
+            room = _IN_FLIGHT - len(self._in_flight)
+            if room > 0:
+                for message in self._outbox.peek(room, exclude=self._in_flight):
+                    self._in_flight.add(message.id)
+                    await transmit(MessageType(message.type), message.body, message.id)
+                    last_sent = loop.time()
+            if loop.time() - last_sent >= self._heartbeat_interval:
+                heartbeat_id = new_ulid()
+                self._heartbeats.add(heartbeat_id)
+                await transmit(
+                    MessageType.HEARTBEAT, {"outbox_depth": self.outbox_depth}, heartbeat_id
+                )
+                last_sent = loop.time()
             waiter = asyncio.create_task(self._wakeup.wait())
             try:
-                done, _ = await asyncio.wait(
+                await asyncio.wait(
                     {waiter, reader},
-                    timeout=self._heartbeat_interval,
+                    timeout=max(0.0, last_sent + self._heartbeat_interval - loop.time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
             finally:
                 waiter.cancel()  # also when the link itself is cancelled (unload)
-            if not done:
-                await transmit(
-                    MessageType.HEARTBEAT, {"outbox_depth": self.outbox_depth}, new_ulid()
-                )
-            # A nak'd message was dropped from sent_ids by the reader so it goes again.
-            sent_ids &= set(self._pending)
-            sent_ids -= self._resend
-            self._resend.clear()
         if (err := reader.exception()) is not None:
             raise err
 
@@ -225,7 +268,6 @@ class HubLink:
         ws: aiohttp.ClientWebSocketResponse,
         transmit: _Transmit,
     ) -> None:
-        self._resend.clear()
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
@@ -259,32 +301,46 @@ class HubLink:
                 self._heartbeat_interval = float(interval)
                 self._wakeup.set()  # the writer's wait picks up the new interval
         elif envelope.type == MessageType.ACK:
-            pending = self._pending.pop(message_id, None)
-            if pending is not None and not pending.delivered.done():
-                pending.delivered.set_result(None)
+            self._acked(message_id)
         elif envelope.type == MessageType.NAK:
-            reason = envelope.body.get("reason")
-            if reason == NakReason.STALE:
-                # The hub's clock is the reference (SIA DC-09): learn the offset, send again.
-                try:
-                    server_time = parse_time(envelope.body.get("server_time"), "server_time")
-                except ProtocolError:
-                    return
-                self._clock_offset = server_time - datetime.now(UTC)
-                self._resend.add(message_id)
-                self._wakeup.set()
-            elif reason in (NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE):
-                self.refusal = str(reason)
-                self._set_state(LinkState.REFUSED)
-            else:
-                _LOGGER.error("Hub rejected message %s: %s", message_id, envelope.body)
-                # Resending a message the hub found malformed would loop forever.
-                pending = self._pending.pop(message_id, None)
-                if pending is not None and not pending.delivered.done():
-                    pending.delivered.set_exception(
-                        ProtocolError(NakReason.MALFORMED, str(envelope.body))
-                    )
-                    pending.delivered.add_done_callback(lambda done: done.exception())
+            self._nakked(message_id, envelope.body)
+
+    def _acked(self, message_id: str) -> None:
+        if message_id in self._heartbeats:
+            self._heartbeats.discard(message_id)
+            self.last_heartbeat = datetime.now(UTC)
+            self._status_changed()
+            return
+        self._in_flight.discard(message_id)
+        self._outbox.ack(message_id)
+        self._settle(message_id)
+        self._wakeup.set()  # room in flight: send more
+        self._status_changed()
+
+    def _nakked(self, message_id: str, body: dict[str, Any]) -> None:
+        reason = body.get("reason")
+        self._heartbeats.discard(message_id)
+        if reason == NakReason.STALE:
+            # The hub's clock is the reference (SIA DC-09): learn the offset, send again.
+            try:
+                server_time = parse_time(body.get("server_time"), "server_time")
+            except ProtocolError:
+                return
+            self._clock_offset = server_time - datetime.now(UTC)
+            self._in_flight.discard(message_id)
+            self._wakeup.set()
+        elif reason in (NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE):
+            self.refusal = str(reason)
+            self._set_state(LinkState.REFUSED)
+        elif message_id in self._in_flight:
+            # Resending a message the hub found malformed would block the queue forever;
+            # it is logged whole (minus the body: it may hold health data) and dropped.
+            _LOGGER.error("Hub rejected message %s for good: %s", message_id, reason)
+            self._in_flight.discard(message_id)
+            self._outbox.ack(message_id)
+            self._settle(message_id, ProtocolError(NakReason.MALFORMED, str(body)))
+            self._wakeup.set()
+            self._status_changed()
 
     def _command(self, envelope: Envelope) -> None:
         if envelope.id in self._seen_commands:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from provisioning import keys
+
+from .tls import pinned_ssl_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,12 +21,22 @@ class GatewayCredentials:
     household_name: str
     private_key: str = field(repr=False)
     hub_public_key: str
+    # The community CA pinned at enrollment (PEM) and its fingerprint; empty for a loopback
+    # plain-HTTP hub (demo, tests).
+    ca_pem: str = ""
+    ca_fingerprint: str = ""
 
     def signing_key(self) -> Ed25519PrivateKey:
         return keys.private_key_from_text(self.private_key)
 
     def hub_key(self) -> Ed25519PublicKey:
         return keys.public_key_from_text(self.hub_public_key)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """Trust only the pinned community CA; None for a loopback plain hub."""
+        if not self.ca_pem:
+            return None
+        return pinned_ssl_context(self.ca_pem.encode("ascii"), self.ca_fingerprint)
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -33,6 +46,8 @@ class GatewayCredentials:
             "household_name": self.household_name,
             "private_key": self.private_key,
             "hub_public_key": self.hub_public_key,
+            "ca_pem": self.ca_pem,
+            "ca_fingerprint": self.ca_fingerprint,
         }
 
     @classmethod
@@ -44,4 +59,6 @@ class GatewayCredentials:
             household_name=str(data["household_name"]),
             private_key=str(data["private_key"]),
             hub_public_key=str(data["hub_public_key"]),
+            ca_pem=str(data.get("ca_pem", "")),
+            ca_fingerprint=str(data.get("ca_fingerprint", "")),
         )

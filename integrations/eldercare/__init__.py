@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import voluptuous as vol
 from homeassistant.config_entries import SOURCE_IMPORT
 from homeassistant.const import Platform
@@ -9,15 +11,22 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.helpers.typing import ConfigType
 
 from gateway.link import GatewayCredentials, HubLink
+from gateway.link.outbox import Outbox
 
 from .blueprint_install import async_install_blueprints
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
 from .controller import SafetyController
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
+
+def outbox_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Beside HA's own storage: private to the config, kept across restarts and upgrades."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.outbox.sqlite3"))
+
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -58,7 +67,8 @@ async def _install_blueprints(hass: HomeAssistant) -> None:
 
 async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     credentials = GatewayCredentials.from_dict(dict(entry.data))
-    link = HubLink(async_get_clientsession(hass), credentials)
+    outbox = await hass.async_add_executor_job(Outbox, outbox_path(hass, entry.entry_id))
+    link = HubLink(async_get_clientsession(hass), credentials, outbox)
     safety = SafetyController(hass, entry)
     entry.runtime_data = EldercareRuntime(hass, credentials, link, safety)
     # The rules run whether or not the care center is reachable: the home protects itself.
@@ -79,5 +89,20 @@ async def _options_updated(hass: HomeAssistant, entry: EldercareConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.safety.async_stop()
+        runtime = entry.runtime_data
+        await runtime.safety.async_stop()
+        # The link first: nothing may touch the outbox once it is closed.
+        await runtime.link.stop()
+        await hass.async_add_executor_job(runtime.link.outbox.close)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+    """The gateway left its household: its undelivered messages go with it."""
+    path = outbox_path(hass, entry.entry_id)
+
+    def remove() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    await hass.async_add_executor_job(remove)

@@ -19,6 +19,7 @@ from gateway.link import (
     LinkState,
     enroll,
 )
+from gateway.link.outbox import Outbox
 from gateway.protocol import MessageType
 
 from ..conftest import RunningHub
@@ -70,7 +71,8 @@ async def _enrolled_link(hub_server: RunningHub, session: aiohttp.ClientSession)
     credentials = await enroll(
         session, hub_server.url, await hub_server.enrollment_code(household.id), "gw"
     )
-    return HubLink(session, credentials, heartbeat_interval=0.2)
+    outbox = Outbox(hub_server.data_dir.parent / f"outbox-{credentials.gateway_id}.sqlite3")
+    return HubLink(session, credentials, outbox, heartbeat_interval=0.2)
 
 
 async def test_alarm_is_delivered_once_and_acked(hub_server: RunningHub) -> None:

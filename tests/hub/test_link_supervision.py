@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from gateway.link import HubLink, LinkState, enroll
+from gateway.link.outbox import Outbox
 from hub.storage import AlarmRow
 
 from ..conftest import RunningHub
@@ -32,8 +33,10 @@ async def fast_hub(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Runnin
 async def _link(hub: RunningHub, session: aiohttp.ClientSession) -> HubLink:
     household = await hub.add_household("Zhou household", "Block 3")
     code = await hub.enrollment_code(household.id)
+    credentials = await enroll(session, hub.url, code, "gw")
+    outbox = Outbox(hub.data_dir.parent / f"outbox-{credentials.gateway_id}.sqlite3")
     # The link starts with the 60 s default: the hub's `config` must shorten it.
-    return HubLink(session, await enroll(session, hub.url, code, "gw"))
+    return HubLink(session, credentials, outbox)
 
 
 async def _wait_for(hub: RunningHub, predicate: object, timeout: float = 5.0) -> list[AlarmRow]:

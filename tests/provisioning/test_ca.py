@@ -98,6 +98,9 @@ def test_load_explains_missing_corrupt_and_mismatched_files(tmp_path: Path) -> N
     (tmp_path / "one" / "ca.key").write_bytes((tmp_path / "two" / "ca.key").read_bytes())
     with pytest.raises(ca.CaInvalid, match="does not belong"):
         ca.load_ca(tmp_path / "one")
+    (tmp_path / "one" / "ca.pem").unlink()
+    with pytest.raises(ca.CaInvalid, match="restore it from backup"):
+        ca.load_ca(tmp_path / "one")
     (tmp_path / "two" / "ca.pem").write_text("not a certificate")
     with pytest.raises(ca.CaInvalid, match=r"ca\.pem"):
         ca.load_ca(tmp_path / "two")
@@ -174,6 +177,9 @@ def test_issue_needs_a_ca(tmp_path: Path) -> None:
         "a..b",
         "*.example.org",
         "fe80::1%eth0",
+        "10.0.0.256",
+        "010.0.0.1",
+        "127.1",
         "hüb.example",
         "",
         "x" * 64 + ".example",
@@ -281,8 +287,11 @@ def test_qr_payload_parsing_is_forgiving_of_form_only() -> None:
 
 
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+_last_label = st.from_regex(r"[a-z]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 _host = st.one_of(
-    st.lists(_label, min_size=1, max_size=4).map(".".join),
+    st.tuples(st.lists(_label, max_size=3), _last_label).map(
+        lambda name: ".".join([*name[0], name[1]])
+    ),
     st.ip_addresses(v=4).map(str),
     st.ip_addresses(v=6).map(lambda address: f"[{address}]"),
 )
