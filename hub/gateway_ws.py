@@ -7,12 +7,16 @@ Nothing one gateway sends can break the handler of another: every failure is a n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WebSocketError, WSCloseCode, WSMessage, WSMsgType, web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.alarms import AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
 from gateway.protocol import (
@@ -35,6 +39,7 @@ from .context import HUB_CONTEXT, HubContext
 from .storage import AlarmRejected, AlarmRow, Gateway, OutboundMessage
 
 _LOGGER = logging.getLogger(__name__)
+_PIPELINE = 256  # frames of one connection in progress at once
 _CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE}
 
 # One signature for the store's record_* methods; each gets the body its parser made.
@@ -48,6 +53,9 @@ class GatewayConnection:
         self.remote = remote
         self.gateway: Gateway | None = None
         self.seq = 0
+        self._send_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        self._verify_keys: dict[str, Ed25519PublicKey] = {}  # public key text -> parsed key
 
     async def reply(self, type_: MessageType, body: dict[str, object]) -> None:
         envelope = Envelope.new(
@@ -68,8 +76,10 @@ class GatewayConnection:
         await self._send(envelope)
 
     async def _send(self, envelope: Envelope) -> None:
-        self.seq = envelope.seq
-        await self.ws.send_str(envelope.signed(self.hub.hub_key).to_json())
+        async with self._send_lock:  # many messages of this connection are handled at once
+            self.seq += 1
+            envelope = replace(envelope, seq=self.seq)
+            await self.ws.send_str(envelope.signed(self.hub.hub_key).to_json())
 
     async def reject(self, message_id: str, reason: NakReason, detail: str) -> None:
         self.hub.rejections[reason.value] += 1
@@ -113,7 +123,11 @@ class GatewayConnection:
             await self.reject(envelope.id, err.reason, err.detail)
             return True
         await self.reply(MessageType.ACK, {"id": envelope.id})
-        if envelope.type == MessageType.HELLO:
+        assert self.gateway is not None
+        if envelope.type == MessageType.HELLO and self.hub.first_hello(envelope.id):
+            # Only a fresh hello makes this the gateway's push channel: a replayed one
+            # (within the freshness window) must not divert staff steps to a replayer.
+            self.hub.connections[self.gateway.id] = self
             await self._greet()
         return True
 
@@ -121,14 +135,19 @@ class GatewayConnection:
         """Any authentic, fresh message proves the link; a lost one is back."""
         assert self.gateway is not None
         hub, gateway = self.hub, self.gateway
-        if hub.connections.get(gateway.id) is not self:
-            hub.connections[gateway.id] = self
         depth = envelope.body.get("outbox_depth")
         depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
         if hub.supervisor.heard(gateway, hub.clock(), depth):
-            alarm = await hub.db(hub.store.clear_link_lost, gateway.id, hub.clock())
-            if alarm is not None:
-                hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
+            # Not awaited: every message must take the same steps, so that messages of one
+            # connection reach the database in the order they came (see gateway_socket).
+            task = asyncio.create_task(self._clear_link_lost(gateway))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _clear_link_lost(self, gateway: Gateway) -> None:
+        alarm = await self.hub.db(self.hub.store.clear_link_lost, gateway.id, self.hub.clock())
+        if alarm is not None:
+            self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
 
     async def _greet(self) -> None:
         """After hello: the heartbeat interval, then every staff step it missed while away."""
@@ -152,7 +171,12 @@ class GatewayConnection:
         gateway = await self.hub.db(self.hub.store.gateway, envelope.gw)
         if gateway is None:
             raise ProtocolError(NakReason.UNKNOWN_GATEWAY, f"no gateway {envelope.gw!r}")
-        envelope.verify(keys.public_key_from_text(gateway.public_key))
+        key = self._verify_keys.get(gateway.public_key)
+        if key is None:
+            key = self._verify_keys[gateway.public_key] = keys.public_key_from_text(
+                gateway.public_key
+            )
+        envelope.verify(key)
         if gateway.revoked:
             await self._refused_revoked(gateway)
             raise ProtocolError(NakReason.REVOKED, "this gateway was revoked")
@@ -207,27 +231,66 @@ class GatewayConnection:
 
 
 async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
+    """Frames are handled concurrently (a gateway pipelines up to a few hundred unacked
+    messages, and their commits share fsyncs), yet each takes the same awaits in the same
+    order, so they reach the database thread in arrival order: an alarm.event never overtakes
+    the alarm.raised it belongs to."""
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     connection = GatewayConnection(request.app[HUB_CONTEXT], ws, request.remote)
     connection.hub.sockets.add(ws)
+    handling: asyncio.Queue[asyncio.Task[bool] | None] = asyncio.Queue(maxsize=_PIPELINE)
+    closer = asyncio.create_task(_close_when_refused(handling, ws))
     try:
         async for message in ws:
             if message.type != WSMsgType.TEXT:
-                connection.hub.rejections["not_text"] += 1
+                connection.hub.rejections[_frame_rejection(message)] += 1
                 continue
-            if not await connection.handle(message.data):
+            await handling.put(asyncio.create_task(connection.handle(message.data)))
+            if closer.done():
                 break
     except ConnectionResetError:
         # The gateway went away before our ack; what was committed stays committed, and the
         # gateway resends the unacked message, which the hub then acks as a duplicate.
         _LOGGER.info("Gateway %s disconnected before an ack", connection.remote)
     finally:
+        if not closer.done():
+            await handling.put(None)
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await closer  # every message read is committed and answered, or failed alone
         gateway = connection.gateway
         if gateway is not None and connection.hub.connections.get(gateway.id) is connection:
             del connection.hub.connections[gateway.id]
     await ws.close()
     return ws
+
+
+def _frame_rejection(message: WSMessage) -> str:
+    """Why a frame that is not a text envelope was refused, for the metrics."""
+    if message.type == WSMsgType.ERROR:
+        error = message.data
+        too_big = isinstance(error, WebSocketError) and error.code == WSCloseCode.MESSAGE_TOO_BIG
+        return "oversized" if too_big else "protocol_error"
+    return "not_text"
+
+
+async def _close_when_refused(
+    handling: asyncio.Queue[asyncio.Task[bool] | None], ws: web.WebSocketResponse
+) -> None:
+    """Wait for each frame's handling in order; a refused gateway's connection is closed."""
+    while (task := await handling.get()) is not None:
+        try:
+            keep_open = await task
+        except (ConnectionResetError, RuntimeError):
+            keep_open = False  # the socket went away under a reply
+        if not keep_open:
+            await ws.close()
+            # Drain what was read already so no task is left unawaited.
+            while not handling.empty():
+                if (rest := handling.get_nowait()) is not None:
+                    with contextlib.suppress(Exception):
+                        await rest
+            return
 
 
 async def push_to_gateway(hub: HubContext, message: OutboundMessage) -> None:

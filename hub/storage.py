@@ -193,6 +193,29 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX vitals_by_household ON vitals(household_id, code, measured_at);
     """,
+    # Ids are the gateways' own ULIDs, so the hub scopes them: a message id is unique per
+    # gateway, and an alarm id per household (a gateway that learned another's ids must not
+    # make the other's alarm look like a duplicate). When a household's alarm id is taken at
+    # the hub already, its alarm is stored under a fresh hub id with an alias.
+    """
+    CREATE TABLE gateway_messages (
+        gateway_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, id)
+    ) WITHOUT ROWID;
+    INSERT INTO gateway_messages SELECT gateway_id, id, type, received_at FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE gateway_messages RENAME TO messages;
+    CREATE TABLE household_aliases (
+        household_id TEXT NOT NULL, id TEXT NOT NULL, alarm_id TEXT NOT NULL REFERENCES alarms(id),
+        PRIMARY KEY (household_id, id)
+    ) WITHOUT ROWID;
+    INSERT INTO household_aliases
+        SELECT a.household_id, x.id, x.alarm_id
+        FROM alarm_aliases x JOIN alarms a ON a.id = x.alarm_id;
+    DROP TABLE alarm_aliases;
+    ALTER TABLE household_aliases RENAME TO alarm_aliases;
+    CREATE INDEX alarm_aliases_by_alarm ON alarm_aliases(alarm_id);
+    """,
 ]
 
 
@@ -351,8 +374,14 @@ class HubStore:
 
     # Messages and alarms
 
-    def already_received(self, message_id: str) -> bool:
-        return self._one("SELECT id FROM messages WHERE id = ?", message_id) is not None
+    def already_received(self, message_id: str, gateway_id: str | None = None) -> bool:
+        """Whether a message with this id was stored (from this gateway, when given)."""
+        if gateway_id is None:
+            return self._one("SELECT id FROM messages WHERE id = ?", message_id) is not None
+        row = self._one(
+            "SELECT id FROM messages WHERE gateway_id = ? AND id = ?", gateway_id, message_id
+        )
+        return row is not None
 
     def record_alarm_raised(
         self, gateway: Gateway, message_id: str, alarm: RaisedAlarm, now: datetime
@@ -362,17 +391,14 @@ class HubStore:
         A repeat of the same kind in the same household while one is open updates that alarm
         (count, last_seen) instead of making a second card on the dispatch screen; the
         condition is back, so a clear reported earlier no longer holds.
-        Raises AlarmRejected when the alarm id is one of another household's alarms.
+        An alarm id another household's alarm has at the hub already is stored under a fresh
+        hub id (the household's id stays an alias), so no gateway can block another's alarm.
         """
         received = utc_iso(now)
         with self._transaction():
             if not self._claim_message(gateway, message_id, "alarm.raised", received):
                 return None
-            known = self._find_alarm(alarm.alarm_id)
-            if known is not None and known["household_id"] != gateway.household_id:
-                raise AlarmRejected(
-                    f"alarm id {alarm.alarm_id} is taken by an alarm of another household"
-                )
+            known = self._find_alarm(gateway.household_id, alarm.alarm_id)
             target = known or self._one(
                 "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
                 " ORDER BY received_at LIMIT 1",
@@ -382,9 +408,7 @@ class HubStore:
             if target is not None:
                 alarm_id = target["id"]
                 if known is None:
-                    self.db.table("alarm_aliases").insert(
-                        {"id": alarm.alarm_id, "alarm_id": alarm_id}
-                    )
+                    self._alias(gateway.household_id, alarm.alarm_id, alarm_id)
                 self.db.execute(
                     "UPDATE alarms SET count = count + 1, last_seen = ?, cleared_at = NULL"
                     " WHERE id = ?",
@@ -393,6 +417,10 @@ class HubStore:
                 action = "repeated"
             else:
                 alarm_id = alarm.alarm_id
+                # Taken by another household: never theirs to count on, never refused.
+                taken = self._one("SELECT id FROM alarms WHERE id = ?", alarm_id) is not None
+                if taken:
+                    alarm_id = new_ulid()
                 self.db.table("alarms").insert(
                     {
                         "id": alarm_id,
@@ -408,6 +436,8 @@ class HubStore:
                         "count": 1,
                     }
                 )
+                if taken:
+                    self._alias(gateway.household_id, alarm.alarm_id, alarm_id)
                 action = "raised"
             self._append_event(
                 alarm_id,
@@ -556,7 +586,7 @@ class HubStore:
         and the family see who is coming. KeyError for an unknown alarm."""
         received = utc_iso(now)
         with self._transaction():
-            row = self._find_alarm(alarm_id)
+            row = self._one("SELECT id, household_id FROM alarms WHERE id = ?", alarm_id)
             if row is None:
                 raise KeyError(f"no alarm {alarm_id}")
             alarm_id = row["id"]
@@ -677,26 +707,36 @@ class HubStore:
         )
 
     def _claim_message(self, gateway: Gateway, message_id: str, type_: str, received: str) -> bool:
-        """Inside a transaction: remember a message id; False when it was seen before."""
-        if self.already_received(message_id):
-            return False
-        self.db.table("messages").insert(
-            {"id": message_id, "gateway_id": gateway.id, "type": type_, "received_at": received}
+        """Inside a transaction: remember a gateway's message id; False when seen before."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO messages (gateway_id, id, type, received_at)"
+            " VALUES (?, ?, ?, ?)",
+            [gateway.id, message_id, type_, received],
         )
-        return True
+        return cursor.rowcount > 0
 
-    def _find_alarm(self, alarm_id: str) -> dict[str, Any] | None:
-        """The alarm row an id names: its own, or the one a raise with this id was merged into."""
+    def _alias(self, household_id: str, gateway_alarm_id: str, alarm_id: str) -> None:
+        self.db.execute(
+            "INSERT INTO alarm_aliases (household_id, id, alarm_id) VALUES (?, ?, ?)",
+            [household_id, gateway_alarm_id, alarm_id],
+        )
+
+    def _find_alarm(self, household_id: str, alarm_id: str) -> dict[str, Any] | None:
+        """The household's alarm an id names: its own, or the one it was merged or moved into."""
         return self._one(
-            "SELECT id, household_id, kind, status FROM alarms WHERE id = ?"
-            " OR id = (SELECT alarm_id FROM alarm_aliases WHERE id = ?)",
+            "SELECT id, household_id, kind, status FROM alarms WHERE household_id = ? AND id = ?"
+            " UNION ALL SELECT a.id, a.household_id, a.kind, a.status FROM alarm_aliases x"
+            " JOIN alarms a ON a.id = x.alarm_id WHERE x.household_id = ? AND x.id = ?"
+            " LIMIT 1",
+            household_id,
             alarm_id,
+            household_id,
             alarm_id,
         )
 
     def _household_alarm(self, gateway: Gateway, alarm_id: str) -> dict[str, Any]:
-        row = self._find_alarm(alarm_id)
-        if row is None or row["household_id"] != gateway.household_id:
+        row = self._find_alarm(gateway.household_id, alarm_id)
+        if row is None:
             # One answer for both cases: a gateway cannot probe other households' alarm ids.
             raise AlarmRejected(
                 f"alarm {alarm_id} is not an alarm of this gateway's household"

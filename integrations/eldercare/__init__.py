@@ -23,6 +23,7 @@ from .controller import SafetyController
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
 
+
 def outbox_path(hass: HomeAssistant, entry_id: str) -> Path:
     """Beside HA's own storage: private to the config, kept across restarts and upgrades."""
     return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.outbox.sqlite3"))

@@ -42,3 +42,17 @@ class AlarmStateEntity(EldercareEntity):
     @callback
     def _changed(self) -> None:
         self.async_write_ha_state()
+
+
+class LinkStateEntity(EldercareEntity):
+    """An entity whose state follows the care-center link (state, heartbeat, outbox)."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        link = self.runtime.link
+        self.async_on_remove(link.add_state_listener(lambda _state: self._changed()))
+        self.async_on_remove(link.add_status_listener(self._changed))
+
+    @callback
+    def _changed(self) -> None:
+        self.async_write_ha_state()

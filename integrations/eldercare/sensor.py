@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -12,12 +13,14 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from gateway.alarms import AlarmKind
+from gateway.link import LinkState
 
-from .entity import AlarmStateEntity
+from .entity import AlarmStateEntity, LinkStateEntity
 from .runtime import EldercareConfigEntry, EldercareRuntime
 
 PARALLEL_UPDATES = 0
@@ -48,7 +51,7 @@ def _status_attributes(runtime: EldercareRuntime) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class EldercareSensorDescription(SensorEntityDescription):
-    value_fn: Callable[[EldercareRuntime], str | int]
+    value_fn: Callable[[EldercareRuntime], str | int | datetime | None]
     attributes_fn: Callable[[EldercareRuntime], dict[str, Any]] = lambda _: {}
 
 
@@ -76,21 +79,59 @@ SENSORS: tuple[EldercareSensorDescription, ...] = (
 )
 
 
+# The care-center link, for the installer and for automations ("tell me when the home is cut
+# off"): diagnostic entities that follow the link's own notifications.
+LINK_SENSORS: tuple[EldercareSensorDescription, ...] = (
+    EldercareSensorDescription(
+        key="hub_link",
+        translation_key="hub_link",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[state.value for state in LinkState],
+        value_fn=lambda runtime: runtime.link.state.value,
+    ),
+    EldercareSensorDescription(
+        key="last_heartbeat",
+        translation_key="last_heartbeat",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda runtime: runtime.link.last_heartbeat,
+    ),
+    EldercareSensorDescription(
+        key="outbox_depth",
+        translation_key="outbox_depth",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda runtime: runtime.link.outbox_depth,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EldercareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(EldercareSensor(entry.runtime_data, description) for description in SENSORS)
+    runtime = entry.runtime_data
+    async_add_entities(EldercareSensor(runtime, description) for description in SENSORS)
+    async_add_entities(LinkSensor(runtime, description) for description in LINK_SENSORS)
 
 
 class EldercareSensor(AlarmStateEntity, SensorEntity):
     entity_description: EldercareSensorDescription
 
     @property
-    def native_value(self) -> str | int:
+    def native_value(self) -> str | int | datetime | None:
         return self.entity_description.value_fn(self.runtime)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         return self.entity_description.attributes_fn(self.runtime)
+
+
+class LinkSensor(LinkStateEntity, SensorEntity):
+    entity_description: EldercareSensorDescription
+
+    @property
+    def native_value(self) -> str | int | datetime | None:
+        return self.entity_description.value_fn(self.runtime)

@@ -208,7 +208,7 @@ def test_clear_resolves_device_alarms_on_its_own(store: HubStore, kind: AlarmKin
     assert log[-2:] == [(f"gateway:{gateway.id}", "cleared"), ("hub", "resolved")]
 
 
-def test_alarm_of_another_household_or_unknown_is_rejected(store: HubStore) -> None:
+def test_events_about_another_households_or_unknown_alarms_are_rejected(store: HubStore) -> None:
     ours, theirs = _enrolled(store), _enrolled(store)
     their_alarm = _raised(store, theirs)
     for alarm_id in (their_alarm, new_ulid()):
@@ -216,19 +216,32 @@ def test_alarm_of_another_household_or_unknown_is_rejected(store: HubStore) -> N
             store.record_alarm_event(ours, new_ulid(), _event(alarm_id, AlarmAction.RESOLVED), NOW)
         with pytest.raises(AlarmRejected):
             store.record_alarm_cleared(ours, new_ulid(), _cleared(alarm_id), NOW)
-    # A raise may not borrow their alarm id either (it would count on their card).
+    # A raise with their alarm id (a clash, or a gateway that learned it) never counts on
+    # their card and is never refused: it becomes our own alarm under a fresh hub id.
     body = parse_alarm_raised(
         {**RaisedAlarm.new(AlarmKind.SOS, "x").to_body(), "alarm_id": their_alarm}
     )
-    message_id = new_ulid()
-    with pytest.raises(AlarmRejected):
-        store.record_alarm_raised(ours, message_id, body, NOW)
-    # Rolled back: their alarm is untouched and the rejected message id is not remembered.
+    ours_row = store.record_alarm_raised(ours, new_ulid(), body, NOW)
+    assert ours_row is not None
+    assert ours_row.id != their_alarm
+    assert ours_row.household_id == ours.household_id
     stored = store.alarm(their_alarm)
     assert stored is not None
     assert (stored.status, stored.count, stored.cleared_at) == ("new", 1, None)
     assert [event["action"] for event in store.alarm_events(their_alarm)] == ["raised"]
-    assert not store.already_received(message_id)
+    # Our later events name our id and land on our alarm.
+    store.record_alarm_event(ours, new_ulid(), _event(their_alarm, AlarmAction.RESOLVED), NOW)
+    assert store.alarm(ours_row.id).status == "resolved"  # type: ignore[union-attr]
+    assert store.alarm(their_alarm).status == "new"  # type: ignore[union-attr]
+
+
+def test_message_ids_are_scoped_to_their_gateway(store: HubStore) -> None:
+    first, second = _enrolled(store), _enrolled(store)
+    message_id = new_ulid()
+    for gateway in (first, second):
+        body = parse_alarm_raised(RaisedAlarm.new(AlarmKind.SOS, "x").to_body())
+        assert store.record_alarm_raised(gateway, message_id, body, NOW) is not None
+    assert len(store.open_alarms()) == 2
 
 
 def test_events_about_a_merged_repeat_reach_the_open_alarm(store: HubStore) -> None:
