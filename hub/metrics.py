@@ -69,7 +69,7 @@ async def metrics(request: web.Request) -> web.Response:
         *_family(
             "eldercare_hub_gateways_connected",
             "gauge",
-            "Gateways with an authenticated link right now.",
+            "Gateways whose link said hello and is open (staff steps reach them at once).",
             [({}, len(hub.connections))],
         ),
     ]

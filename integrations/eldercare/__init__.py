@@ -7,18 +7,18 @@ from pathlib import Path
 import voluptuous as vol
 from homeassistant.config_entries import SOURCE_IMPORT
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.helpers.typing import ConfigType
 
-from gateway.link import GatewayCredentials, HubLink
+from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
 from .blueprint_install import async_install_blueprints
-from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
+from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .controller import SafetyController
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
@@ -71,10 +71,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     outbox = await hass.async_add_executor_job(Outbox, outbox_path(hass, entry.entry_id))
     link = HubLink(async_get_clientsession(hass), credentials, outbox)
     safety = SafetyController(hass, entry)
-    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety)
+    identity = str(entry.data.get(CONF_IDENTITY, credentials.gateway_id))
+    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity)
     # The rules run whether or not the care center is reachable: the home protects itself.
     await safety.async_start()
     entry.async_on_unload(link.add_command_listener(safety.hub_command))
+
+    @callback
+    def _link_state(state: LinkState) -> None:
+        if state is LinkState.REFUSED:
+            # Revoked or unknown at the care center: only a new enrollment code helps.
+            entry.async_start_reauth(hass)
+
+    entry.async_on_unload(link.add_state_listener(_link_state))
     # A background task of the entry: cancelled by HA on unload and at shutdown.
     entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

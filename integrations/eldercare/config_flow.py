@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
@@ -16,11 +17,13 @@ from gateway.link import (
     EnrollmentCodeUsed,
     EnrollmentError,
     GatewayCredentials,
+    HubError,
     HubUnreachable,
     enroll,
 )
+from gateway.link.tls import PinMismatch
 
-from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, DOMAIN
+from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .options_flow import EldercareOptionsFlow
 
 USER_SCHEMA = vol.Schema({vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str})
@@ -32,7 +35,9 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     (EnrollmentCodeUsed, CONF_ENROLLMENT_CODE, "code_used"),
     (EnrollmentCodeExpired, CONF_ENROLLMENT_CODE, "code_expired"),
     (HubUnreachable, "base", "cannot_connect"),
+    (PinMismatch, "base", "ca_mismatch"),
     (EnrollmentError, "base", "enrollment_refused"),
+    (HubError, "base", "cannot_connect"),
 )
 
 
@@ -44,7 +49,9 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> EldercareOptionsFlow:
         return EldercareOptionsFlow()
 
-    async def _enroll(self, hub_url: str, code: str) -> GatewayCredentials:
+    async def _enroll(
+        self, hub_url: str, code: str, ca_fingerprint: str | None = None
+    ) -> GatewayCredentials:
         if not hub_url.startswith(("http://", "https://")):
             raise HubUnreachable("the hub URL must start with http:// or https://")
         return await enroll(
@@ -52,6 +59,7 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
             hub_url.strip(),
             code,
             self.hass.config.location_name,
+            ca_fingerprint=ca_fingerprint,
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -82,6 +90,42 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
             _, key = next((f, k) for kind, f, k in _ERRORS if isinstance(err, kind))
             return self.async_abort(reason=key)
         return await self._create_entry(credentials)
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The care center refused this gateway (revoked, or its key unknown there)."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enroll again with a new one-time code, for the same household."""
+        entry = self._get_reauth_entry()
+        old = GatewayCredentials.from_dict(dict(entry.data))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                credentials = await self._enroll(
+                    old.hub_url,
+                    user_input[CONF_ENROLLMENT_CODE],
+                    old.ca_fingerprint or None,
+                )
+            except (EnrollmentError, HubError) as err:
+                field, key = next((f, k) for kind, f, k in _ERRORS if isinstance(err, kind))
+                errors[field] = key
+            else:
+                if credentials.household_id != old.household_id:
+                    return self.async_abort(reason="wrong_household")
+                # Same entry, entities and device; only the credential is new.
+                identity = entry.data.get(CONF_IDENTITY, old.gateway_id)
+                return self.async_update_reload_and_abort(
+                    entry, data={**credentials.as_dict(), CONF_IDENTITY: identity}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_ENROLLMENT_CODE): str}),
+            description_placeholders={"household": old.household_name},
+            errors=errors,
+        )
 
     async def _create_entry(self, credentials: GatewayCredentials) -> ConfigFlowResult:
         await self.async_set_unique_id(credentials.gateway_id)

@@ -6,6 +6,8 @@ DOMAIN: Final = "eldercare"
 
 CONF_HUB_URL: Final = "hub_url"
 CONF_ENROLLMENT_CODE: Final = "enrollment_code"
+# Entry data: the entities' and device's key, the first gateway id (kept across reauth).
+CONF_IDENTITY: Final = "identity"
 
 SERVICE_TRIGGER_EMERGENCY: Final = "trigger_emergency"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"

@@ -18,10 +18,10 @@ class EldercareEntity(Entity):
     def __init__(self, runtime: EldercareRuntime, description: EntityDescription) -> None:
         self.runtime = runtime
         self.entity_description = description
-        gateway_id = runtime.credentials.gateway_id
-        self._attr_unique_id = f"{gateway_id}_{description.key}"
+        identity = runtime.identity
+        self._attr_unique_id = f"{identity}_{description.key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, gateway_id)},
+            identifiers={(DOMAIN, identity)},
             name=runtime.credentials.household_name,
             manufacturer="Eldercare Gateway",
             model="Home gateway",

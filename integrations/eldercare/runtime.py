@@ -21,6 +21,9 @@ class EldercareRuntime:
     credentials: GatewayCredentials
     link: HubLink
     safety: SafetyController
+    # What entities and the device are keyed on: the first gateway id of this household's
+    # entry, kept when a new enrollment (reauth) gives the gateway a new id.
+    identity: str
 
     def raise_alarm(self, kind: AlarmKind, source: str) -> Alarm:
         """An emergency press from a button or an action; the open alarm it raised or repeated."""

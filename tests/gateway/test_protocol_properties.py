@@ -40,7 +40,7 @@ from gateway.protocol import (
 from provisioning import keys
 
 # Modest budgets: the whole file should run in a few seconds, on every commit.
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # One key pair for the module: key generation is not what is under test.

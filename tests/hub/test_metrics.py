@@ -155,6 +155,7 @@ async def test_fresh_hub_exposes_every_family_at_zero(metrics_hub: MetricsHub) -
     assert rejections == dict.fromkeys((reason.value for reason in NakReason), 0.0)
     assert exposition.value("eldercare_hub_open_alarms") == 0
     assert exposition.value("eldercare_hub_gateway_sockets") == 0
+    assert exposition.value("eldercare_hub_gateways_connected") == 0
 
 
 async def test_a_bad_frame_is_counted_and_alarms_and_sockets_follow(

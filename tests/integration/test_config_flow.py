@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,10 +13,12 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
 
 from ..conftest import ROOT, RunningHub
+from .conftest import credentials_of
 
 TRANSLATIONS = ROOT / "integrations" / "eldercare" / "translations"
 
@@ -111,3 +115,52 @@ def test_every_text_exists_in_english_and_simplified_chinese() -> None:
     assert _keys(chinese) == _keys(english)
     assert all(isinstance(path, str) for path in _keys(chinese))
     assert Path(TRANSLATIONS / "zh-Hans.json").read_text(encoding="utf-8").count("登记码") > 3
+
+
+async def test_revoked_gateway_asks_for_a_new_code_and_comes_back(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    old = credentials_of(enrolled_entry)
+    link_sensor = "sensor.wang_household_care_center_link"
+    await _until(lambda: hass.states.get(link_sensor).state == "connected")
+    await hub_server.context.db(hub_server.context.store.revoke_gateway, old.gateway_id)
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.wang_household_send_test_alarm"}, blocking=True
+    )
+    await _until(lambda: hass.states.get(link_sensor).state == "refused")
+    await hass.async_block_till_done()
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == "reauth"
+
+    household_code = await hub_server.enrollment_code(old.household_id)
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"enrollment_code": household_code}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reauth_successful")
+    await hass.async_block_till_done()
+    new = credentials_of(enrolled_entry)
+    assert new.gateway_id != old.gateway_id
+    assert enrolled_entry.data["identity"] == old.gateway_id  # same entities and device
+    # The test alarm queued while refused is still in the outbox and now gets through.
+    await _until(lambda: hass.states.get(link_sensor).state == "connected", timeout=10)
+    alarms = await hub_server.wait_for_open_alarms(2, timeout=10)
+    # The revocation stays on the screen for staff beside the test alarm that got through.
+    assert sorted(alarm.kind for alarm in alarms) == ["link_lost", "test"]
+
+
+async def test_reauth_with_another_households_code_is_refused(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    other = await hub_server.add_household("Other household", "Elsewhere 1")
+    result = await enrolled_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"enrollment_code": await hub_server.enrollment_code(other.id)}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "wrong_household")
+    assert credentials_of(enrolled_entry).household_id != other.id
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 (entity states have no single event)
+            await asyncio.sleep(0.02)
