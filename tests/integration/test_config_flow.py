@@ -152,7 +152,11 @@ async def test_reauth_with_another_households_code_is_refused(
     hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
 ) -> None:
     other = await hub_server.add_household("Other household", "Elsewhere 1")
-    result = await enrolled_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": "reauth", "entry_id": enrolled_entry.entry_id},
+        data=dict(enrolled_entry.data),
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"enrollment_code": await hub_server.enrollment_code(other.id)}
     )
