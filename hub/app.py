@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 
-from . import dispatch, enrollment_api, gateway_ws
+from . import dispatch, enrollment_api, gateway_ws, metrics
 from .context import HUB_CONTEXT, HubContext
 from .keys import load_or_create_hub_key
 from .link_watch import load_supervision, watch_links
@@ -43,6 +43,7 @@ def create_app(
     enrollment_api.add_routes(app)
     gateway_ws.add_routes(app)
     dispatch.add_routes(app)
+    metrics.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await load_supervision(context)

@@ -47,6 +47,7 @@ async def enroll(request: web.Request) -> web.Response:
         )
     except EnrollmentRejected as err:
         _LOGGER.warning("Enrollment refused (%s) from %s", err.reason, request.remote)
+        hub.rejections[f"enroll_{err.reason}"] += 1  # code guessing shows in the metrics
         return _refuse(EnrollError(err.reason), str(err))
     household = await hub.db(hub.store.household, gateway.household_id)
     assert household is not None

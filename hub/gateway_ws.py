@@ -235,7 +235,8 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     messages, and their commits share fsyncs), yet each takes the same awaits in the same
     order, so they reach the database thread in arrival order: an alarm.event never overtakes
     the alarm.raised it belongs to."""
-    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES)
+    # aiohttp refuses a frame of exactly max_msg_size; the contract allows MAX_MESSAGE_BYTES.
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES + 1)
     await ws.prepare(request)
     connection = GatewayConnection(request.app[HUB_CONTEXT], ws, request.remote)
     connection.hub.sockets.add(ws)
@@ -254,13 +255,13 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
         # gateway resends the unacked message, which the hub then acks as a duplicate.
         _LOGGER.info("Gateway %s disconnected before an ack", connection.remote)
     finally:
+        gateway = connection.gateway
+        if gateway is not None and connection.hub.connections.get(gateway.id) is connection:
+            del connection.hub.connections[gateway.id]
         if not closer.done():
             await handling.put(None)
         with contextlib.suppress(ConnectionResetError, RuntimeError):
             await closer  # every message read is committed and answered, or failed alone
-        gateway = connection.gateway
-        if gateway is not None and connection.hub.connections.get(gateway.id) is connection:
-            del connection.hub.connections[gateway.id]
     await ws.close()
     return ws
 

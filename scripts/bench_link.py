@@ -14,8 +14,8 @@ link-loss   gateway processes heartbeating at 20 s are SIGKILLed at random momen
 
 The hub runs as `python scripts/bench_link.py _hub ARGS`, which is `python -m hub ARGS` plus a
 read-only route (GET /_bench/stats: durable commits so far) added here, in the benchmark only.
-With BENCH_HUB_PROFILE=PREFIX it also writes cProfile data of the hub's event loop and of its
-database thread to PREFIX.loop.prof and PREFIX.db.prof (`--profile-hub` prints the top of both).
+With BENCH_HUB_PROFILE=PATH it also writes cProfile data of the hub (all threads) to PATH;
+`--profile-hub` does that for hub-ingest and prints where the hub spends its time.
 
 Load generators run in their own processes (multiprocessing, spawn) so that the hub and the
 clients share this machine's cores the way separate machines would not: the client CPU is
@@ -60,7 +60,6 @@ from gateway.link import enroll
 from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType
 from gateway.ulid import new_ulid
 from hub import app as hub_app
-from hub import db_thread
 from hub.app import DATABASE_FILE
 from hub.context import HUB_CONTEXT
 from hub.dispatch import DISPATCH_LIVE_PATH
@@ -85,7 +84,8 @@ _ALARM_KINDS = (AlarmKind.SOS, AlarmKind.FALL, AlarmKind.FIRE, AlarmKind.GAS, Al
 
 
 def serve_hub(argv: list[str]) -> int:
-    """`python -m hub ARGV` plus the stats route; cProfile when BENCH_HUB_PROFILE is set."""
+    """`python -m hub ARGV` plus the stats route; cProfile when BENCH_HUB_PROFILE is set (since
+    Python 3.12 one profiler sees every thread: the database thread's calls are in it too)."""
     original = hub_app.create_app
 
     def create_app(*args: Any, **kwargs: Any) -> web.Application:
@@ -94,18 +94,16 @@ def serve_hub(argv: list[str]) -> int:
         return app
 
     vars(hub_cli)["create_app"] = create_app  # `python -m hub` builds its app with this name
-    prefix = os.environ.get(PROFILE_ENV)
-    if not prefix:
+    path = os.environ.get(PROFILE_ENV)
+    if not path:
         return hub_cli.main(argv)
-    if sys.version_info < (3, 12):  # since 3.12 (sys.monitoring) one profiler sees all threads
-        _profile_database_thread(f"{prefix}.db.prof")
     profiler = cProfile.Profile()
     profiler.enable()
     try:
         return hub_cli.main(argv)
     finally:
         profiler.disable()
-        profiler.dump_stats(f"{prefix}.loop.prof")
+        profiler.dump_stats(path)
 
 
 async def _hub_stats(request: web.Request) -> web.Response:
@@ -117,22 +115,6 @@ async def _hub_stats(request: web.Request) -> web.Response:
             "rejections": dict(hub.rejections),
         }
     )
-
-
-def _profile_database_thread(path: str) -> None:
-    """cProfile follows one thread; the database thread gets its own profiler."""
-    serve = db_thread.DatabaseThread._serve
-
-    def profiled(self: db_thread.DatabaseThread) -> None:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        try:
-            serve(self)
-        finally:
-            profiler.disable()
-            profiler.dump_stats(path)
-
-    db_thread.DatabaseThread._serve = profiled  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -159,6 +141,13 @@ class ProcSample:
     threads: dict[int, float]
     rss_mb: float
     peak_rss_mb: float
+    machine_busy: float  # CPU seconds of every process on the machine (/proc/stat)
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of all cores since boot: everything but idle and iowait."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_of_stat(path: Path) -> float:
@@ -186,6 +175,7 @@ def sample_process(pid: int) -> ProcSample:
         threads=threads,
         rss_mb=_status_mb(pid, "VmRSS"),
         peak_rss_mb=_status_mb(pid, "VmHWM"),
+        machine_busy=_machine_busy(),
     )
 
 
@@ -204,6 +194,19 @@ def describe_cpu(pid: int, first: ProcSample, last: ProcSample) -> str:
         f"{cpu_percent(first, last):.0f} % of one core (event-loop thread"
         f" {100 * loop / elapsed:.0f} %, database and other threads {100 * others / elapsed:.0f} %)"
     )
+
+
+def describe_machine(first: ProcSample, last: ProcSample, clients_cpu: float | None) -> str:
+    """How busy the whole machine was, and how much of that was neither hub nor load."""
+    elapsed = max(last.wall - first.wall, 1e-9)
+    busy = 100 * (last.machine_busy - first.machine_busy) / elapsed
+    hub = cpu_percent(first, last)
+    cores = os.cpu_count() or 1
+    text = f"{busy:.0f} % busy of {100 * cores} % ({cores} cores): hub {hub:.0f} %"
+    if clients_cpu is None:
+        return f"{text}, load generator and other processes {busy - hub:.0f} %"
+    clients = 100 * clients_cpu / elapsed
+    return f"{text}, load generator {clients:.0f} %, other processes {busy - hub - clients:.0f} %"
 
 
 class HubProcess:
@@ -599,10 +602,10 @@ async def enroll_all(url: str, codes: list[str]) -> list[BenchGateway]:
 class IngestReport:
     plan: IngestPlan
     tallies: list[IngestTally]
-    hub_cpu: str
-    rss_mb: float
-    peak_rss_mb: float
-    commits: int | None
+    hub_pid: int
+    first: ProcSample  # the hub at the start of the measured window
+    last: ProcSample  # and at its end
+    commits: int | None  # the hub's group commits in the window (None: not readable)
     stored_alarms: int = 0
     stored_vitals: int = 0
     enroll_seconds: float = 0.0
@@ -618,6 +621,10 @@ class IngestReport:
     @property
     def rate(self) -> float:
         return self.window_acked / self.plan.duration
+
+    @property
+    def client_cpu(self) -> float:
+        return sum(tally.cpu_seconds for tally in self.tallies)
 
 
 def hub_ingest(plan: IngestPlan, profile: str | None = None) -> IngestReport:
@@ -655,69 +662,83 @@ def _drive_ingest(hub: HubProcess, gateways: list[BenchGateway], plan: IngestPla
     finally:
         stop_workers(processes)
     commits = None if commits_before is None else commits_after - commits_before
-    return IngestReport(
-        plan, tallies, describe_cpu(hub.pid, first, last), last.rss_mb, last.peak_rss_mb, commits
-    )
+    return IngestReport(plan, tallies, hub.pid, first, last, commits)
 
 
 def print_ingest(report: IngestReport) -> None:
     plan = report.plan
-    latencies = sorted(lat for tally in report.tallies for lat in tally.latencies)
-    acked, naks = report.acked, sum((t.naks for t in report.tallies), Counter())
-    client_cpu = sum(tally.cpu_seconds for tally in report.tallies)
-    verdict = "meets" if report.rate >= INGEST_TARGET else "BELOW"
     print(
         f"hub-ingest: {plan.gateways} gateways on their own WebSockets, {plan.window} unacked"
         f" each; 85 % vital, 10 % heartbeat, 5 % alarm.raised; {plan.warmup:.0f} s warm-up,"
         f" {plan.duration:.0f} s measured"
     )
     print(f"  enrollment (HTTP)   {plan.gateways} gateways in {report.enroll_seconds:.1f} s")
-    print(f"  acked in window     {report.window_acked} messages")
+    verdict = "meets it" if report.rate >= INGEST_TARGET else "BELOW"
     print(
-        f"  throughput          {report.rate:8.0f} msg/s acked after durable commit"
-        f"  (target >= {INGEST_TARGET:,} msg/s: {verdict}; for scale: {THINGSBOARD})"
+        f"  throughput          {report.rate:.0f} msg/s acked after the durable commit"
+        f" ({report.window_acked} in {plan.duration:.0f} s)"
     )
+    print(f"  target              >= {INGEST_TARGET:,} msg/s durable: {verdict}")
+    print(f"  for scale           {THINGSBOARD}")
+    _print_latency(report)
+    if report.commits:
+        print(
+            f"  group commits       {report.commits} ({report.commits / plan.duration:.0f}/s,"
+            f" {report.window_acked / report.commits:.0f} messages per commit; each one fsync,"
+            f" synchronous=FULL)"
+        )
+    last = report.last
+    print(f"  hub CPU             {describe_cpu(report.hub_pid, report.first, last)}")
+    print(f"  hub memory          RSS {last.rss_mb:.0f} MB (peak {last.peak_rss_mb:.0f} MB)")
+    print(
+        f"  load generator      {100 * report.client_cpu / plan.duration:.0f} % of one core"
+        f" ({plan.processes} process{'es' if plan.processes > 1 else ''})"
+    )
+    print(f"  machine             {describe_machine(report.first, last, report.client_cpu)}")
+    naks = sum((tally.naks for tally in report.tallies), Counter())
+    print(f"  naks                {dict(naks) or 0}")
+    _print_stored(report)
+
+
+def _print_latency(report: IngestReport) -> None:
+    latencies = sorted(lat for tally in report.tallies for lat in tally.latencies)
+    if not latencies:
+        print("  ack latency         (no acks in the window)")
+        return
+    in_flight = report.plan.gateways * report.plan.window
     print(
         f"  ack latency         p50 {quantile(latencies, 0.50) * 1000:.1f} ms"
         f"   p95 {quantile(latencies, 0.95) * 1000:.1f} ms"
-        f"   p99 {quantile(latencies, 0.99) * 1000:.1f} ms"
-        f"   max {(latencies[-1] if latencies else float('nan')) * 1000:.1f} ms"
+        f"   p99 {quantile(latencies, 0.99) * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms"
     )
-    if report.commits:
-        print(
-            f"  durable commits     {report.commits} in the window ({report.commits / plan.duration:.0f}/s,"
-            f" {report.window_acked / report.commits:.0f} messages per fsync; synchronous=FULL)"
-        )
-    print(f"  hub CPU             {report.hub_cpu}")
-    print(f"  hub memory          RSS {report.rss_mb:.0f} MB (peak {report.peak_rss_mb:.0f} MB)")
     print(
-        f"  load generator CPU  {100 * client_cpu / plan.duration:.0f} % of one core"
-        f" ({plan.processes} process{'es' if plan.processes > 1 else ''}; this machine has"
-        f" {os.cpu_count()} cores shared with the hub)"
+        f"                      ({in_flight} kept in flight: queueing ~ in flight / throughput"
+        f" = {in_flight / max(report.rate, 1e-9) * 1000:.0f} ms)"
     )
-    print(f"  naks                {dict(naks) or 0}")
-    _print_stored(report, acked)
 
 
-def _print_stored(report: IngestReport, acked: Counter[str]) -> None:
+def _print_stored(report: IngestReport) -> None:
+    acked = report.acked
     unacked = sum(tally.unacked for tally in report.tallies)
     alarms, vitals = acked[MessageType.ALARM_RAISED.value], acked[MessageType.VITAL.value]
     exact = report.stored_alarms == alarms and report.stored_vitals == vitals
-    verdict = "exact" if exact else f"MISMATCH ({unacked} never acked)"
+    verdict = "exact" if exact else f"MISMATCH ({unacked} sent but never acked)"
     print(
         f"  stored vs acked     alarm.raised {report.stored_alarms}/{alarms},"
         f" vital {report.stored_vitals}/{vitals} (whole run incl. warm-up): {verdict}"
     )
 
 
-def print_profile(prefix: str, top: int = 18) -> None:
-    for name in ("loop", "db"):
-        path = Path(f"{prefix}.{name}.prof")
-        if not path.exists():
-            print(f"  (no profile at {path})")
-            continue
-        print(f"\nhub profile, {name} thread, by own time:")
-        pstats.Stats(str(path), stream=sys.stdout).sort_stats("tottime").print_stats(top)
+def print_profile(path: str, top: int = 25) -> None:
+    """The hub's own time by function, then its code by cumulative time."""
+    if not Path(path).exists():
+        print(f"  (no profile at {path})")
+        return
+    stats = pstats.Stats(path, stream=sys.stdout)
+    print("\nhub profile (cProfile, all threads; slows the hub down), by own time:")
+    stats.sort_stats("tottime").print_stats(top)
+    print("hub profile, the hub's and the store's functions by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(r"hub/|gateway/protocol|db_thread", top)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -741,9 +762,50 @@ class IdleTally:
     first_error: str = ""
     connected_at: float = 0.0  # monotonic, when this process had all its gateways up
     heartbeats: int = 0
-    acked: int = 0
+    acked: int = 0  # heartbeat acks
+    latencies: list[float] = field(default_factory=list)  # heartbeat sent -> ack, s
     naks: Counter[str] = field(default_factory=Counter)
-    dropped: int = 0  # links the hub closed under us
+    dropped: int = 0  # links the hub closed before the end
+
+
+class IdleGateway:
+    """A connected gateway that only heartbeats, at the hub's interval, from a random phase
+    (gateways do not start in lockstep)."""
+
+    def __init__(
+        self, ws: aiohttp.ClientWebSocketResponse, signer: Signer, interval: float, tally: IdleTally
+    ) -> None:
+        self.ws = ws
+        self.signer = signer
+        self.interval = interval
+        self.tally = tally
+        self.pending: dict[str, float] = {}
+        self.closing = False
+
+    async def heartbeats(self) -> None:
+        await asyncio.sleep(_RANDOM.uniform(0, self.interval))
+        while not self.ws.closed:
+            message_id, text = self.signer.envelope(MessageType.HEARTBEAT, {"outbox_depth": 0})
+            self.pending[message_id] = time.monotonic()
+            await self.ws.send_str(text)
+            self.tally.heartbeats += 1
+            await asyncio.sleep(self.interval)
+
+    async def read(self) -> None:
+        async for message in self.ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            data = json.loads(message.data)
+            sent_at = self.pending.pop(str(data["body"].get("id")), None)
+            if sent_at is None:
+                continue
+            if data["type"] == MessageType.ACK:
+                self.tally.acked += 1
+                self.tally.latencies.append(time.monotonic() - sent_at)
+            else:
+                self.tally.naks[str(data["body"].get("reason"))] += 1
+        if not self.closing:
+            self.tally.dropped += 1
 
 
 def idle_worker(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Connection) -> None:
@@ -754,8 +816,8 @@ def idle_worker(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Co
 async def _idle(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Connection) -> None:
     tally = IdleTally()
     limit = asyncio.Semaphore(plan.connect_concurrency)
+    links: list[IdleGateway] = []
     tasks: list[asyncio.Task[None]] = []
-    sockets: list[aiohttp.ClientWebSocketResponse] = []
 
     async def connect(gateway: BenchGateway) -> None:
         for attempt in range(3):
@@ -767,9 +829,9 @@ async def _idle(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Co
                 await asyncio.sleep(0.5 * (attempt + 1))
                 continue
             tally.connected += 1
-            sockets.append(ws)
-            tasks.append(asyncio.create_task(_idle_read(ws, tally)))
-            tasks.append(asyncio.create_task(_heartbeats(ws, signer, interval, tally)))
+            link = IdleGateway(ws, signer, interval, tally)
+            links.append(link)
+            tasks.extend((asyncio.create_task(link.read()), asyncio.create_task(link.heartbeats())))
             return
         tally.failed += 1
 
@@ -778,50 +840,28 @@ async def _idle(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Co
         tally.connected_at = time.monotonic()
         pipe.send(("ready", tally))
         await asyncio.to_thread(pipe.recv)  # stop
+        for link in links:
+            link.closing = True
         for task in tasks:
             task.cancel()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(30):
-                await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+                await asyncio.gather(*(link.ws.close() for link in links), return_exceptions=True)
         pipe.send(("done", tally))
-
-
-async def _idle_read(ws: aiohttp.ClientWebSocketResponse, tally: IdleTally) -> None:
-    async for message in ws:
-        if message.type != aiohttp.WSMsgType.TEXT:
-            break
-        data = json.loads(message.data)
-        if data["type"] == MessageType.ACK:
-            tally.acked += 1
-        elif data["type"] == MessageType.NAK:
-            tally.naks[str(data["body"].get("reason"))] += 1
-    tally.dropped += 1
-
-
-async def _heartbeats(
-    ws: aiohttp.ClientWebSocketResponse, signer: Signer, interval: float, tally: IdleTally
-) -> None:
-    """At the hub's interval, from a random phase (gateways do not start in lockstep)."""
-    await asyncio.sleep(_RANDOM.uniform(0, interval))
-    while not ws.closed:
-        _, text = signer.envelope(MessageType.HEARTBEAT, {"outbox_depth": 0})
-        await ws.send_str(text)
-        tally.heartbeats += 1
-        await asyncio.sleep(interval)
 
 
 @dataclass(slots=True)
 class IdleReport:
     plan: IdlePlan
     fd_limit: int
-    insert_seconds: float
     connect_seconds: float
     ready: list[IdleTally]
     done: list[IdleTally]
     hub_connections: int
-    hub_cpu: str
-    rss_mb: float
-    peak_rss_mb: float
+    hub_pid: int
+    first: ProcSample  # the hub at the start of the steady window
+    last: ProcSample  # and at its end
+    insert_seconds: float = 0.0
     link_lost: int = 0
     link_lost_open: int = 0
 
@@ -863,16 +903,7 @@ def _drive_idle(
     finally:
         stop_workers(processes)
     return IdleReport(
-        plan=plan,
-        fd_limit=fd_limit,
-        insert_seconds=0.0,
-        connect_seconds=connect_seconds,
-        ready=ready,
-        done=done,
-        hub_connections=connections,
-        hub_cpu=describe_cpu(hub.pid, first, last),
-        rss_mb=last.rss_mb,
-        peak_rss_mb=last.peak_rss_mb,
+        plan, fd_limit, connect_seconds, ready, done, connections, hub.pid, first, last
     )
 
 
@@ -880,33 +911,45 @@ def print_idle(report: IdleReport) -> None:
     plan = report.plan
     connected = sum(tally.connected for tally in report.ready)
     failed = sum(tally.failed for tally in report.ready)
-    heartbeats = sum(tally.heartbeats for tally in report.done)
-    acked = sum(tally.acked for tally in report.done)
-    naks = sum((tally.naks for tally in report.done), Counter())
-    dropped = sum(tally.dropped for tally in report.done) - connected  # all close at the end
     errors = {tally.first_error for tally in report.ready if tally.first_error}
     print(
         f"hub-idle: {plan.gateways} gateways over real WebSockets to one hub (--heartbeat"
         f" {plan.heartbeat}), {plan.processes} client processes, fd limit {report.fd_limit}"
     )
+    print(f"  provisioning        HubStore inserts: {report.insert_seconds:.1f} s")
     print(
-        f"  provisioning        {plan.gateways} gateways inserted in {report.insert_seconds:.1f} s"
-    )
-    print(
-        f"  connected           {connected} (failed {failed}); hub counts {report.hub_connections}"
-        f" authenticated links"
+        f"  connected           {connected} (failed {failed}); the hub counts"
+        f" {report.hub_connections} authenticated links"
     )
     if errors:
-        print(f"  connect errors      {'; '.join(sorted(errors))}")
-    print(f"  time to connect all {report.connect_seconds:.1f} s (hello, ack and config each)")
-    print(f"  hub CPU             {report.hub_cpu}, averaged over {plan.measure:.0f} s")
-    print(f"  hub memory          RSS {report.rss_mb:.0f} MB (peak {report.peak_rss_mb:.0f} MB)")
+        print(f"  connect errors      {'; '.join(sorted(errors))} (retried)")
+    print(f"  time to connect all {report.connect_seconds:.1f} s (each: WebSocket, hello, config)")
+    first, last = report.first, report.last
     print(
-        f"  heartbeats          {heartbeats} sent, {acked - connected} acked, naks {dict(naks) or 0},"
-        f" links dropped by the hub {max(dropped, 0)}"
+        f"  hub CPU             {describe_cpu(report.hub_pid, first, last)},"
+        f" averaged over {last.wall - first.wall:.0f} s of steady heartbeats"
     )
+    print(f"  hub memory          RSS {last.rss_mb:.0f} MB (peak {last.peak_rss_mb:.0f} MB)")
+    print(f"  machine             {describe_machine(first, last, None)}")
+    _print_heartbeats(report)
     verdict = "none, as expected" if report.link_lost == 0 else "FALSE ALARMS"
     print(f"  link_lost alarms    {report.link_lost} ({report.link_lost_open} open): {verdict}")
+
+
+def _print_heartbeats(report: IdleReport) -> None:
+    done = report.done
+    sent, acked = sum(t.heartbeats for t in done), sum(t.acked for t in done)
+    naks = sum((t.naks for t in done), Counter())
+    latencies = sorted(lat for tally in done for lat in tally.latencies)
+    print(
+        f"  heartbeats          {sent} sent, {acked} acked, naks {dict(naks) or 0},"
+        f" links dropped by the hub {sum(t.dropped for t in done)}"
+    )
+    if latencies:
+        print(
+            f"  heartbeat ack       p50 {quantile(latencies, 0.5) * 1000:.1f} ms"
+            f"   p99 {quantile(latencies, 0.99) * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1036,7 +1079,7 @@ def print_link_loss(samples: list[LinkLossSample]) -> None:
         since_heard = sample.killed_at - sample.last_sent
         if sample.after_kill is None:
             print(
-                f"  gateway {number}: killed {since_heard:.1f} s after its last message: NOT DETECTED"
+                f"  gateway {number}: killed {since_heard:.1f} s after its last message: NOT SEEN"
             )
             continue
         print(
@@ -1108,10 +1151,10 @@ def _run_ingest(args: argparse.Namespace) -> None:
         processes=args.load_processes,
     )
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        prefix = str(Path(tmp) / "hub") if args.profile_hub else None
-        print_ingest(hub_ingest(plan, profile=prefix))
-        if prefix:
-            print_profile(prefix)
+        profile = str(Path(tmp) / "hub.prof") if args.profile_hub else None
+        print_ingest(hub_ingest(plan, profile=profile))
+        if profile:
+            print_profile(profile)
 
 
 def main() -> None:

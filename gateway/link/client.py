@@ -21,7 +21,15 @@ from typing import Any
 import aiohttp
 
 from ..alarms import utc_iso
-from ..protocol import GATEWAY_WS_PATH, Envelope, MessageType, NakReason, ProtocolError, parse_time
+from ..protocol import (
+    GATEWAY_WS_PATH,
+    MAX_MESSAGE_BYTES,
+    Envelope,
+    MessageType,
+    NakReason,
+    ProtocolError,
+    parse_time,
+)
 from ..ulid import new_ulid
 from .credentials import GatewayCredentials
 from .outbox import Outbox
@@ -201,7 +209,10 @@ class HubLink:
     async def _connection(self) -> None:
         url = self._credentials.hub_url.rstrip("/") + GATEWAY_WS_PATH
         async with self._session.ws_connect(
-            url, heartbeat=30, max_msg_size=64 * 1024, ssl=self._ssl if self._ssl else True
+            url,
+            heartbeat=30,
+            max_msg_size=MAX_MESSAGE_BYTES + 1,
+            ssl=self._ssl if self._ssl else True,
         ) as ws:
             seq = 0
             self._in_flight = set()  # a new connection resends everything unacked

@@ -37,6 +37,8 @@ GATEWAY_SCRIPT = Path(__file__).with_name("gateway_process.py")
 POLL = 0.02  # seconds between checks of a condition
 START_TIMEOUT = 20.0  # a process start on a loaded 2-core machine
 DRAIN_TIMEOUT = 60.0
+# Loopback only: never through an HTTP proxy named in the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def free_port() -> int:
@@ -137,7 +139,7 @@ class HubProcess:
         if self._process.poll() is not None:
             raise AssertionError(f"the hub exited ({self._process.returncode})\n{_tail(self.log)}")
         try:
-            with urllib.request.urlopen(f"{self.url}/dispatch", timeout=2) as response:
+            with _DIRECT.open(f"{self.url}/dispatch", timeout=2) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
@@ -254,6 +256,7 @@ class GatewayProcess:
         send_interval: float = 0.0,
         vitals_per_alarm: int = 0,
         clock_offset_seconds: float = 0.0,
+        process_clock_skew_seconds: float = 0.0,
         vital_cap: int | None = None,
     ) -> GatewayRun:
         args = [
@@ -271,6 +274,8 @@ class GatewayProcess:
             str(vitals_per_alarm),
             "--clock-offset-seconds",
             str(clock_offset_seconds),
+            "--process-clock-skew-seconds",
+            str(process_clock_skew_seconds),
         ]
         if enroll_code is not None:
             args += ["--enroll-code", enroll_code]

@@ -22,12 +22,14 @@ import contextlib
 import json
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+import gateway.alarms
+import gateway.link.client
 from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import GatewayCredentials, HubLink, enroll
 from gateway.link.outbox import DEFAULT_TELEMETRY_CAP, DEFAULT_VITAL_CAP, Outbox
@@ -56,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         help="pretend the gateway's clock is this far off (negative: behind)",
     )
     parser.add_argument(
+        "--process-clock-skew-seconds",
+        type=float,
+        default=0.0,
+        help="make the whole process's clock this far off (a wrong RTC): the link's clock,"
+        " alarm and vital times, outbox times; the link starts with no offset to correct it",
+    )
+    parser.add_argument(
         "--send-interval",
         type=float,
         default=0.0,
@@ -65,6 +74,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--telemetry-cap", type=int, default=DEFAULT_TELEMETRY_CAP)
     parser.add_argument("--heartbeat", type=float, default=60.0, help="heartbeat interval (s)")
     return parser
+
+
+class _SkewedDateTime(datetime):
+    """`datetime` whose `now()` is off by `skew`, like a gateway with a wrong real-time clock."""
+
+    skew = timedelta(0)
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        return super().now(tz) + cls.skew  # super(): `datetime` itself may be patched
+
+
+def _skew_process_clock(seconds: float) -> None:
+    """Every `datetime.now` the gateway code (and this script) calls runs `seconds` off."""
+    _SkewedDateTime.skew = timedelta(seconds=seconds)
+    for module in (gateway.link.client, gateway.alarms, sys.modules[__name__]):
+        module.datetime = _SkewedDateTime  # type: ignore[attr-defined]
 
 
 def vital_body(measured_at: datetime | None = None) -> dict[str, Any]:
@@ -139,6 +165,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.process_clock_skew_seconds:
+        _skew_process_clock(args.process_clock_skew_seconds)
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

@@ -9,8 +9,10 @@ disk): every printed alarm must be at the hub exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import pytest
@@ -116,38 +118,62 @@ def test_long_outage_backlog_of_10k_arrives_once_alarms_first(chaos: ChaosRig) -
     assert gateway.outbox_depth() == 0
 
 
+class _RawGateway:
+    """The gateway's side of the wire by hand, to resend an envelope exactly as we choose."""
+
+    def __init__(self, credentials: GatewayCredentials, ws: aiohttp.ClientWebSocketResponse):
+        self.credentials = credentials
+        self.ws = ws
+        self.seq = 0
+
+    async def send(self, message_id: str, type_: MessageType, body: dict[str, Any]) -> str:
+        """Send under `message_id` (a new seq and sent time); the hub's reply type."""
+        self.seq += 1
+        envelope = Envelope(
+            gw=self.credentials.gateway_id,
+            seq=self.seq,
+            sent=utc_iso(datetime.now(UTC)),
+            id=message_id,
+            type=type_.value,
+            body=body,
+        ).signed(self.credentials.signing_key())
+        await self.ws.send_str(envelope.to_json())
+        reply = Envelope.from_json((await self.ws.receive(timeout=10)).data)
+        reply.verify(self.credentials.hub_key())
+        assert reply.body["id"] == message_id
+        return reply.type
+
+
 async def test_same_envelope_on_new_connections_is_stored_once(chaos: ChaosRig) -> None:
     """A gateway that lost the hub's ack resends the same message id, on the same or on a new
-    connection, with a new seq and sent time: acked every time, stored once."""
+    connection, even on two connections at once, with a new seq and sent time: acked every
+    time, stored once."""
     credentials = GatewayCredentials.from_dict(json.loads(chaos.gateway.credentials.read_text()))
     alarm = RaisedAlarm.new(AlarmKind.SOS, "chaos duplicate")
-    alarm_message_id, vital_message_id = new_ulid(), new_ulid()
     messages = [
-        (alarm_message_id, MessageType.ALARM_RAISED, alarm.to_body()),
-        (vital_message_id, MessageType.VITAL, vital_body()),
+        (new_ulid(), MessageType.ALARM_RAISED, alarm.to_body()),
+        (new_ulid(), MessageType.VITAL, vital_body()),
     ]
+    url = chaos.hub.url + GATEWAY_WS_PATH
     async with aiohttp.ClientSession() as session:
-        for _connection in range(3):
-            async with session.ws_connect(chaos.hub.url + GATEWAY_WS_PATH) as ws:
-                for seq, (message_id, type_, body) in enumerate(messages * 2, start=1):
-                    envelope = Envelope(
-                        gw=credentials.gateway_id,
-                        seq=seq,
-                        sent=utc_iso(datetime.now(UTC)),
-                        id=message_id,
-                        type=type_.value,
-                        body=body,
-                    ).signed(credentials.signing_key())
-                    await ws.send_str(envelope.to_json())
-                    reply = Envelope.from_json((await ws.receive(timeout=10)).data)
-                    reply.verify(credentials.hub_key())
-                    assert (reply.type, reply.body["id"]) == ("ack", message_id)
+        for _connection in range(3):  # one after the other, each sending everything twice
+            async with session.ws_connect(url) as ws:
+                gateway = _RawGateway(credentials, ws)
+                for message in messages * 2:
+                    assert await gateway.send(*message) == "ack"
+        # Two connections of the same gateway at once (a stale one not yet noticed as dead).
+        async with session.ws_connect(url) as first, session.ws_connect(url) as second:
+            gateways = [_RawGateway(credentials, first), _RawGateway(credentials, second)]
+            for message in messages * 10:
+                replies = await asyncio.gather(*(g.send(*message) for g in gateways))
+                assert replies == ["ack", "ack"]
 
     record = chaos.record()
-    assert record.alarm_messages.keys() == {alarm_message_id}
+    assert record.alarm_messages.keys() == {messages[0][0]}
     assert record.alarms == {alarm.alarm_id: 1}
+    assert not record.aliases
     assert record.raise_events == 1
-    assert record.vitals.keys() == {vital_message_id}
+    assert record.vitals.keys() == {messages[1][0]}
 
 
 def test_outbox_resend_of_delivered_messages_is_stored_once(chaos: ChaosRig) -> None:
@@ -175,15 +201,25 @@ def test_outbox_resend_of_delivered_messages_is_stored_once(chaos: ChaosRig) -> 
         assert gateway.outbox_depth() == 0, f"attempt {attempt}"
 
 
-@pytest.mark.parametrize("offset_seconds", [-600.0, 600.0], ids=["10min-behind", "10min-ahead"])
+@pytest.mark.parametrize("skew", [-600.0, 600.0], ids=["10min-behind", "10min-ahead"])
+@pytest.mark.parametrize("where", ["link-offset", "process-clock"])
 def test_gateway_clock_ten_minutes_off_still_delivers_everything(
-    chaos: ChaosRig, offset_seconds: float
+    chaos: ChaosRig, where: str, skew: float
 ) -> None:
     """Every envelope of a gateway whose clock is 10 min off is stale at first; the hub's
-    `nak stale` carries its time, the gateway corrects its offset and resends, once each."""
-    run = chaos.gateway.start(200, vitals_per_alarm=1, clock_offset_seconds=offset_seconds)
+    `nak stale` carries its time, the gateway corrects its offset and resends, once each.
+
+    link-offset: the link starts with a wrong offset (its own idea of its clock error);
+    process-clock: the whole process's clock is wrong, as with a bad RTC, and the link
+    must learn the opposite offset."""
+    if where == "link-offset":
+        run = chaos.gateway.start(200, vitals_per_alarm=1, clock_offset_seconds=skew)
+        learned = 0.0
+    else:
+        run = chaos.gateway.start(200, vitals_per_alarm=1, process_clock_skew_seconds=skew)
+        learned = -skew
     run.wait_drained()
-    assert abs(run.clock_offset()) < 5, "the link never took the hub's time"
+    assert abs(run.clock_offset() - learned) < 5, "the link never took the hub's time"
     assert "stale" in chaos.hub.log_text(), "the hub never sent nak stale"
     record = chaos.record()
     assert_alarms_exactly_once(record, run.queued())

@@ -274,6 +274,21 @@ def test_the_size_limit_counts_utf8_bytes_not_characters(size: int, char: str) -
 
 
 @PROPERTY
+@given(envelopes(), st.sampled_from(["gw", "type", "body key", "body value"]), hostile_text)
+def test_hostile_text_in_any_string_field_is_parsed_or_malformed(
+    envelope: Envelope, where: str, text: str
+) -> None:
+    fields = json.loads(envelope.signed(KEY).to_json())
+    if where in ("gw", "type"):
+        fields[where] = text
+    else:
+        fields["body"] = {text: 1} if where == "body key" else {"note": text}
+    result = _parse(json.dumps(fields))  # lone surrogates travel as \udXXX escapes
+    if isinstance(result, Envelope):
+        _check_parsed(result)  # verify, i.e. re-encoding the text, must not blow up
+
+
+@PROPERTY
 @given(envelopes(), odd_time_texts)
 def test_odd_sent_times_parse_to_utc_or_are_malformed(envelope: Envelope, sent: str) -> None:
     result = _parse(replace(envelope, sent=sent).signed(KEY).to_json())

@@ -110,11 +110,9 @@ class MetricsHub:
 
 @pytest.fixture
 async def metrics_hub(tmp_path: Path, socket_enabled: None) -> AsyncIterator[MetricsHub]:
-    # The real app as hub/app.py builds it, plus the metrics route (app.py wires it elsewhere).
-    # An AppRunner like web.run_app's, not aiohttp's TestServer: that one cancels handlers on
-    # disconnect, which the production hub does not do.
+    # The real app as hub/app.py builds it. An AppRunner like web.run_app's, not aiohttp's
+    # TestServer: that one cancels handlers on disconnect, which the production hub does not do.
     app = create_app(tmp_path / "hub-data")
-    metrics.add_routes(app)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -3,7 +3,7 @@
 Every test plays one attack and checks four things: the hub's answer (a nak signed with the hub
 key that the gateway pinned at enrollment, or a close), that nothing was stored, that the
 rejection was counted in `HubContext.rejections`, and that an honest gateway connected at the
-same time still gets its alarm acked. Tests marked xfail(strict) pin a hub bug found here.
+same time still gets its alarm acked.
 """
 
 from __future__ import annotations
@@ -486,17 +486,6 @@ async def test_one_byte_over_64_kib_is_refused_as_oversized(hub_server: RunningH
     assert hub_server.context.rejections == {"oversized": 2}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "hub bug (off by one): gateway_ws passes max_msg_size=MAX_MESSAGE_BYTES to aiohttp, "
-        "whose reader refuses an uncompressed message when len >= max_msg_size, so a frame of "
-        "exactly 65536 bytes (allowed by the contract and by Envelope.from_json) is closed "
-        "with 1009 and counted 'oversized'; a gateway resending it would loop. "
-        "Fix: max_msg_size=MAX_MESSAGE_BYTES + 1"
-    ),
-)
 async def test_a_frame_of_exactly_64_kib_is_accepted(hub_server: RunningHub) -> None:
     async with aiohttp.ClientSession() as session:
         sender = await _enroll(hub_server, session, "edge")
