@@ -144,6 +144,16 @@ class HubProcess:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
+    def rejections(self, reason: str) -> int:
+        """Frames this hub process rejected for `reason`, from its GET /metrics."""
+        with _DIRECT.open(f"{self.url}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        prefix = f'eldercare_hub_rejections_total{{reason="{reason}"}} '
+        values = [
+            line.removeprefix(prefix) for line in text.splitlines() if line.startswith(prefix)
+        ]
+        return int(values[0]) if values else 0
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, the SQLite WAL stays as it was."""
         _kill(self._process)
