@@ -206,7 +206,7 @@ def describe_machine(first: ProcSample, last: ProcSample, clients_cpu: float) ->
     cores = os.cpu_count() or 1
     return (
         f"{busy:.0f} % busy of {100 * cores} % ({cores} cores): hub {hub:.0f} %, load generator"
-        f" {clients:.0f} %, other processes {busy - hub - clients:.0f} %"
+        f" {clients:.0f} %, other processes {max(0.0, busy - hub - clients):.0f} %"
     )
 
 
@@ -771,6 +771,7 @@ class IdleTally:
     latencies: list[float] = field(default_factory=list)  # heartbeat sent -> ack, s
     naks: Counter[str] = field(default_factory=Counter)
     dropped: int = 0  # links the hub closed before the end
+    unanswered: int = 0  # heartbeats still in flight when the benchmark stopped
 
 
 class IdleGateway:
@@ -847,6 +848,7 @@ async def _idle(url: str, gateways: list[BenchGateway], plan: IdlePlan, pipe: Co
         await asyncio.to_thread(pipe.recv)  # stop
         for link in links:
             link.closing = True
+            tally.unanswered += len(link.pending)
         for task in tasks:
             task.cancel()
         with contextlib.suppress(TimeoutError):
@@ -965,7 +967,8 @@ def _print_heartbeats(report: IdleReport) -> None:
     naks = sum((t.naks for t in done), Counter())
     latencies = sorted(lat for tally in done for lat in tally.latencies)
     print(
-        f"  heartbeats          {sent} sent, {acked} acked, naks {dict(naks) or 0},"
+        f"  heartbeats          {sent} sent, {acked} acked"
+        f" ({sum(t.unanswered for t in done)} in flight at the stop), naks {dict(naks) or 0},"
         f" links dropped by the hub {sum(t.dropped for t in done)}"
     )
     if latencies:
