@@ -22,11 +22,20 @@ from gateway.link import (
     enroll,
 )
 from gateway.link.tls import PinMismatch
+from provisioning.qr import QrPayloadError, parse_enrollment_payload
 
-from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
+from .const import CONF_CA_FINGERPRINT, CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .options_flow import EldercareOptionsFlow
 
-USER_SCHEMA = vol.Schema({vol.Required(CONF_HUB_URL): str, vol.Required(CONF_ENROLLMENT_CODE): str})
+# The code field also takes the care center's whole QR text (`eldercare:1?hub=…&ca=…&code=…`),
+# which carries the address and the CA fingerprint too.
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_HUB_URL, default=""): str,
+        vol.Required(CONF_ENROLLMENT_CODE): str,
+        vol.Optional(CONF_CA_FINGERPRINT, default=""): str,
+    }
+)
 
 # Which form field each enrollment failure belongs to, and its translated error key.
 _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
@@ -39,6 +48,16 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     (EnrollmentError, "base", "enrollment_refused"),
     (HubError, "base", "cannot_connect"),
 )
+
+
+def _enrollment_target(user_input: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Hub URL, code and CA fingerprint, from the QR text or from the three fields."""
+    text = str(user_input[CONF_ENROLLMENT_CODE]).strip()
+    if text.lower().startswith("eldercare:"):
+        payload = parse_enrollment_payload(text)
+        return payload.hub_url, payload.code, payload.ca_fingerprint
+    fingerprint = str(user_input.get(CONF_CA_FINGERPRINT, "")).strip()
+    return str(user_input.get(CONF_HUB_URL, "")).strip(), text, fingerprint or None
 
 
 class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -66,10 +85,10 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
-                credentials = await self._enroll(
-                    user_input[CONF_HUB_URL], user_input[CONF_ENROLLMENT_CODE]
-                )
-            except (EnrollmentError, HubUnreachable) as err:
+                credentials = await self._enroll(*_enrollment_target(user_input))
+            except QrPayloadError:
+                errors[CONF_ENROLLMENT_CODE] = "qr_invalid"
+            except (EnrollmentError, HubError) as err:
                 field, key = next((f, k) for kind, f, k in _ERRORS if isinstance(err, kind))
                 errors[field] = key
             else:

@@ -6,6 +6,7 @@ DOMAIN: Final = "eldercare"
 
 CONF_HUB_URL: Final = "hub_url"
 CONF_ENROLLMENT_CODE: Final = "enrollment_code"
+CONF_CA_FINGERPRINT: Final = "ca_fingerprint"
 # Entry data: the entities' and device's key, the first gateway id (kept across reauth).
 CONF_IDENTITY: Final = "identity"
 

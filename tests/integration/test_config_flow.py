@@ -16,6 +16,8 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
+from provisioning import ca
+from provisioning.qr import build_enrollment_payload
 
 from ..conftest import ROOT, RunningHub
 from .conftest import credentials_of
@@ -168,3 +170,37 @@ async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():  # noqa: ASYNC110 (entity states have no single event)
             await asyncio.sleep(0.02)
+
+
+async def test_qr_text_enrolls_with_a_tls_hub_pinned_to_the_community_ca(
+    hass: HomeAssistant, tmp_path: Path, socket_enabled: None
+) -> None:
+    community = ca.init_ca(tmp_path / "ca", "Test community")
+    issued = ca.issue_hub_cert(tmp_path / "ca", ["127.0.0.1"])
+    tls = (ca.hub_ssl_context(issued.cert_path, issued.key_path), community.cert_pem)
+    hub = RunningHub(tmp_path / "hub-data", tls=tls)
+    await hub.start()
+    try:
+        household = await hub.add_household("Qian household", "Block 5")
+        qr = build_enrollment_payload(
+            hub.url, community.fingerprint, await hub.enrollment_code(household.id)
+        )
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        bad = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"enrollment_code": "eldercare:9?hub=x"}
+        )
+        assert bad["errors"] == {"enrollment_code": "qr_invalid"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"enrollment_code": qr}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"]["ca_fingerprint"] == community.fingerprint
+        assert "BEGIN CERTIFICATE" in result["data"]["ca_pem"]
+        await hass.async_block_till_done()
+        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        await hass.services.async_call(DOMAIN, "trigger_emergency", {}, blocking=True)
+        (alarm,) = await hub.wait_for_open_alarms(1, timeout=10)
+        assert alarm.household_name == "Qian household"
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await hub.stop()
