@@ -199,11 +199,8 @@ class GatewayConnection:
 
     async def _dispatch(self, envelope: Envelope) -> None:
         assert self.gateway is not None
-        if envelope.type == MessageType.HEARTBEAT:
+        if envelope.type in (MessageType.HEARTBEAT, MessageType.HELLO):
             return  # heard already; the supervisor flushes last-heard times in batches
-        if envelope.type == MessageType.HELLO:
-            await self.hub.db(self.hub.store.touch_gateway, self.gateway.id, self.hub.clock())
-            return
         if envelope.type == MessageType.VITAL:
             vital = parse_vital(envelope.body)
             await self.hub.db(

@@ -358,12 +358,6 @@ class HubStore:
         if cursor.rowcount == 0:
             raise KeyError(f"no gateway {gateway_id}")
 
-    def touch_gateway(self, gateway_id: str, now: datetime) -> None:
-        """Record that the gateway was heard (supervision reads last_seen)."""
-        self.db.execute(
-            "UPDATE gateways SET last_seen = ? WHERE id = ?", [utc_iso(now), gateway_id]
-        )
-
     def touch_gateways(self, heard: dict[str, datetime]) -> None:
         """Many last-heard times in one transaction (link supervision flushes in batches)."""
         with self._transaction():
@@ -447,7 +441,6 @@ class HubStore:
                 alarm.source,
                 occurred_at=utc_iso(alarm.occurred_at),
             )
-            self.touch_gateway(gateway.id, now)
         return self._stored_alarm(alarm_id)
 
     def record_alarm_event(
@@ -476,7 +469,6 @@ class HubStore:
             )
             if event.action == AlarmAction.RESOLVED:
                 self.db.execute("UPDATE alarms SET status = 'resolved' WHERE id = ?", [alarm_id])
-            self.touch_gateway(gateway.id, now)
         return self._stored_alarm(alarm_id)
 
     def record_alarm_cleared(
@@ -514,7 +506,6 @@ class HubStore:
                     f"{target['kind']} resolves on its own when cleared",
                     occurred_at=occurred,
                 )
-            self.touch_gateway(gateway.id, now)
         return self._stored_alarm(alarm_id)
 
     # Link supervision: alarms the hub raises itself

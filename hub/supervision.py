@@ -86,9 +86,6 @@ class LinkSupervisor:
         watched = self._watched.get(gateway_id)
         return now - watched.last_heard if watched else timedelta(0)
 
-    def is_lost(self, gateway_id: str) -> bool:
-        return gateway_id in self._lost
-
     def outbox_depth(self, gateway_id: str) -> int | None:
         watched = self._watched.get(gateway_id)
         return watched.outbox_depth if watched else None
@@ -97,7 +94,3 @@ class LinkSupervisor:
         """Last-heard times changed since the last call, for one batched database write."""
         unflushed, self._unflushed = self._unflushed, {}
         return unflushed
-
-    @property
-    def watched_count(self) -> int:
-        return len(self._watched)

@@ -6,7 +6,7 @@ import asyncio
 import ssl
 import sys
 import types
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +26,13 @@ from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
 from hub.staff import take_staff_step  # noqa: E402
 from hub.storage import AlarmRow, Household, StaffStep  # noqa: E402
 from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until `condition` holds (states, link and engine changes have no single event)."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
 
 class RunningHub:

@@ -15,7 +15,7 @@ from gateway.link import HubLink, LinkState, enroll
 from gateway.link.outbox import Outbox
 from hub.storage import AlarmRow
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, until
 
 HEARTBEAT = timedelta(seconds=0.3)
 
@@ -54,7 +54,7 @@ async def test_silent_gateway_raises_link_lost_and_its_return_clears_it(
         link = await _link(fast_hub, session)
         link.start()
         try:
-            await _until(lambda: link.heartbeat_interval == HEARTBEAT.total_seconds())
+            await until(lambda: link.heartbeat_interval == HEARTBEAT.total_seconds())
             await asyncio.sleep(1.5)  # five intervals of heartbeats: no false link_lost
             assert await fast_hub.open_alarms() == []
         finally:
@@ -83,12 +83,12 @@ async def test_hub_restart_gives_every_gateway_fresh_intervals(fast_hub: Running
         link = await _link(fast_hub, session)
         link.start()
         try:
-            await _until(lambda: link.state is LinkState.CONNECTED)
+            await until(lambda: link.state is LinkState.CONNECTED)
             await fast_hub.stop()
             await asyncio.sleep(0.5)
             await fast_hub.start()
-            await _until(lambda: link.state is LinkState.CONNECTED, timeout=10)
-            await _until(lambda: link.heartbeat_interval == HEARTBEAT.total_seconds())
+            await until(lambda: link.state is LinkState.CONNECTED, timeout=10)
+            await until(lambda: link.heartbeat_interval == HEARTBEAT.total_seconds())
             await asyncio.sleep(1.2)
             assert await fast_hub.open_alarms() == []
         finally:
@@ -100,10 +100,10 @@ async def test_revoked_gateway_is_refused_and_the_screen_says_so(fast_hub: Runni
         link = await _link(fast_hub, session)
         link.start()
         try:
-            await _until(lambda: link.state is LinkState.CONNECTED)
+            await until(lambda: link.state is LinkState.CONNECTED)
             gateway_id = link._credentials.gateway_id
             await fast_hub.context.db(fast_hub.context.store.revoke_gateway, gateway_id)
-            await _until(lambda: link.state is LinkState.REFUSED, timeout=3)
+            await until(lambda: link.state is LinkState.REFUSED, timeout=3)
             assert link.refusal == "revoked"
         finally:
             await link.stop()
@@ -114,10 +114,3 @@ async def test_revoked_gateway_is_refused_and_the_screen_says_so(fast_hub: Runni
     await asyncio.sleep(1.2)  # a revoked gateway is no longer supervised: no second card
     assert len(await fast_hub.open_alarms()) == 1
     assert fast_hub.context.rejections["revoked"] >= 1
-
-
-async def _until(condition: object, timeout: float = 5.0) -> None:
-    assert callable(condition)
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from custom_components.eldercare.const import DOMAIN
 from provisioning import ca
 from provisioning.qr import build_enrollment_payload
 
-from ..conftest import ROOT, RunningHub
+from ..conftest import ROOT, RunningHub, until
 from .conftest import credentials_of
 
 TRANSLATIONS = ROOT / "integrations" / "eldercare" / "translations"
@@ -124,12 +122,12 @@ async def test_revoked_gateway_asks_for_a_new_code_and_comes_back(
 ) -> None:
     old = credentials_of(enrolled_entry)
     link_sensor = "sensor.wang_household_care_center_link"
-    await _until(lambda: hass.states.get(link_sensor).state == "connected")
+    await until(lambda: hass.states.get(link_sensor).state == "connected")
     await hub_server.context.db(hub_server.context.store.revoke_gateway, old.gateway_id)
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.wang_household_send_test_alarm"}, blocking=True
     )
-    await _until(lambda: hass.states.get(link_sensor).state == "refused")
+    await until(lambda: hass.states.get(link_sensor).state == "refused")
     await hass.async_block_till_done()
     (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["context"]["source"] == "reauth"
@@ -144,7 +142,7 @@ async def test_revoked_gateway_asks_for_a_new_code_and_comes_back(
     assert new.gateway_id != old.gateway_id
     assert enrolled_entry.data["identity"] == old.gateway_id  # same entities and device
     # The test alarm queued while refused is still in the outbox and now gets through.
-    await _until(lambda: hass.states.get(link_sensor).state == "connected", timeout=10)
+    await until(lambda: hass.states.get(link_sensor).state == "connected", timeout=10)
     alarms = await hub_server.wait_for_open_alarms(2, timeout=10)
     # The revocation stays on the screen for staff beside the test alarm that got through.
     assert sorted(alarm.kind for alarm in alarms) == ["link_lost", "test"]
@@ -164,12 +162,6 @@ async def test_reauth_with_another_households_code_is_refused(
     )
     assert (result["type"], result["reason"]) == ("abort", "wrong_household")
     assert credentials_of(enrolled_entry).household_id != other.id
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 (entity states have no single event)
-            await asyncio.sleep(0.02)
 
 
 async def test_qr_text_enrolls_with_a_tls_hub_pinned_to_the_community_ca(

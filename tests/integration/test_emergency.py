@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 from homeassistant.const import ATTR_ENTITY_ID
@@ -16,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.eldercare.const import DOMAIN, EVENT_ALARM_RAISED, EVENT_ANNOUNCEMENT
 from hub.storage import StaffStep
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, until
 from .conftest import credentials_of
 
 BUTTON = "button.wang_household_call_for_help"
@@ -100,9 +99,9 @@ async def test_staff_steps_reach_the_home_and_help_coming_is_announced(
         return [entry.action.value for entry in book.get(alarm.id).history]
 
     await hub_server.staff_step(alarm.id, StaffStep.ACKNOWLEDGED)
-    await _until(lambda: "acknowledged" in history())
+    await until(lambda: "acknowledged" in history())
     await hub_server.staff_step(alarm.id, StaffStep.DISPATCHED, note="Xiao Liu", eta_minutes=8)
-    await _until(lambda: "dispatched" in history())
+    await until(lambda: "dispatched" in history())
     assert [e.data["message"] for e in announcements] == ["help_on_the_way"]
     entry = book.get(alarm.id).history[-1]
     assert (entry.actor, entry.detail) == ("staff:Zhao Lei", "Xiao Liu (ETA 8 min)")
@@ -119,11 +118,5 @@ async def test_staff_step_taken_while_the_home_is_offline_arrives_when_it_is_bac
     await hub_server.staff_step(alarm.id, StaffStep.RESOLVED, note="all well, checked by phone")
     assert await hass.config_entries.async_setup(enrolled_entry.entry_id)
     book = enrolled_entry.runtime_data.safety.engine.book
-    await _until(lambda: not book.get(alarm.id).open, timeout=10)
+    await until(lambda: not book.get(alarm.id).open, timeout=10)
     assert hass.states.get("sensor.wang_household_alarm_status").state == "idle"
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 (the link's reader has no event to wait on)
-            await asyncio.sleep(0.02)
