@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from provisioning import keys
 
@@ -138,7 +138,7 @@ class Envelope:
     def signed(self, key: Ed25519PrivateKey) -> Envelope:
         return replace(self, sig=keys.sign(key, self.canonical_bytes()))
 
-    def verify(self, key: Ed25519PublicKey) -> None:
+    def verify(self, key: keys.AnyPublicKey) -> None:
         try:
             keys.verify(key, self.canonical_bytes(), self.sig)
         except keys.SignatureInvalid as err:
@@ -198,6 +198,16 @@ class Envelope:
             # verify (nor to store in SQLite): refuse it here, not crash the receiver later.
             raise ProtocolError(NakReason.MALFORMED, "not encodable as UTF-8") from err
         return envelope
+
+
+def acked_ids(body: dict[str, Any]) -> list[str]:
+    """The message ids an `ack` confirms: the hub acks everything one commit stored in one
+    envelope (`ids`); a gateway acks a hub message by its `id`. Anything else is ignored."""
+    ids = body.get("ids")
+    if isinstance(ids, list):
+        return [item for item in ids if isinstance(item, str)]
+    single = body.get("id")
+    return [single] if isinstance(single, str) else []
 
 
 def _utf8_size(text: str | bytes) -> int:

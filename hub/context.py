@@ -49,7 +49,7 @@ class HubContext:
     ca_pem: bytes | None = None
 
     def __post_init__(self) -> None:
-        self.database = DatabaseThread(self.store.db.conn)
+        self.database = DatabaseThread(self.store.db.conn, watch=self.store.notice_other_writers)
 
     def first_hello(self, message_id: str) -> bool:
         """True the first time a hello id is seen (ids older than the window are forgotten:

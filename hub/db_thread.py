@@ -20,6 +20,7 @@ from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 MAX_BATCH = 512  # jobs per transaction: bounds the latency one commit adds to the others
+WATCH_PERIOD = 1.0  # s: the longest an idle thread waits before calling `watch`
 
 
 @dataclass(slots=True)
@@ -31,8 +32,14 @@ class _Job:
 
 
 class DatabaseThread:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    """`watch`, if given, runs on this thread before every batch and at least once per
+    WATCH_PERIOD: the store uses it to notice what other processes wrote (the CLI)."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, watch: Callable[[], object] | None = None
+    ) -> None:
         self._connection = connection
+        self._watch = watch
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="hub-db", daemon=True)
         self._thread.start()
@@ -52,9 +59,14 @@ class DatabaseThread:
 
     def _serve(self) -> None:
         while True:
-            first = self._jobs.get()
+            try:
+                first = self._jobs.get(timeout=WATCH_PERIOD)
+            except queue.Empty:
+                self._run_watch()
+                continue
             if first is None:
                 return
+            self._run_watch()
             batch = [first]
             while len(batch) < MAX_BATCH:
                 try:
@@ -66,6 +78,14 @@ class DatabaseThread:
                     break
                 batch.append(job)
             self._run_batch(batch)
+
+    def _run_watch(self) -> None:
+        if self._watch is None:
+            return
+        try:
+            self._watch()
+        except sqlite3.Error:
+            _LOGGER.exception("Database watch failed")
 
     def _run_batch(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []

@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from aiohttp import WebSocketError, WSCloseCode, WSMessage, WSMsgType, web
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.signing import VerifyKey
 
 from gateway.alarms import AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
 from gateway.protocol import (
@@ -41,9 +41,25 @@ from .storage import AlarmRejected, AlarmRow, Gateway, OutboundMessage
 _LOGGER = logging.getLogger(__name__)
 _PIPELINE = 256  # frames of one connection in progress at once
 _CLOSING_REASONS = {NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE}
+# ULIDs per ack envelope: 26 characters plus quotes and comma each keeps it far below 64 KiB.
+MAX_ACK_IDS = 1000
 
 # One signature for the store's record_* methods; each gets the body its parser made.
 type _Recorder = Callable[[Gateway, str, Any, datetime], AlarmRow | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why `admit` refused a frame: what the nak says; a revoked gateway, for its card."""
+
+    message_id: str
+    reason: NakReason
+    detail: str
+    revoked: Gateway | None = None
+
+    @property
+    def closes(self) -> bool:
+        return self.reason in _CLOSING_REASONS
 
 
 class GatewayConnection:
@@ -55,7 +71,9 @@ class GatewayConnection:
         self.seq = 0
         self._send_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
-        self._verify_keys: dict[str, Ed25519PublicKey] = {}  # public key text -> parsed key
+        self._verify_keys: dict[str, VerifyKey] = {}  # public key text -> parsed key
+        self._acks: list[str] = []  # committed, ack not sent yet
+        self._ack_flush: asyncio.Task[None] | None = None
 
     async def reply(self, type_: MessageType, body: dict[str, object]) -> None:
         envelope = Envelope.new(
@@ -96,23 +114,32 @@ class GatewayConnection:
             {"id": message_id, "reason": reason.value, "server_time": utc_iso(self.hub.clock())},
         )
 
-    async def handle(self, text: str) -> bool:
-        """Process one frame; False when the connection must close."""
+    async def admit(self, text: str) -> Envelope | Refusal:
+        """The checks of one frame: parse, known gateway, signature, not revoked, fresh.
+
+        Run by the reader one frame at a time (a gateway not in memory is looked up before
+        the next frame is read), so the accepted frames reach the database in arrival order.
+        """
         try:
             envelope = Envelope.from_json(text)
         except ProtocolError as err:
-            await self.reject("", err.reason, err.detail)
-            return True
+            return Refusal("", err.reason, err.detail)
         try:
-            await self._authenticate(envelope)
+            gateway = await self._authenticate(envelope)
         except ProtocolError as err:
-            await self.reject(envelope.id, err.reason, err.detail)
-            return err.reason not in _CLOSING_REASONS
+            return Refusal(envelope.id, err.reason, err.detail)
+        if gateway.revoked:
+            return Refusal(envelope.id, NakReason.REVOKED, "this gateway was revoked", gateway)
+        self.gateway = gateway
         skew = (envelope.sent_at() - self.hub.clock()).total_seconds()
         if not -MAX_AGE_SECONDS <= skew <= MAX_AHEAD_SECONDS:
-            await self.reject(envelope.id, NakReason.STALE, f"sent {skew:+.1f} s from hub time")
-            return True
-        await self._heard(envelope)
+            return Refusal(envelope.id, NakReason.STALE, f"sent {skew:+.1f} s from hub time")
+        self._heard(envelope)
+        return envelope
+
+    async def process(self, envelope: Envelope) -> bool:
+        """Store an admitted message, then ack it. The first await of every path is its
+        database job, so jobs are queued in the order `admit` passed the frames."""
         if envelope.type == MessageType.ACK:
             # The gateway confirms a staff step or config: nothing to ack back.
             await self._outbound_acked(envelope)
@@ -122,24 +149,56 @@ class GatewayConnection:
         except ProtocolError as err:
             await self.reject(envelope.id, err.reason, err.detail)
             return True
-        await self.reply(MessageType.ACK, {"id": envelope.id})
+        self._ack_soon(envelope.id)
         assert self.gateway is not None
         if envelope.type == MessageType.HELLO and self.hub.first_hello(envelope.id):
             # Only a fresh hello makes this the gateway's push channel: a replayed one
             # (within the freshness window) must not divert staff steps to a replayer.
             self.hub.connections[self.gateway.id] = self
+            await self.acks_sent()  # the hello's ack first, then what follows it
             await self._greet()
         return True
 
-    async def _heard(self, envelope: Envelope) -> None:
+    async def refuse(self, refusal: Refusal) -> bool:
+        """Nak a frame that failed `admit`; False when the connection must close."""
+        if refusal.revoked is not None:
+            await self._refused_revoked(refusal.revoked)
+        await self.reject(refusal.message_id, refusal.reason, refusal.detail)
+        return not refusal.closes
+
+    def _ack_soon(self, message_id: str) -> None:
+        """Acks of messages committed together leave in one envelope: one signed ack per
+        message was half of the hub's CPU under load. The flush is a task, so it runs after
+        the other messages of the same commit have added their ids."""
+        self._acks.append(message_id)
+        if self._ack_flush is None:
+            self._ack_flush = asyncio.create_task(self._flush_acks())
+
+    async def _flush_acks(self) -> None:
+        try:
+            while self._acks:
+                ids, self._acks = self._acks[:MAX_ACK_IDS], self._acks[MAX_ACK_IDS:]
+                await self.reply(MessageType.ACK, {"ids": ids})
+        except (ConnectionResetError, RuntimeError) as err:
+            # Committed but not acked: the gateway resends, and gets a duplicate's ack.
+            _LOGGER.info("Gateway %s went away before its acks: %s", self.remote, err)
+            self._acks.clear()
+        finally:
+            self._ack_flush = None
+
+    async def acks_sent(self) -> None:
+        """Wait until every ack queued so far went out (or could not)."""
+        while (flush := self._ack_flush) is not None:
+            await flush
+
+    def _heard(self, envelope: Envelope) -> None:
         """Any authentic, fresh message proves the link; a lost one is back."""
         assert self.gateway is not None
         hub, gateway = self.hub, self.gateway
         depth = envelope.body.get("outbox_depth")
         depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
         if hub.supervisor.heard(gateway, hub.clock(), depth):
-            # Not awaited: every message must take the same steps, so that messages of one
-            # connection reach the database in the order they came (see gateway_socket).
+            # Not awaited: `admit` must not wait on the database for a known gateway.
             task = asyncio.create_task(self._clear_link_lost(gateway))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -165,22 +224,20 @@ class GatewayConnection:
                 self.hub.store.ack_outbound, self.gateway.id, message_id, self.hub.clock()
             )
 
-    async def _authenticate(self, envelope: Envelope) -> None:
+    async def _authenticate(self, envelope: Envelope) -> Gateway:
         if self.gateway is not None and envelope.gw != self.gateway.id:
             raise ProtocolError(NakReason.UNKNOWN_GATEWAY, "one connection carries one gateway")
-        gateway = await self.hub.db(self.hub.store.gateway, envelope.gw)
+        store = self.hub.store
+        gateway = store.cached_gateway(envelope.gw) or await self.hub.db(store.gateway, envelope.gw)
         if gateway is None:
             raise ProtocolError(NakReason.UNKNOWN_GATEWAY, f"no gateway {envelope.gw!r}")
         key = self._verify_keys.get(gateway.public_key)
         if key is None:
-            key = self._verify_keys[gateway.public_key] = keys.public_key_from_text(
+            key = self._verify_keys[gateway.public_key] = keys.verifying_key_from_text(
                 gateway.public_key
             )
         envelope.verify(key)
-        if gateway.revoked:
-            await self._refused_revoked(gateway)
-            raise ProtocolError(NakReason.REVOKED, "this gateway was revoked")
-        self.gateway = gateway
+        return gateway
 
     async def _refused_revoked(self, gateway: Gateway) -> None:
         """The screen must say why a household went quiet: a revoked gateway's refusal is a
@@ -228,10 +285,10 @@ class GatewayConnection:
 
 
 async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
-    """Frames are handled concurrently (a gateway pipelines up to a few hundred unacked
-    messages, and their commits share fsyncs), yet each takes the same awaits in the same
-    order, so they reach the database thread in arrival order: an alarm.event never overtakes
-    the alarm.raised it belongs to."""
+    """Frames are stored concurrently (a gateway pipelines up to a few hundred unacked
+    messages, and their commits share fsyncs), yet they reach the database thread in arrival
+    order: the reader admits one frame at a time and each admitted frame's first await queues
+    its database job, so an alarm.event never overtakes the alarm.raised it belongs to."""
     # aiohttp refuses a frame of exactly max_msg_size; the contract allows MAX_MESSAGE_BYTES.
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES + 1)
     await ws.prepare(request)
@@ -244,7 +301,13 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
             if message.type != WSMsgType.TEXT:
                 connection.hub.rejections[_frame_rejection(message)] += 1
                 continue
-            await handling.put(asyncio.create_task(connection.handle(message.data)))
+            admitted = await connection.admit(message.data)
+            if isinstance(admitted, Envelope):
+                await handling.put(asyncio.create_task(connection.process(admitted)))
+            else:
+                await handling.put(asyncio.create_task(connection.refuse(admitted)))
+                if admitted.closes:
+                    break  # a refused gateway is not read any further
             if closer.done():
                 break
     except ConnectionResetError:
@@ -259,6 +322,7 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
             await handling.put(None)
         with contextlib.suppress(ConnectionResetError, RuntimeError):
             await closer  # every message read is committed and answered, or failed alone
+        await connection.acks_sent()
     await ws.close()
     return ws
 

@@ -229,6 +229,27 @@ class HubStore:
         self.db.execute("PRAGMA synchronous=FULL")  # an acked alarm must survive power loss
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        # Gateways by id, read on every message: kept in memory, dropped when this store
+        # changes one, and all dropped when another process (the CLI's `revoke`) wrote the file.
+        self._gateway_cache: dict[str, Gateway] = {}
+        self._data_version = self._read_data_version()
+
+    def cached_gateway(self, gateway_id: str) -> Gateway | None:
+        """The gateway if it is in memory, without touching the database (any thread)."""
+        return self._gateway_cache.get(gateway_id)
+
+    def notice_other_writers(self) -> bool:
+        """Drop cached gateways when another connection committed since the last call
+        (SQLite's data_version ignores this connection's own commits). True if it had."""
+        version = self._read_data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        self._gateway_cache.clear()
+        return True
+
+    def _read_data_version(self) -> int:
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
         self.db.conn.close()
@@ -319,8 +340,13 @@ class HubStore:
         return gateway
 
     def gateway(self, gateway_id: str) -> Gateway | None:
+        if (cached := self._gateway_cache.get(gateway_id)) is not None:
+            return cached
         rows = self._gateway_rows("WHERE id = ?", [gateway_id])
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        self._gateway_cache[gateway_id] = rows[0]
+        return rows[0]
 
     def gateways(self) -> list[Gateway]:
         """Every enrolled gateway, revoked ones included."""
@@ -340,6 +366,7 @@ class HubStore:
     def revoke_gateway(self, gateway_id: str, now: datetime | None = None) -> Gateway:
         """From now on every message of this gateway is refused. KeyError if unknown."""
         moment = utc_iso(now or datetime.now(UTC))
+        self._gateway_cache.pop(gateway_id, None)
         cursor = self.db.execute(
             "UPDATE gateways SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
             [moment, gateway_id],
@@ -352,6 +379,7 @@ class HubStore:
 
     def set_heartbeat_interval(self, gateway_id: str, seconds: int | None) -> None:
         """None returns the gateway to the hub's default."""
+        self._gateway_cache.pop(gateway_id, None)
         cursor = self.db.execute(
             "UPDATE gateways SET heartbeat_seconds = ? WHERE id = ?", [seconds, gateway_id]
         )

@@ -59,7 +59,7 @@ from aiohttp import web
 import hub.__main__ as hub_cli
 from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import enroll
-from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType
+from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 from hub import app as hub_app
 from hub.app import DATABASE_FILE
@@ -534,14 +534,15 @@ class PipelinedGateway:
                 return
             data = json.loads(message.data)
             body = data["body"]
-            entry = self.pending.pop(str(body.get("id")), None)
-            if entry is None:
-                continue  # config, or the hello's ack
-            if data["type"] == MessageType.ACK:
-                self.tally.ack(entry[1], entry[0])
-            else:
-                self.tally.naks[str(body.get("reason"))] += 1
-            self._slots.release()
+            for message_id in acked_ids(body):  # a nak names its one id like an ack
+                entry = self.pending.pop(message_id, None)
+                if entry is None:
+                    continue  # config, or the hello's ack
+                if data["type"] == MessageType.ACK:
+                    self.tally.ack(entry[1], entry[0])
+                else:
+                    self.tally.naks[str(body.get("reason"))] += 1
+                self._slots.release()
             if not self.pending:
                 self._all_acked.set()
 
@@ -802,14 +803,15 @@ class IdleGateway:
             if message.type != aiohttp.WSMsgType.TEXT:
                 break
             data = json.loads(message.data)
-            sent_at = self.pending.pop(str(data["body"].get("id")), None)
-            if sent_at is None:
-                continue
-            if data["type"] == MessageType.ACK:
-                self.tally.acked += 1
-                self.tally.latencies.append(time.monotonic() - sent_at)
-            else:
-                self.tally.naks[str(data["body"].get("reason"))] += 1
+            for message_id in acked_ids(data["body"]):  # a nak names its one id like an ack
+                sent_at = self.pending.pop(message_id, None)
+                if sent_at is None:
+                    continue
+                if data["type"] == MessageType.ACK:
+                    self.tally.acked += 1
+                    self.tally.latencies.append(time.monotonic() - sent_at)
+                else:
+                    self.tally.naks[str(data["body"].get("reason"))] += 1
         if not self.closing:
             self.tally.dropped += 1
 

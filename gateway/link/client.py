@@ -28,6 +28,7 @@ from ..protocol import (
     MessageType,
     NakReason,
     ProtocolError,
+    acked_ids,
     parse_time,
 )
 from ..ulid import new_ulid
@@ -312,20 +313,24 @@ class HubLink:
                 self._heartbeat_interval = float(interval)
                 self._wakeup.set()  # the writer's wait picks up the new interval
         elif envelope.type == MessageType.ACK:
-            self._acked(message_id)
+            self._acked(acked_ids(envelope.body))
         elif envelope.type == MessageType.NAK:
             self._nakked(message_id, envelope.body)
 
-    def _acked(self, message_id: str) -> None:
-        if message_id in self._heartbeats:
-            self._heartbeats.discard(message_id)
-            self.last_heartbeat = datetime.now(UTC)
-            self._status_changed()
-            return
-        self._in_flight.discard(message_id)
-        self._outbox.ack(message_id)
-        self._settle(message_id)
-        self._wakeup.set()  # room in flight: send more
+    def _acked(self, message_ids: list[str]) -> None:
+        stored = []
+        for message_id in message_ids:
+            if message_id in self._heartbeats:
+                self._heartbeats.discard(message_id)
+                self.last_heartbeat = datetime.now(UTC)
+            else:
+                stored.append(message_id)
+        if stored:
+            self._in_flight.difference_update(stored)
+            self._outbox.ack_many(stored)  # one outbox commit for the hub's whole batch
+            for message_id in stored:
+                self._settle(message_id)
+            self._wakeup.set()  # room in flight: send more
         self._status_changed()
 
     def _nakked(self, message_id: str, body: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.signing import VerifyKey
 
 from provisioning import keys
 
@@ -29,8 +30,8 @@ class GatewayCredentials:
     def signing_key(self) -> Ed25519PrivateKey:
         return keys.private_key_from_text(self.private_key)
 
-    def hub_key(self) -> Ed25519PublicKey:
-        return keys.public_key_from_text(self.hub_public_key)
+    def hub_key(self) -> VerifyKey:
+        return keys.verifying_key_from_text(self.hub_public_key)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """Trust only the pinned community CA; None for a loopback plain hub."""

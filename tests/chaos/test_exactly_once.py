@@ -20,7 +20,7 @@ import pytest
 from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import GatewayCredentials
 from gateway.link.outbox import OutboxMessage
-from gateway.protocol import GATEWAY_WS_PATH, Envelope, MessageType
+from gateway.protocol import GATEWAY_WS_PATH, Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 
 from .conftest import (
@@ -140,7 +140,7 @@ class _RawGateway:
         await self.ws.send_str(envelope.to_json())
         reply = Envelope.from_json((await self.ws.receive(timeout=10)).data)
         reply.verify(self.credentials.hub_key())
-        assert reply.body["id"] == message_id
+        assert acked_ids(reply.body) == [message_id]
         return reply.type
 
 

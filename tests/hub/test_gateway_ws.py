@@ -17,7 +17,7 @@ from gateway.alarms import (
     utc_iso,
 )
 from gateway.link import GatewayCredentials, enroll
-from gateway.protocol import Envelope, MessageType
+from gateway.protocol import Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 from provisioning import keys
 
@@ -60,7 +60,7 @@ async def test_garbage_frames_get_naks_and_the_connection_keeps_working(
             good = _alarm(credentials, 1)
             await ws.send_str(good.to_json())
             ack = await _reply(ws, credentials.hub_key())
-            assert (ack.type, ack.body["id"]) == ("ack", good.id)
+            assert (ack.type, acked_ids(ack.body)) == ("ack", [good.id])
     assert len(await hub_server.open_alarms()) == 1
 
 
@@ -136,7 +136,7 @@ def _family_ack(alarm_id: str) -> dict:
 async def _send(ws: aiohttp.ClientWebSocketResponse, credentials, message: Envelope) -> Envelope:
     await ws.send_str(message.to_json())
     reply = await _reply(ws, credentials.hub_key())
-    assert reply.body["id"] == message.id
+    assert acked_ids(reply.body) == [message.id]
     return reply
 
 
@@ -225,3 +225,36 @@ async def test_events_about_alarms_not_ours_get_naks_and_the_link_keeps_working(
     assert alarms[their_alarm_id].last_action == "raised"
     assert alarms[their_alarm_id].cleared_at is None
     assert alarms[good.body["alarm_id"]].last_action == "family_ack"
+
+
+async def test_a_pipelined_burst_is_acked_once_per_message_in_shared_acks(
+    hub_server: RunningHub,
+) -> None:
+    """A gateway catching up sends many messages unacked; each is acked exactly once, and
+    what one commit stored is acked in one envelope. Each alarm.event follows its own
+    alarm.raised in the burst: were it stored first, it would be nakked as not ours."""
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        raised = [RaisedAlarm.new(AlarmKind.SOS, f"button {n}") for n in range(60)]
+        burst = []
+        for alarm in raised:
+            burst.append((MessageType.ALARM_RAISED, alarm.to_body()))
+            burst.append((MessageType.ALARM_EVENT, _family_ack(alarm.alarm_id)))
+        messages = [_message(credentials, n + 1, t, body) for n, (t, body) in enumerate(burst)]
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            for message in messages:
+                await ws.send_str(message.to_json())
+            acked: list[str] = []
+            acks = 0
+            while len(acked) < len(messages):
+                reply = await _reply(ws, credentials.hub_key())
+                assert reply.type == MessageType.ACK, reply.body
+                acked += acked_ids(reply.body)
+                acks += 1
+    assert sorted(acked) == sorted(message.id for message in messages)
+    assert acks < len(messages)
+    store = hub_server.context.store
+    for message in messages:
+        assert await hub_server.context.db(store.already_received, message.id)
+    (merged,) = await hub_server.open_alarms()  # repeated SOS of one household: one card
+    assert merged.last_action == "family_ack"

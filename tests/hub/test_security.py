@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -30,12 +31,13 @@ from gateway.protocol import (
     Envelope,
     MessageType,
     NakReason,
+    acked_ids,
 )
 from gateway.ulid import new_ulid
 from hub.storage import StaffStep
 from provisioning import keys
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, until
 
 # ---------------------------------------------------------------------------------------------
 # Helpers: a gateway's side of the socket
@@ -74,7 +76,7 @@ async def _answer(
         reply = Envelope.from_json(frame.data)
         reply.verify(credentials.hub_key())  # a nak an attacker could forge would be useless
         if reply.type in (MessageType.ACK, MessageType.NAK):
-            assert reply.body["id"] == message_id, f"answer to another message: {reply.body}"
+            assert acked_ids(reply.body) == [message_id], f"answer to another message: {reply.body}"
             return reply
 
 
@@ -83,7 +85,7 @@ async def _acked(
 ) -> None:
     await ws.send_str(message.to_json())
     reply = await _answer(ws, credentials, message.id)
-    assert (reply.type, reply.body) == (MessageType.ACK, {"id": message.id})
+    assert (reply.type, reply.body) == (MessageType.ACK, {"ids": [message.id]})
 
 
 async def _nakd(
@@ -393,6 +395,31 @@ async def test_revoked_gateway_is_refused_even_on_an_open_connection(
     assert [alarm.kind for alarm in stolen_alarms] == [AlarmKind.LINK_LOST.value]
     assert {alarm.id for alarm in alarms} - set(honest.alarm_ids) == {stolen_alarms[0].id}
     assert hub_server.context.rejections == {"revoked": 2}
+
+
+async def test_revocation_by_the_cli_process_reaches_the_running_hub(
+    hub_server: RunningHub,
+) -> None:
+    """The hub keeps gateways in memory; a `python -m hub revoke` run by an operator writes the
+    file from another process, and the gateway's next message is still refused."""
+    async with aiohttp.ClientSession() as session:
+        stolen = await _enroll(hub_server, session, "stolen")
+        async with session.ws_connect(hub_server.url + GATEWAY_WS_PATH) as ws:
+            await _acked(ws, stolen, _message(stolen, MessageType.HEARTBEAT, {}))
+            assert hub_server.context.store.cached_gateway(stolen.gateway_id) is not None
+            command = [sys.executable, "-m", "hub", "--data", str(hub_server.data_dir)]
+            process = await asyncio.create_subprocess_exec(
+                *command, "revoke", stolen.gateway_id, stdout=asyncio.subprocess.DEVNULL
+            )
+            assert await process.wait() == 0
+            # The database thread looks for other writers at least once a second.
+            await until(
+                lambda: hub_server.context.store.cached_gateway(stolen.gateway_id) is None,
+                timeout=3,
+            )
+            refused = _sos(stolen, seq=2)
+            await _nakd(ws, stolen, refused.to_json(), NakReason.REVOKED, refused.id)
+    assert not await _received(hub_server, refused.id)
 
 
 # ---------------------------------------------------------------------------------------------
