@@ -33,13 +33,20 @@ from ..protocol import (
 )
 from ..ulid import new_ulid
 from .credentials import GatewayCredentials
-from .outbox import Outbox
+from .outbox import Outbox, Priority, priority_of
 
 _LOGGER = logging.getLogger(__name__)
 
 _IN_FLIGHT = 200  # unacked messages on the wire at once; bounds a reconnect's resend
+# Reconnect: exponential from 1 s with jitter (0.5-1x), so a whole community's gateways do not
+# reconnect in step after a hub restart. Capped at 30 s: a hub back from an outage has every
+# gateway again within half a minute, and link_lost clears for all of them.
 _BACKOFF_FIRST = 1.0
-_BACKOFF_MAX = 60.0
+_BACKOFF_MAX = 30.0
+# An alarm waiting in the outbox must not sit out a long backoff: it retries every few seconds,
+# and an alarm raised during the wait starts an attempt at once (after a jitter of up to 1 s).
+_BACKOFF_MAX_ALARM = 5.0
+_URGENT_JITTER = 1.0
 _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixes its record
 
 
@@ -86,6 +93,8 @@ class HubLink:
         self.last_heartbeat: datetime | None = None  # the hub's ack of our last heartbeat
         self._status_listeners: list[Callable[[], None]] = []
         self._wakeup = asyncio.Event()
+        self._alarm_queued = asyncio.Event()  # cuts a reconnect backoff short
+        self._reached_hub = False  # this connection attempt heard the hub
         self._task: asyncio.Task[None] | None = None
         self._running: asyncio.Task[Any] | None = None
         self._clock_offset = timedelta(0)
@@ -153,6 +162,8 @@ class HubLink:
             )
         self._delivered[message_id] = asyncio.get_running_loop().create_future()
         self._wakeup.set()
+        if priority_of(type_.value) == Priority.ALARM:
+            self._alarm_queued.set()
         self._status_changed()
         return message_id
 
@@ -193,19 +204,30 @@ class HubLink:
         failures = 0
         while True:
             self._set_state(LinkState.CONNECTING)
+            self._reached_hub = False
             try:
                 await self._connection()
-                failures = 0
             except (aiohttp.ClientError, TimeoutError, OSError) as err:
                 _LOGGER.info("Hub link to %s failed: %s", self._credentials.hub_url, err)
+            if self._reached_hub:
+                failures = 0  # a link that worked and dropped starts the backoff afresh
             if self.state == LinkState.REFUSED:
-                delay = _REFUSED_RETRY
-            else:
-                self._set_state(LinkState.DISCONNECTED)
-                delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2**failures)
-                failures += 1
-            # Jitter spreads a whole community's reconnects after a hub restart.
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311
+                await asyncio.sleep(_REFUSED_RETRY)
+                continue
+            self._set_state(LinkState.DISCONNECTED)
+            await self._back_off(failures)
+            failures += 1
+
+    async def _back_off(self, failures: int) -> None:
+        """Wait before the next attempt; an alarm queued meanwhile cuts the wait short."""
+        alarm_waiting = self._outbox.depth_by_priority()[Priority.ALARM] > 0
+        cap = _BACKOFF_MAX_ALARM if alarm_waiting else _BACKOFF_MAX
+        delay = min(cap, _BACKOFF_FIRST * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
+        self._alarm_queued.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._alarm_queued.wait()
+                await asyncio.sleep(random.uniform(0, _URGENT_JITTER))  # noqa: S311
 
     async def _connection(self) -> None:
         url = self._credentials.hub_url.rstrip("/") + GATEWAY_WS_PATH
@@ -291,6 +313,7 @@ class HubLink:
                 continue
             if self.state != LinkState.CONNECTED:
                 self.refusal = None
+                self._reached_hub = True
                 self._set_state(LinkState.CONNECTED)
             self._handle(envelope)
             if envelope.type in HUB_COMMANDS:

@@ -17,12 +17,13 @@ from gateway.link import (
     HubLink,
     HubUnreachable,
     LinkState,
+    client,
     enroll,
 )
 from gateway.link.outbox import Outbox
 from gateway.protocol import MessageType
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, until
 
 
 async def test_enrollment_gives_credentials_and_uses_the_code_up(hub_server: RunningHub) -> None:
@@ -128,3 +129,29 @@ async def test_gateway_clock_far_off_is_corrected_from_the_nak(
     assert abs(link._clock_offset.total_seconds()) < 5
     assert hub_server.context.rejections["stale"] >= 1
     assert len(await hub_server.open_alarms()) == 1
+
+
+async def test_an_alarm_raised_during_an_outage_cuts_the_reconnect_wait_short(
+    hub_server: RunningHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway deep in its reconnect backoff (here 25-50 s) must not sit on a new alarm:
+    queuing one starts an attempt at once, and the hub, back by then, has it in seconds."""
+    monkeypatch.setattr(client, "_BACKOFF_FIRST", 50.0)
+    async with aiohttp.ClientSession() as session:
+        link = await _enrolled_link(hub_server, session)
+        await hub_server.stop()
+        states: list[LinkState] = []
+        link.add_state_listener(states.append)
+        link.start()
+        try:
+            await until(lambda: LinkState.DISCONNECTED in states, timeout=5)  # backing off now
+            await hub_server.start()
+            await asyncio.sleep(1)
+            assert link.state is LinkState.DISCONNECTED  # still waiting out its backoff
+            message_id = link.send(
+                MessageType.ALARM_RAISED, RaisedAlarm.new(AlarmKind.SOS, "t").to_body()
+            )
+            await link.wait_delivered(message_id, timeout=4)
+        finally:
+            await link.stop()
+    assert [a.kind for a in await hub_server.open_alarms()] == ["sos"]
