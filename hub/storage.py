@@ -1,6 +1,7 @@
-"""All hub state in one SQLite file through sqlite-utils; the only module that knows SQL.
+"""All hub state in one SQLite file through sqlite-utils: gateways, messages, alarms, vitals.
 
-Keeping storage behind this class lets a server database replace SQLite for city-scale
+SQL lives in the store modules only (this one, `registry`, `accounts`, `audit`; the schema in
+`schema`). Keeping storage behind them lets a server database replace SQLite for city-scale
 deployments. Calls are synchronous and short; the web app runs them on one worker thread
 (see `hub.app`), which is also what makes SQLite's single-writer rule hold.
 """
@@ -21,6 +22,9 @@ from gateway.alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, Raised
 from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
 from provisioning import codes
+
+from .schema import migrate, schema_version
+from .sql import Transaction, one
 
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 # Kinds whose clearing ends the alarm: nothing is left for staff to do once the device is
@@ -125,100 +129,6 @@ class AlarmRow:
         }
 
 
-# Append-only list: a deployed hub runs each step it has not run yet, in order.
-_MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE households (
-        id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, created_at TEXT NOT NULL
-    );
-    CREATE TABLE enrollment_codes (
-        digest TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
-        created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, gateway_id TEXT
-    );
-    CREATE TABLE gateways (
-        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
-        name TEXT NOT NULL, public_key TEXT NOT NULL, enrolled_at TEXT NOT NULL,
-        revoked_at TEXT, last_seen TEXT
-    );
-    CREATE TABLE messages (
-        id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL, type TEXT NOT NULL, received_at TEXT NOT NULL
-    );
-    CREATE TABLE alarms (
-        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
-        gateway_id TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
-        status TEXT NOT NULL, source TEXT NOT NULL, occurred_at TEXT NOT NULL,
-        received_at TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1
-    );
-    CREATE INDEX alarms_by_status ON alarms(status, received_at);
-    CREATE TABLE alarm_events (
-        id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id),
-        at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
-    );
-    """,
-    # alarm.event / alarm.cleared. alarm_events.at stays the hub's receive time; occurred_at is
-    # the household's time of the event (may be old: buffered while offline). actor is who the
-    # hub heard it from (`gateway:<id>`, or `hub`); reported_actor is who acted according to the
-    # gateway ("family:<name>", "resident", ...), as sent and not verified by the hub.
-    # alarm_aliases: a raised alarm merged into an open one of its kind keeps its gateway-side
-    # id reachable, so later events and clears about it find the alarm row.
-    """
-    ALTER TABLE alarm_events ADD COLUMN occurred_at TEXT;
-    ALTER TABLE alarm_events ADD COLUMN reported_actor TEXT;
-    ALTER TABLE alarms ADD COLUMN cleared_at TEXT;
-    CREATE TABLE alarm_aliases (
-        id TEXT PRIMARY KEY, alarm_id TEXT NOT NULL REFERENCES alarms(id)
-    );
-    CREATE INDEX alarm_events_by_alarm ON alarm_events(alarm_id, id);
-    """,
-    # Link supervision and the hub's own messages to gateways. heartbeat_seconds NULL means the
-    # hub's default. outbound: staff steps and config for a gateway, kept until it acks them
-    # (it may be offline when staff act). alarms.gateway_id of a hub-raised link_lost alarm
-    # names the silent gateway.
-    """
-    ALTER TABLE gateways ADD COLUMN heartbeat_seconds INTEGER;
-    CREATE TABLE outbound (
-        id TEXT PRIMARY KEY, gateway_id TEXT NOT NULL REFERENCES gateways(id),
-        type TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, acked_at TEXT
-    );
-    CREATE INDEX outbound_pending ON outbound(gateway_id, acked_at, id);
-    CREATE INDEX alarms_by_gateway_kind ON alarms(gateway_id, kind, status);
-    """,
-    # Vital-sign observations as the household measured them; id is the message id, so a
-    # resent message is stored once.
-    """
-    CREATE TABLE vitals (
-        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
-        gateway_id TEXT NOT NULL, code TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
-        measured_at TEXT NOT NULL, device TEXT NOT NULL, received_at TEXT NOT NULL
-    );
-    CREATE INDEX vitals_by_household ON vitals(household_id, code, measured_at);
-    """,
-    # Ids are the gateways' own ULIDs, so the hub scopes them: a message id is unique per
-    # gateway, and an alarm id per household (a gateway that learned another's ids must not
-    # make the other's alarm look like a duplicate). When a household's alarm id is taken at
-    # the hub already, its alarm is stored under a fresh hub id with an alias.
-    """
-    CREATE TABLE gateway_messages (
-        gateway_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (gateway_id, id)
-    ) WITHOUT ROWID;
-    INSERT INTO gateway_messages SELECT gateway_id, id, type, received_at FROM messages;
-    DROP TABLE messages;
-    ALTER TABLE gateway_messages RENAME TO messages;
-    CREATE TABLE household_aliases (
-        household_id TEXT NOT NULL, id TEXT NOT NULL, alarm_id TEXT NOT NULL REFERENCES alarms(id),
-        PRIMARY KEY (household_id, id)
-    ) WITHOUT ROWID;
-    INSERT INTO household_aliases
-        SELECT a.household_id, x.id, x.alarm_id
-        FROM alarm_aliases x JOIN alarms a ON a.id = x.alarm_id;
-    DROP TABLE alarm_aliases;
-    ALTER TABLE household_aliases RENAME TO alarm_aliases;
-    CREATE INDEX alarm_aliases_by_alarm ON alarm_aliases(alarm_id);
-    """,
-]
-
-
 class HubStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,14 +166,10 @@ class HubStore:
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self.db.conn)
 
     def _migrate(self) -> None:
-        for version, script in enumerate(_MIGRATIONS, start=1):
-            if self.schema_version < version:
-                self.db.conn.executescript(
-                    f"BEGIN; {script}; PRAGMA user_version = {version}; COMMIT;"
-                )
+        migrate(self.db.conn)
 
     # Households and enrollment
 
@@ -802,29 +708,7 @@ class HubStore:
         return [AlarmRow(**row) for row in self.db.query(sql, params)]
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
-        return next(iter(self.db.query(sql, list(params))), None)
+        return one(self.db, sql, *params)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db.conn)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (autocommit connection). Inside
-    a transaction already (the database thread's group commit) it is a savepoint instead, so
-    a method's error still undoes only that method's writes."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._nested = False
-
-    def __enter__(self) -> None:
-        self._nested = self._conn.in_transaction
-        self._conn.execute("SAVEPOINT store_call" if self._nested else "BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not self._nested:
-            self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-            return
-        if exc_type is not None:
-            self._conn.execute("ROLLBACK TO store_call")
-        self._conn.execute("RELEASE store_call")
+    def _transaction(self) -> Transaction:
+        return Transaction(self.db.conn)

@@ -18,7 +18,8 @@ from gateway.alarms import (
 )
 from gateway.protocol import parse_alarm_cleared, parse_alarm_event, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.storage import _MIGRATIONS, AlarmRejected, EnrollmentRejected, HubStore
+from hub.schema import MIGRATIONS
+from hub.storage import AlarmRejected, EnrollmentRejected, HubStore
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -118,10 +119,10 @@ def _cleared(alarm_id: str, reason: str = "restored"):
 def test_migrations_add_columns_to_an_existing_version_1_database(tmp_path: Path) -> None:
     path = tmp_path / "hub.sqlite3"
     old = sqlite3.connect(path, isolation_level=None)
-    old.executescript(f"BEGIN; {_MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    old.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
     old.close()
     upgraded = HubStore(path)
-    assert upgraded.schema_version == len(_MIGRATIONS) >= 2
+    assert upgraded.schema_version == len(MIGRATIONS) >= 2
     assert "cleared_at" in upgraded.db["alarms"].columns_dict
     assert {"occurred_at", "reported_actor"} <= set(upgraded.db["alarm_events"].columns_dict)
     upgraded.close()
