@@ -99,6 +99,90 @@ MIGRATIONS: list[str] = [
     ALTER TABLE household_aliases RENAME TO alarm_aliases;
     CREATE INDEX alarm_aliases_by_alarm ON alarm_aliases(alarm_id);
     """,
+    # The care center's registry and desk (issue 6).
+    # - households: where exactly (building, unit, grid area 网格) and free notes for staff.
+    # - residents: medical details are JSON lists of short texts; thresholds is the JSON the
+    #   gateway gets in `config` ({"<LOINC>": {"low": x, "high": y}}).
+    # - contacts: in calling order (position 1 first).
+    # - devices: what the gateway last reported of each device (device.status).
+    # - users: staff (dispatcher / supervisor / admin) and family members, who belong to one
+    #   household; sessions hold only a digest of the cookie's token.
+    # - audit: append-only, enforced by triggers; alarm_events likewise.
+    # - alarms: each desk step's time and who took it, for the SLA report and the timers.
+    """
+    ALTER TABLE households ADD COLUMN building TEXT NOT NULL DEFAULT '';
+    ALTER TABLE households ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+    ALTER TABLE households ADD COLUMN grid_area TEXT NOT NULL DEFAULT '';
+    ALTER TABLE households ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+    CREATE TABLE residents (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        name TEXT NOT NULL, birth_year INTEGER, conditions TEXT NOT NULL DEFAULT '[]',
+        medications TEXT NOT NULL DEFAULT '[]', allergies TEXT NOT NULL DEFAULT '[]',
+        mobility TEXT NOT NULL DEFAULT '', thresholds TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE INDEX residents_by_household ON residents(household_id);
+    CREATE TABLE contacts (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        position INTEGER NOT NULL, name TEXT NOT NULL, relation TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL
+    );
+    CREATE INDEX contacts_by_household ON contacts(household_id, position);
+    CREATE TABLE devices (
+        household_id TEXT NOT NULL REFERENCES households(id), id TEXT NOT NULL,
+        name TEXT NOT NULL, kind TEXT NOT NULL, battery INTEGER, last_seen TEXT, state TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (household_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('dispatcher', 'supervisor', 'admin', 'family')),
+        household_id TEXT REFERENCES households(id), password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, disabled_at TEXT,
+        CHECK ((role = 'family') = (household_id IS NOT NULL))
+    );
+    CREATE TABLE sessions (
+        token_digest TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        csrf_token TEXT NOT NULL, created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        subject TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_by_subject ON audit(subject, id);
+    CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER alarm_events_are_append_only_update BEFORE UPDATE ON alarm_events
+        BEGIN SELECT RAISE(ABORT, 'an alarm log is append-only'); END;
+    CREATE TRIGGER alarm_events_are_append_only_delete BEFORE DELETE ON alarm_events
+        BEGIN SELECT RAISE(ABORT, 'an alarm log is append-only'); END;
+    ALTER TABLE alarms ADD COLUMN acknowledged_at TEXT;
+    ALTER TABLE alarms ADD COLUMN acknowledged_by TEXT;
+    ALTER TABLE alarms ADD COLUMN dispatched_at TEXT;
+    ALTER TABLE alarms ADD COLUMN responder TEXT;
+    ALTER TABLE alarms ADD COLUMN eta_minutes INTEGER;
+    ALTER TABLE alarms ADD COLUMN on_site_at TEXT;
+    ALTER TABLE alarms ADD COLUMN resolved_at TEXT;
+    ALTER TABLE alarms ADD COLUMN outcome TEXT;
+    ALTER TABLE alarms ADD COLUMN escalated_at TEXT;
+    ALTER TABLE alarms ADD COLUMN realerted_at TEXT;
+    UPDATE alarms SET
+        acknowledged_at = (SELECT min(at) FROM alarm_events e
+                           WHERE e.alarm_id = alarms.id AND e.action = 'acknowledged'),
+        dispatched_at = (SELECT min(at) FROM alarm_events e
+                         WHERE e.alarm_id = alarms.id AND e.action = 'dispatched'),
+        on_site_at = (SELECT min(at) FROM alarm_events e
+                      WHERE e.alarm_id = alarms.id AND e.action = 'on_site'),
+        resolved_at = (SELECT max(at) FROM alarm_events e
+                       WHERE e.alarm_id = alarms.id AND e.action = 'resolved');
+    UPDATE alarms SET acknowledged_by = (
+        SELECT substr(actor, 7) FROM alarm_events e WHERE e.alarm_id = alarms.id
+        AND e.action = 'acknowledged' AND actor LIKE 'staff:%' ORDER BY e.id LIMIT 1);
+    """,
 ]
 
 

@@ -23,6 +23,9 @@ from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
 from provisioning import codes
 
+from .accounts import AccountStore
+from .audit import AuditLog
+from .registry import RegistryStore
 from .schema import migrate, schema_version
 from .sql import Transaction, one
 
@@ -139,6 +142,9 @@ class HubStore:
         self.db.execute("PRAGMA synchronous=FULL")  # an acked alarm must survive power loss
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self.registry = RegistryStore(self.db)
+        self.accounts = AccountStore(self.db)
+        self.audit = AuditLog(self.db)
         # Gateways by id, read on every message: kept in memory, dropped when this store
         # changes one, and all dropped when another process (the CLI's `revoke`) wrote the file.
         self._gateway_cache: dict[str, Gateway] = {}
