@@ -36,7 +36,8 @@ from gateway.protocol import (
 from provisioning import keys
 
 from .context import HUB_CONTEXT, HubContext
-from .storage import AlarmRejected, AlarmRow, Gateway, OutboundMessage
+from .desk_model import AlarmRow, OutboundMessage
+from .storage import AlarmRejected, Gateway
 
 _LOGGER = logging.getLogger(__name__)
 _PIPELINE = 256  # frames of one connection in progress at once

@@ -12,7 +12,6 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,14 @@ from provisioning import codes
 
 from .accounts import AccountStore
 from .audit import AuditLog
+from .desk_model import (
+    STAFF_MESSAGE_TYPES,
+    AlarmRow,
+    OutboundMessage,
+    Outcome,
+    StaffStep,
+    check_step,
+)
 from .registry import RegistryStore
 from .schema import migrate, schema_version
 from .sql import Transaction, one
@@ -68,68 +75,6 @@ class Gateway:
     public_key: str
     revoked: bool
     heartbeat_seconds: int | None = None  # None: the hub's default
-
-
-class StaffStep(StrEnum):
-    """What a dispatcher does to an alarm; the value is also the alarm's new status."""
-
-    ACKNOWLEDGED = "acknowledged"
-    DISPATCHED = "dispatched"
-    ON_SITE = "on_site"
-    RESOLVED = "resolved"
-
-
-# The wire message that tells the household about each step.
-STAFF_MESSAGE_TYPES: dict[StaffStep, str] = {
-    StaffStep.ACKNOWLEDGED: "alarm.acknowledged",
-    StaffStep.DISPATCHED: "alarm.dispatched",
-    StaffStep.ON_SITE: "alarm.on_site",
-    StaffStep.RESOLVED: "alarm.resolved",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """A hub -> gateway message waiting for the gateway's ack."""
-
-    id: str
-    gateway_id: str
-    type: str
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AlarmRow:
-    id: str
-    household_id: str
-    household_name: str
-    address: str
-    kind: str
-    severity: str
-    status: str
-    occurred_at: str
-    received_at: str
-    count: int
-    # When the household reported the condition gone (its clock); None while still active.
-    cleared_at: str | None
-    # The newest event of the alarm's log ("raised", "family_ack", "cleared", ...).
-    last_action: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "household_id": self.household_id,
-            "household_name": self.household_name,
-            "address": self.address,
-            "kind": self.kind,
-            "severity": self.severity,
-            "status": self.status,
-            "occurred_at": self.occurred_at,
-            "received_at": self.received_at,
-            "count": self.count,
-            "cleared_at": self.cleared_at,
-            "last_action": self.last_action,
-        }
 
 
 class HubStore:
@@ -408,7 +353,7 @@ class HubStore:
                 reported_actor=event.actor or None,
             )
             if event.action == AlarmAction.RESOLVED:
-                self.db.execute("UPDATE alarms SET status = 'resolved' WHERE id = ?", [alarm_id])
+                self._resolve(alarm_id, received, Outcome.FAMILY_HANDLED)
         return self._stored_alarm(alarm_id)
 
     def record_alarm_cleared(
@@ -437,7 +382,7 @@ class HubStore:
             )
             self.db.execute("UPDATE alarms SET cleared_at = ? WHERE id = ?", [occurred, alarm_id])
             if target["kind"] in RESOLVED_BY_CLEAR and target["status"] != "resolved":
-                self.db.execute("UPDATE alarms SET status = 'resolved' WHERE id = ?", [alarm_id])
+                self._resolve(alarm_id, received, Outcome.TECHNICAL)
                 self._append_event(
                     alarm_id,
                     received,
@@ -490,10 +435,8 @@ class HubStore:
             alarm_id = self.open_link_lost().get(gateway_id)
             if alarm_id is None:
                 return None
-            self.db.execute(
-                "UPDATE alarms SET cleared_at = ?, status = 'resolved' WHERE id = ?",
-                [received, alarm_id],
-            )
+            self.db.execute("UPDATE alarms SET cleared_at = ? WHERE id = ?", [received, alarm_id])
+            self._resolve(alarm_id, received, Outcome.TECHNICAL)
             self._append_event(alarm_id, received, HUB_ACTOR, "cleared", "gateway heard again")
             self._append_event(
                 alarm_id, received, HUB_ACTOR, "resolved", "link_lost resolves when cleared"
@@ -511,34 +454,43 @@ class HubStore:
         *,
         now: datetime,
         eta_minutes: int | None = None,
+        responder: str | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[AlarmRow, list[OutboundMessage]]:
-        """A dispatcher moved an alarm on. The step is logged, the status follows, and every
-        active gateway of the household is sent the step (kept until it acks), so the home
-        and the family see who is coming. KeyError for an unknown alarm."""
+        """A dispatcher moved an alarm on. The step is logged with its time and who took it,
+        the status follows, and every active gateway of the household is sent the step (kept
+        until it acks), so the home and the family see who is coming. KeyError for an
+        unknown alarm; StepRefused for a step that does not fit its state."""
         received = utc_iso(now)
         with self._transaction():
-            row = self._one("SELECT id, household_id FROM alarms WHERE id = ?", alarm_id)
+            row = self._one(
+                "SELECT id, household_id, status, acknowledged_at FROM alarms WHERE id = ?",
+                alarm_id,
+            )
             if row is None:
                 raise KeyError(f"no alarm {alarm_id}")
+            check_step(row["status"], step, outcome)
             alarm_id = row["id"]
-            detail = note if eta_minutes is None else f"{note} (ETA {eta_minutes} min)".strip()
+            detail = _step_detail(note, responder, eta_minutes, outcome)
             self._append_event(alarm_id, received, f"staff:{staff}", step.value, detail)
-            self.db.execute("UPDATE alarms SET status = ? WHERE id = ?", [step.value, alarm_id])
-            aliases = [
-                r["id"]
-                for r in self.db.query(
-                    "SELECT id FROM alarm_aliases WHERE alarm_id = ? ORDER BY id", [alarm_id]
+            self._set_step_columns(alarm_id, step, staff, received, row["acknowledged_at"])
+            if step == StaffStep.DISPATCHED:
+                self.db.execute(
+                    "UPDATE alarms SET responder = ?, eta_minutes = ? WHERE id = ?",
+                    [responder or None, eta_minutes, alarm_id],
                 )
-            ]
-            body: dict[str, Any] = {
-                "alarm_id": alarm_id,
-                "aliases": aliases,
-                "staff": staff,
-                "note": note,
-                "at": received,
-            }
+            if step == StaffStep.RESOLVED:
+                assert outcome is not None  # check_step
+                self.db.execute(
+                    "UPDATE alarms SET outcome = ? WHERE id = ?", [outcome.value, alarm_id]
+                )
+            body = self._step_body(alarm_id, staff, note, received)
             if eta_minutes is not None:
                 body["eta_minutes"] = eta_minutes
+            if responder:
+                body["responder"] = responder
+            if outcome is not None:
+                body["outcome"] = outcome.value
             queued = [
                 OutboundMessage(
                     self.queue_outbound(gateway.id, STAFF_MESSAGE_TYPES[step], body, now),
@@ -551,6 +503,80 @@ class HubStore:
                 )
             ]
         return self._stored_alarm(alarm_id), queued
+
+    def add_note(self, alarm_id: str, staff: str, note: str, now: datetime) -> AlarmRow:
+        """A dispatcher's note on the alarm's log; the status stays. KeyError if unknown."""
+        if self._one("SELECT id FROM alarms WHERE id = ?", alarm_id) is None:
+            raise KeyError(f"no alarm {alarm_id}")
+        self._append_event(alarm_id, utc_iso(now), f"staff:{staff}", "note", note[:500])
+        return self._stored_alarm(alarm_id)
+
+    def _set_step_columns(
+        self, alarm_id: str, step: StaffStep, staff: str, at: str, acknowledged_at: str | None
+    ) -> None:
+        """Status and the step's time; a step past `acknowledged` acknowledges too, so the
+        SLA clock stops at the first thing a dispatcher did."""
+        column = {
+            StaffStep.ACKNOWLEDGED: "acknowledged_at",
+            StaffStep.DISPATCHED: "dispatched_at",
+            StaffStep.ON_SITE: "on_site_at",
+            StaffStep.RESOLVED: "resolved_at",
+        }[step]
+        self.db.execute(
+            f"UPDATE alarms SET status = ?, {column} = ? WHERE id = ?",  # noqa: S608 (fixed names)
+            [step.value, at, alarm_id],
+        )
+        if acknowledged_at is None:
+            self.db.execute(
+                "UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?",
+                [at, staff, alarm_id],
+            )
+
+    def _step_body(self, alarm_id: str, staff: str, note: str, at: str) -> dict[str, Any]:
+        aliases = [
+            r["id"]
+            for r in self.db.query(
+                "SELECT id FROM alarm_aliases WHERE alarm_id = ? ORDER BY id", [alarm_id]
+            )
+        ]
+        return {"alarm_id": alarm_id, "aliases": aliases, "staff": staff, "note": note, "at": at}
+
+    # Desk timers
+
+    def unacknowledged_since(self, before: datetime) -> list[AlarmRow]:
+        """Open emergencies nobody acknowledged that arrived before `before`, not escalated yet."""
+        return self._alarm_rows(
+            "WHERE a.status = 'new' AND a.escalated_at IS NULL AND a.received_at <= ?"
+            " AND a.kind NOT IN ('link_lost', 'device_offline', 'battery_low')",
+            [utc_iso(before)],
+        )
+
+    def dispatched_since(self, before: datetime) -> list[AlarmRow]:
+        """Alarms dispatched before `before` with nobody on site yet, not re-alerted yet."""
+        return self._alarm_rows(
+            "WHERE a.status = 'dispatched' AND a.realerted_at IS NULL AND a.dispatched_at <= ?",
+            [utc_iso(before)],
+        )
+
+    def mark_escalated(self, alarm_id: str, now: datetime) -> AlarmRow:
+        received = utc_iso(now)
+        self.db.execute(
+            "UPDATE alarms SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL",
+            [received, alarm_id],
+        )
+        self._append_event(alarm_id, received, HUB_ACTOR, "escalated", "unacknowledged for 60 s")
+        return self._stored_alarm(alarm_id)
+
+    def mark_realerted(self, alarm_id: str, now: datetime) -> AlarmRow:
+        received = utc_iso(now)
+        self.db.execute(
+            "UPDATE alarms SET realerted_at = ? WHERE id = ? AND realerted_at IS NULL",
+            [received, alarm_id],
+        )
+        self._append_event(
+            alarm_id, received, HUB_ACTOR, "realerted", "nobody on site 30 min after dispatch"
+        )
+        return self._stored_alarm(alarm_id)
 
     # Hub -> gateway messages
 
@@ -624,8 +650,17 @@ class HubStore:
         return rows[0] if rows else None
 
     def open_alarms(self) -> list[AlarmRow]:
-        """Alarms on the dispatch screen: everything not resolved, cleared ones included."""
-        return self._alarm_rows("WHERE a.status != 'resolved' ORDER BY a.received_at DESC", [])
+        """Alarms on the dispatch screen, in queue order (emergencies before work items, then
+        severity, then the longest waiting): everything not resolved, cleared ones included."""
+        rows = self._alarm_rows("WHERE a.status != 'resolved'", [])
+        return sorted(rows, key=AlarmRow.queue_key)
+
+    def _resolve(self, alarm_id: str, at: str, outcome: Outcome) -> None:
+        """Resolved without a dispatcher (the home settled it, or a work item cleared)."""
+        self.db.execute(
+            "UPDATE alarms SET status = 'resolved', resolved_at = ?, outcome = ? WHERE id = ?",
+            [at, outcome.value, alarm_id],
+        )
 
     def alarm_events(self, alarm_id: str) -> list[dict[str, Any]]:
         """An alarm's log, oldest first."""
@@ -708,7 +743,9 @@ class HubStore:
             "SELECT a.id, a.household_id, h.name AS household_name, h.address, a.kind,"  # noqa: S608
             " a.severity, a.status, a.occurred_at, a.received_at, a.count, a.cleared_at,"
             " COALESCE((SELECT e.action FROM alarm_events e WHERE e.alarm_id = a.id"
-            " ORDER BY e.id DESC LIMIT 1), 'raised') AS last_action"
+            " ORDER BY e.id DESC LIMIT 1), 'raised') AS last_action, a.last_seen,"
+            " a.acknowledged_at, a.acknowledged_by, a.dispatched_at, a.responder, a.eta_minutes,"
+            " a.on_site_at, a.resolved_at, a.outcome, a.escalated_at, a.realerted_at"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )
         return [AlarmRow(**row) for row in self.db.query(sql, params)]
@@ -718,3 +755,17 @@ class HubStore:
 
     def _transaction(self) -> Transaction:
         return Transaction(self.db.conn)
+
+
+def _step_detail(
+    note: str, responder: str | None, eta_minutes: int | None, outcome: Outcome | None
+) -> str:
+    """The log line of a step: the note, and what else the dispatcher gave."""
+    parts = [note.strip()] if note.strip() else []
+    if responder:
+        parts.append(f"responder {responder}")
+    if eta_minutes is not None:
+        parts.append(f"ETA {eta_minutes} min")
+    if outcome is not None:
+        parts.append(f"outcome {outcome.value}")
+    return "; ".join(parts)

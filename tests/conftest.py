@@ -23,8 +23,9 @@ sys.modules["custom_components"] = _custom_components
 
 from hub.app import create_app  # noqa: E402
 from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
-from hub.staff import take_staff_step  # noqa: E402
-from hub.storage import AlarmRow, Household, StaffStep  # noqa: E402
+from hub.desk_model import AlarmRow, StaffStep  # noqa: E402
+from hub.staff import StepDetails, take_staff_step  # noqa: E402
+from hub.storage import Household  # noqa: E402
 from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
 
 
@@ -59,8 +60,11 @@ class RunningHub:
         assert self._runner is not None, "hub is stopped"
         return self._runner.app[HUB_CONTEXT]
 
-    async def start(self) -> None:
-        """Start (again) on the same port and data directory, like a restarted hub process."""
+    async def start(self, port: int | None = None) -> None:
+        """Start (again) on the same port and data directory, like a restarted hub process;
+        a `port` (0: any free one) moves it, like a care center giving its hub a new address."""
+        if port is not None:
+            self.port = port
         ca_pem = self.tls[1] if self.tls else None
         app = create_app(self.data_dir, heartbeat_interval=self.heartbeat, ca_pem=ca_pem)
         self._runner = web.AppRunner(app)
@@ -100,7 +104,7 @@ class RunningHub:
         self, alarm_id: str, step: StaffStep, staff: str = "Zhao Lei", **details: object
     ) -> AlarmRow:
         """What a dispatcher's button does: store the step and push it to the household."""
-        return await take_staff_step(self.context, alarm_id, step, staff, **details)  # type: ignore[arg-type]
+        return await take_staff_step(self.context, alarm_id, step, staff, StepDetails(**details))  # type: ignore[arg-type]
 
     async def alarm_actions(self, alarm_id: str) -> list[str]:
         """The alarm's event log at the hub, oldest first."""

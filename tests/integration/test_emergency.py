@@ -13,7 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.eldercare.const import DOMAIN, EVENT_ALARM_RAISED, EVENT_ANNOUNCEMENT
-from hub.storage import StaffStep
+from hub.desk_model import Outcome, StaffStep
 
 from ..conftest import RunningHub, until
 from .conftest import credentials_of
@@ -100,7 +100,9 @@ async def test_staff_steps_reach_the_home_and_help_coming_is_announced(
 
     await hub_server.staff_step(alarm.id, StaffStep.ACKNOWLEDGED)
     await until(lambda: "acknowledged" in history())
-    await hub_server.staff_step(alarm.id, StaffStep.DISPATCHED, note="Xiao Liu", eta_minutes=8)
+    await hub_server.staff_step(
+        alarm.id, StaffStep.DISPATCHED, note="Xiao Liu", responder="Xiao Liu", eta_minutes=8
+    )
     await until(lambda: "dispatched" in history())
     assert [e.data["message"] for e in announcements] == ["help_on_the_way"]
     entry = book.get(alarm.id).history[-1]
@@ -115,7 +117,12 @@ async def test_staff_step_taken_while_the_home_is_offline_arrives_when_it_is_bac
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
     (alarm,) = await hub_server.wait_for_open_alarms(1)
     await hass.config_entries.async_unload(enrolled_entry.entry_id)  # the home is offline
-    await hub_server.staff_step(alarm.id, StaffStep.RESOLVED, note="all well, checked by phone")
+    await hub_server.staff_step(
+        alarm.id,
+        StaffStep.RESOLVED,
+        note="all well, checked by phone",
+        outcome=Outcome.ADVICE_BY_PHONE,
+    )
     assert await hass.config_entries.async_setup(enrolled_entry.entry_id)
     book = enrolled_entry.runtime_data.safety.engine.book
     await until(lambda: not book.get(alarm.id).open, timeout=10)

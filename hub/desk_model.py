@@ -1,0 +1,137 @@
+"""The alarm desk's vocabulary: an alarm as staff see it, the steps they take, the lanes.
+
+An alarm moves new -> acknowledged -> dispatched -> on_site -> resolved, never back. A step
+may skip ahead (dispatching an unacknowledged alarm acknowledges it; a false alarm is
+resolved without dispatch), but `on_site` needs a dispatch first and `resolved` needs an
+outcome code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+# The telecare yardstick (UK TSA): 97.5 % of alarm calls answered within 60 s.
+ESCALATE_AFTER = timedelta(seconds=60)
+# Closed loop: somebody must be on site within 30 min of a dispatch, or the screen re-alerts.
+ON_SITE_WITHIN = timedelta(minutes=30)
+
+
+class StaffStep(StrEnum):
+    """What a dispatcher does to an alarm; the value is also the alarm's new status."""
+
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+
+# Status order; a step moves an alarm strictly forward.
+_ORDER = {"new": 0, "acknowledged": 1, "dispatched": 2, "on_site": 3, "resolved": 4}
+
+# The wire message that tells the household about each step.
+STAFF_MESSAGE_TYPES: dict[StaffStep, str] = {
+    StaffStep.ACKNOWLEDGED: "alarm.acknowledged",
+    StaffStep.DISPATCHED: "alarm.dispatched",
+    StaffStep.ON_SITE: "alarm.on_site",
+    StaffStep.RESOLVED: "alarm.resolved",
+}
+
+
+class Outcome(StrEnum):
+    """How an alarm ended, for the record and the reports."""
+
+    FALSE_ALARM = "false_alarm"
+    ADVICE_BY_PHONE = "advice_by_phone"
+    FAMILY_HANDLED = "family_handled"
+    ASSISTED_ON_SITE = "assisted_on_site"
+    AMBULANCE = "ambulance"
+    FIRE_SERVICE = "fire_service"
+    POLICE = "police"
+    TEST = "test"
+    TECHNICAL = "technical"  # a work item fixed: battery changed, gateway back online
+    OTHER = "other"
+
+
+class StepRefused(ValueError):
+    """A step that does not fit the alarm's state; str() says why (shown to staff)."""
+
+
+def check_step(status: str, step: StaffStep, outcome: Outcome | None) -> None:
+    if status == "resolved":
+        raise StepRefused("this alarm is resolved already")
+    if _ORDER[step.value] <= _ORDER.get(status, 0):
+        raise StepRefused(f"this alarm is {status} already")
+    if step == StaffStep.ON_SITE and status != StaffStep.DISPATCHED:
+        raise StepRefused("dispatch someone before marking them on site")
+    if step == StaffStep.RESOLVED and outcome is None:
+        raise StepRefused("choose an outcome to resolve the alarm")
+
+
+class Lane(StrEnum):
+    """Emergencies and work items never share a queue: a flat battery must not push a fall
+    down the screen."""
+
+    EMERGENCY = "emergency"
+    WORK = "work"
+
+
+WORK_ITEM_KINDS = frozenset({"link_lost", "device_offline", "battery_low"})
+SEVERITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def lane_of(kind: str) -> Lane:
+    return Lane.WORK if kind in WORK_ITEM_KINDS else Lane.EMERGENCY
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A hub -> gateway message waiting for the gateway's ack."""
+
+    id: str
+    gateway_id: str
+    type: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRow:
+    id: str
+    household_id: str
+    household_name: str
+    address: str
+    kind: str
+    severity: str
+    status: str
+    occurred_at: str
+    received_at: str
+    count: int
+    # When the household reported the condition gone (its clock); None while still active.
+    cleared_at: str | None
+    # The newest event of the alarm's log ("raised", "family_ack", "cleared", ...).
+    last_action: str
+    last_seen: str = ""  # the newest repeat of the trigger
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    dispatched_at: str | None = None
+    responder: str | None = None
+    eta_minutes: int | None = None
+    on_site_at: str | None = None
+    resolved_at: str | None = None
+    outcome: str | None = None
+    escalated_at: str | None = None  # unacknowledged for 60 s: the screen got louder
+    realerted_at: str | None = None  # nobody on site 30 min after dispatch
+
+    @property
+    def lane(self) -> Lane:
+        return lane_of(self.kind)
+
+    def queue_key(self) -> tuple[int, int, str]:
+        """Severity first, then the longest waiting; emergencies before work items."""
+        lane = 0 if self.lane == Lane.EMERGENCY else 1
+        return (lane, SEVERITY_RANK.get(self.severity, 9), self.received_at)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "lane": self.lane.value}
