@@ -12,6 +12,7 @@ from aiohttp import WSCloseCode, web
 
 from . import dispatch, enrollment_api, gateway_ws, metrics
 from .context import HUB_CONTEXT, HubContext
+from .desk import watch_desk
 from .keys import load_or_create_hub_key
 from .link_watch import load_supervision, watch_links
 from .storage import HubStore
@@ -47,11 +48,15 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await load_supervision(context)
-        watcher = asyncio.create_task(watch_links(context), name="hub link supervision")
+        watchers = [
+            asyncio.create_task(watch_links(context), name="hub link supervision"),
+            asyncio.create_task(watch_desk(context), name="hub desk timers"),
+        ]
         yield
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        for watcher in watchers:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         heard = context.supervisor.take_unflushed()
         if heard:
             await context.db(context.store.touch_gateways, heard)

@@ -109,6 +109,8 @@ MIGRATIONS: list[str] = [
     #   household; sessions hold only a digest of the cookie's token.
     # - audit: append-only, enforced by triggers; alarm_events likewise.
     # - alarms: each desk step's time and who took it, for the SLA report and the timers.
+    # - vitals: keyed by (gateway, message id) like messages, so one gateway's ids cannot
+    #   shadow another's readings.
     """
     ALTER TABLE households ADD COLUMN building TEXT NOT NULL DEFAULT '';
     ALTER TABLE households ADD COLUMN unit TEXT NOT NULL DEFAULT '';
@@ -179,6 +181,17 @@ MIGRATIONS: list[str] = [
                       WHERE e.alarm_id = alarms.id AND e.action = 'on_site'),
         resolved_at = (SELECT max(at) FROM alarm_events e
                        WHERE e.alarm_id = alarms.id AND e.action = 'resolved');
+    CREATE TABLE gateway_vitals (
+        id TEXT NOT NULL, household_id TEXT NOT NULL REFERENCES households(id),
+        gateway_id TEXT NOT NULL, code TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+        measured_at TEXT NOT NULL, device TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, id)
+    ) WITHOUT ROWID;
+    INSERT INTO gateway_vitals SELECT id, household_id, gateway_id, code, value, unit,
+        measured_at, device, received_at FROM vitals;
+    DROP TABLE vitals;
+    ALTER TABLE gateway_vitals RENAME TO vitals;
+    CREATE INDEX vitals_by_household ON vitals(household_id, code, measured_at);
     UPDATE alarms SET acknowledged_by = (
         SELECT substr(actor, 7) FROM alarm_events e WHERE e.alarm_id = alarms.id
         AND e.action = 'acknowledged' AND actor LIKE 'staff:%' ORDER BY e.id LIMIT 1);

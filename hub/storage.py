@@ -635,15 +635,18 @@ class HubStore:
         )
         return cursor.rowcount > 0
 
-    def vitals(self, household_id: str) -> list[dict[str, Any]]:
-        """A household's observations, oldest measurement first."""
-        return list(
-            self.db.query(
-                "SELECT code, value, unit, measured_at, device FROM vitals"
-                " WHERE household_id = ? ORDER BY measured_at, id",
-                [household_id],
-            )
+    def vitals(
+        self, household_id: str, since: datetime | None = None, limit: int = 10_000
+    ) -> list[dict[str, Any]]:
+        """A household's observations (whole rows), oldest measurement first; the newest
+        `limit` of those measured at or after `since`."""
+        rows = self.db.query(
+            "SELECT * FROM (SELECT id, household_id, gateway_id, code, value, unit, measured_at,"
+            " device, received_at FROM vitals WHERE household_id = ? AND measured_at >= ?"
+            " ORDER BY measured_at DESC, id DESC LIMIT ?) ORDER BY measured_at, id",
+            [household_id, utc_iso(since) if since else "", limit],
         )
+        return list(rows)
 
     def alarm(self, alarm_id: str) -> AlarmRow | None:
         rows = self._alarm_rows("WHERE a.id = ?", [alarm_id])

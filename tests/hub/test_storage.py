@@ -16,9 +16,14 @@ from gateway.alarms import (
     RaisedAlarm,
     utc_iso,
 )
-from gateway.protocol import parse_alarm_cleared, parse_alarm_event, parse_alarm_raised
+from gateway.protocol import (
+    parse_alarm_cleared,
+    parse_alarm_event,
+    parse_alarm_raised,
+    parse_vital,
+)
 from gateway.ulid import new_ulid
-from hub.schema import MIGRATIONS
+from hub.schema import MIGRATIONS, migrate
 from hub.storage import AlarmRejected, EnrollmentRejected, HubStore
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -262,3 +267,43 @@ def test_events_about_a_merged_repeat_reach_the_open_alarm(store: HubStore) -> N
     # The merged raise resent under a new message id lands on the same card.
     store.record_alarm_raised(gateway, new_ulid(), parse_alarm_raised(second.to_body()), NOW)
     assert [(alarm.id, alarm.count) for alarm in store.open_alarms()] == [(first, 3)]
+
+
+def test_migration_6_keeps_vitals_and_fills_desk_times_from_the_log(tmp_path: Path) -> None:
+    """A hub of the previous release (schema 5) with an acknowledged alarm and a vital."""
+    path = tmp_path / "hub.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    migrate(old, target=5)
+    old.executescript(
+        """
+        INSERT INTO households VALUES ('H', 'Zhao', 'Unit 4', '2026-11-20T08:00:00.000Z');
+        INSERT INTO alarms (id, household_id, gateway_id, kind, severity, status, source,
+            occurred_at, received_at, last_seen, count)
+            VALUES ('A', 'H', 'G', 'sos', 'critical', 'acknowledged', 'button',
+            '2026-11-20T09:00:00.000Z', '2026-11-20T09:00:01.000Z', '2026-11-20T09:00:01.000Z', 1);
+        INSERT INTO alarm_events (alarm_id, at, actor, action, detail) VALUES
+            ('A', '2026-11-20T09:00:01.000Z', 'gateway:G', 'raised', ''),
+            ('A', '2026-11-20T09:00:40.000Z', 'staff:li.na', 'acknowledged', '');
+        INSERT INTO vitals VALUES ('V', 'H', 'G', '8867-4', 72, '/min',
+            '2026-11-20T08:00:00.000Z', 'oximeter', '2026-11-20T08:00:01.000Z');
+        """
+    )
+    old.close()
+    upgraded = HubStore(path)
+    alarm = upgraded.alarm("A")
+    assert alarm is not None
+    assert (alarm.acknowledged_at, alarm.acknowledged_by) == ("2026-11-20T09:00:40.000Z", "li.na")
+    assert [row["id"] for row in upgraded.vitals("H")] == ["V"]
+    upgraded.close()
+
+
+def test_the_same_message_id_from_two_gateways_stores_two_vitals(store: HubStore) -> None:
+    """Message ids are the gateways' own: another gateway's id must not shadow a reading."""
+    first, second = _enrolled(store), _enrolled(store)
+    vital = parse_vital(
+        {"code": "8867-4", "value": 70, "unit": "/min", "measured_at": "2026-11-21T08:00:00Z"}
+    )
+    assert store.record_vital(first, "01SAMEID", vital, NOW)
+    assert store.record_vital(second, "01SAMEID", vital, NOW)
+    assert not store.record_vital(first, "01SAMEID", vital, NOW)  # a resend: once
+    assert len(store.vitals(first.household_id)) == len(store.vitals(second.household_id)) == 1
