@@ -133,7 +133,7 @@ async def test_unacknowledged_emergency_escalates_once_at_60_s(
     gateway = await _gateway(hub_server)
     feed = hub_server.context.live.subscribe()
     fall = await _raise(hub_server, gateway, AlarmKind.FALL, clock.now)
-    battery = await _raise(hub_server, gateway, AlarmKind.BATTERY_LOW, clock.now)
+    await _raise(hub_server, gateway, AlarmKind.BATTERY_LOW, clock.now)  # never escalates
     answered = await _raise(
         hub_server, await _gateway(hub_server, "Qian"), AlarmKind.SOS, clock.now
     )
