@@ -4,25 +4,33 @@ from .client import HubLink, LinkState
 from .credentials import GatewayCredentials
 from .enroll import enroll
 from .errors import (
+    CaFingerprintInvalid,
     EnrollmentCodeExpired,
     EnrollmentCodeMalformed,
     EnrollmentCodeUnknown,
     EnrollmentCodeUsed,
     EnrollmentError,
+    GatewayUnknown,
     HubError,
     HubUnreachable,
+    InsecureHubUrl,
 )
+from .relocate import relocate
 
 __all__ = [
+    "CaFingerprintInvalid",
     "EnrollmentCodeExpired",
     "EnrollmentCodeMalformed",
     "EnrollmentCodeUnknown",
     "EnrollmentCodeUsed",
     "EnrollmentError",
     "GatewayCredentials",
+    "GatewayUnknown",
     "HubError",
     "HubLink",
     "HubUnreachable",
+    "InsecureHubUrl",
     "LinkState",
     "enroll",
+    "relocate",
 ]

@@ -29,3 +29,20 @@ class EnrollmentCodeUsed(EnrollmentError):
 
 class EnrollmentCodeExpired(EnrollmentError):
     """The code is older than 24 h: ask the care center for a new one."""
+
+
+class InsecureHubUrl(HubError):
+    """Plain http to a hub outside this machine: use the care center's https:// address."""
+
+
+class CaFingerprintInvalid(HubError):
+    """An https hub needs the community CA fingerprint (64 hex digits) to pin its certificate."""
+
+
+class GatewayUnknown(HubError):
+    """The hub at this address does not know this gateway, or refuses it (revoked, or it is
+    another care center's hub): enroll the gateway there with a new code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason

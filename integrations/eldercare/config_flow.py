@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,21 +12,27 @@ from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from gateway.link import (
+    CaFingerprintInvalid,
     EnrollmentCodeExpired,
     EnrollmentCodeMalformed,
     EnrollmentCodeUnknown,
     EnrollmentCodeUsed,
     EnrollmentError,
     GatewayCredentials,
+    GatewayUnknown,
     HubError,
     HubUnreachable,
+    InsecureHubUrl,
     enroll,
+    relocate,
 )
 from gateway.link.tls import PinMismatch
 from provisioning.qr import QrPayloadError, parse_enrollment_payload
 
 from .const import CONF_CA_FINGERPRINT, CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .options_flow import EldercareOptionsFlow
+
+_LOGGER = logging.getLogger(__name__)
 
 # The code field also takes the care center's whole QR text (`eldercare:1?hub=…&ca=…&code=…`),
 # which carries the address and the CA fingerprint too.
@@ -46,6 +53,24 @@ _ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     (HubUnreachable, "base", "cannot_connect"),
     (PinMismatch, "base", "ca_mismatch"),
     (EnrollmentError, "base", "enrollment_refused"),
+    (HubError, "base", "cannot_connect"),
+)
+
+
+# A new hub address for the same enrollment; an empty fingerprint keeps the pinned CA.
+RECONFIGURE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HUB_URL): str,
+        vol.Optional(CONF_CA_FINGERPRINT, default=""): str,
+    }
+)
+
+# Which form field each reconfigure failure belongs to; the first match wins (subclasses first).
+_RECONFIGURE_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
+    (InsecureHubUrl, CONF_HUB_URL, "insecure_url"),
+    (CaFingerprintInvalid, CONF_CA_FINGERPRINT, "fingerprint_invalid"),
+    (GatewayUnknown, "base", "unknown_gateway"),
+    (PinMismatch, "base", "ca_mismatch"),
     (HubError, "base", "cannot_connect"),
 )
 
@@ -143,6 +168,40 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_ENROLLMENT_CODE): str}),
             description_placeholders={"household": old.household_name},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The care center moved its hub: the same enrollment at a new address."""
+        entry = self._get_reconfigure_entry()
+        current = GatewayCredentials.from_dict(dict(entry.data))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                moved = await relocate(
+                    async_get_clientsession(self.hass),
+                    current,
+                    str(user_input[CONF_HUB_URL]),
+                    str(user_input.get(CONF_CA_FINGERPRINT, "")).strip() or None,
+                )
+            except HubError as err:
+                _LOGGER.info("Hub at %s not accepted: %s", user_input[CONF_HUB_URL], err)
+                field, key = next(
+                    (f, k) for kind, f, k in _RECONFIGURE_ERRORS if isinstance(err, kind)
+                )
+                errors[field] = key
+            else:
+                # Only the address and the pinned CA change; the identity key (entities,
+                # device) is not part of the credentials, and the outbox is keyed by entry.
+                return self.async_update_reload_and_abort(entry, data_updates=moved.as_dict())
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                RECONFIGURE_SCHEMA, user_input or {CONF_HUB_URL: current.hub_url}
+            ),
+            description_placeholders={"household": current.household_name},
             errors=errors,
         )
 

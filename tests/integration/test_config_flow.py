@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -194,5 +197,199 @@ async def test_qr_text_enrolls_with_a_tls_hub_pinned_to_the_community_ca(
         (alarm,) = await hub.wait_for_open_alarms(1, timeout=10)
         assert alarm.household_name == "Qian household"
         await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await hub.stop()
+
+
+LINK_SENSOR = "sensor.wang_household_care_center_link"
+
+
+async def _start_reconfigure(hass: HomeAssistant, entry: ConfigEntry):
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "reconfigure")
+    return result
+
+
+async def _reconfigure(
+    hass: HomeAssistant, entry: ConfigEntry, hub_url: str, fingerprint: str = ""
+):
+    result = await _start_reconfigure(hass, entry)
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"hub_url": hub_url, "ca_fingerprint": fingerprint}
+    )
+
+
+async def _move(hub: RunningHub) -> None:
+    """Restart `hub` with its data on another port: the care center's hub at a new address."""
+    old = hub.url
+    await hub.stop()
+    await hub.start(port=0)
+    while hub.url == old:  # the OS may hand out the freed port again
+        await hub.stop()
+        await hub.start(port=0)
+
+
+def _tls(ca_dir: Path, community: ca.CommunityCa) -> tuple[ssl.SSLContext, bytes]:
+    """A hub TLS context with a certificate from `community` for 127.0.0.1, and its CA PEM."""
+    issued = ca.issue_hub_cert(ca_dir, ["127.0.0.1"])
+    return ca.hub_ssl_context(issued.cert_path, issued.key_path), community.cert_pem
+
+
+def _identity(hass: HomeAssistant, entry: ConfigEntry) -> tuple[set[str], set[tuple[str, str]]]:
+    """The entry's entity ids and device identifiers: what automations and dashboards use."""
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return {e.entity_id for e in entities}, {i for d in devices for i in d.identifiers}
+
+
+async def test_reconfigure_moves_to_the_hubs_new_address_keeping_queue_and_entities(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    before = dict(enrolled_entry.data)
+    identity = _identity(hass, enrolled_entry)
+    await until(lambda: hass.states.get(LINK_SENSOR).state == "connected")
+    await _move(hub_server)
+    # Pressed while the gateway still points at the old address: queued, not lost.
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.wang_household_send_test_alarm"}, blocking=True
+    )
+    await until(lambda: enrolled_entry.runtime_data.link.outbox_depth == 1)
+
+    result = await _start_reconfigure(hass, enrolled_entry)
+    (url_field,) = (key for key in result["data_schema"].schema if key == "hub_url")
+    assert url_field.description == {"suggested_value": before["hub_url"]}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"hub_url": hub_server.url + "/", "ca_fingerprint": ""}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+    await hass.async_block_till_done()
+
+    assert enrolled_entry.data == {**before, "hub_url": hub_server.url}
+    assert _identity(hass, enrolled_entry) == identity
+    await until(lambda: hass.states.get(LINK_SENSOR).state == "connected", timeout=10)
+    response = await hass.services.async_call(
+        DOMAIN, "trigger_emergency", {}, blocking=True, return_response=True
+    )
+    alarms = await hub_server.wait_for_open_alarms(2, timeout=10)
+    assert sorted(alarm.kind for alarm in alarms) == ["sos", "test"]
+    assert response == {"alarm_id": next(a.id for a in alarms if a.kind == "sos")}
+    await until(lambda: enrolled_entry.runtime_data.link.outbox_depth == 0)
+
+
+async def test_reconfigure_check_follows_the_hubs_clock(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    # The gateway's clock 10 min behind the hub's: the first hello is stale, the second,
+    # sent on the hub's time from the nak, is acked.
+    hub_server.context.clock = lambda: datetime.now(UTC) + timedelta(minutes=10)
+    result = await _reconfigure(hass, enrolled_entry, hub_server.url)
+    assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+    assert hub_server.context.rejections["stale"] >= 1
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("refusal", ["another_hub", "revoked"])
+async def test_reconfigure_to_a_hub_that_does_not_know_the_gateway_is_refused(
+    hass: HomeAssistant,
+    enrolled_entry: MockConfigEntry,
+    hub_server: RunningHub,
+    tmp_path: Path,
+    refusal: str,
+) -> None:
+    before = dict(enrolled_entry.data)
+    # Another care center's hub (its own key and records), or ours after revoking this gateway.
+    other = RunningHub(tmp_path / "other-hub-data")
+    await other.start()
+    try:
+        target = other.url
+        if refusal == "revoked":
+            target = hub_server.url
+            await hub_server.context.db(
+                hub_server.context.store.revoke_gateway, before["gateway_id"]
+            )
+        result = await _reconfigure(hass, enrolled_entry, target)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "unknown_gateway"}
+        assert enrolled_entry.data == before
+    finally:
+        await other.stop()
+
+
+@pytest.mark.parametrize(
+    ("hub_url", "errors"),
+    [
+        ("http://127.0.0.1:9", {"base": "cannot_connect"}),
+        ("ftp://127.0.0.1", {"base": "cannot_connect"}),
+        # Refused before any connection is tried (and pytest-socket allows 127.0.0.1 only).
+        ("http://192.0.2.1:8080", {"hub_url": "insecure_url"}),
+    ],
+)
+async def test_reconfigure_to_an_unusable_address_shows_its_error(
+    hass: HomeAssistant,
+    enrolled_entry: MockConfigEntry,
+    hub_server: RunningHub,
+    hub_url: str,
+    errors: dict[str, str],
+) -> None:
+    before = dict(enrolled_entry.data)
+    result = await _reconfigure(hass, enrolled_entry, hub_url)
+    assert result["errors"] == errors
+    assert enrolled_entry.data == before
+    # The form keeps what was typed, and the right address then succeeds in the same flow.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"hub_url": hub_server.url}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_from_loopback_http_to_https_needs_the_communitys_fingerprint(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub, tmp_path: Path
+) -> None:
+    community = ca.init_ca(tmp_path / "ca", "Test community")
+    stranger = ca.init_ca(tmp_path / "other-ca", "Other community")
+    before = dict(enrolled_entry.data)
+    # The same hub (data, key, gateways) now serving TLS at a new address.
+    await hub_server.stop()
+    hub = RunningHub(hub_server.data_dir, tls=_tls(tmp_path / "ca", community))
+    await hub.start()
+    try:
+        result = await _reconfigure(hass, enrolled_entry, hub.url, stranger.fingerprint)
+        assert result["errors"] == {"base": "ca_mismatch"}
+        # Nothing was pinned for the loopback http hub, so https needs a fingerprint now.
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"hub_url": hub.url, "ca_fingerprint": ""}
+        )
+        assert result["errors"] == {"ca_fingerprint": "fingerprint_invalid"}
+        assert enrolled_entry.data == before
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"hub_url": hub.url, "ca_fingerprint": community.fingerprint}
+        )
+        assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+        await hass.async_block_till_done()
+        assert credentials_of(enrolled_entry).ca_fingerprint == community.fingerprint
+        assert "BEGIN CERTIFICATE" in credentials_of(enrolled_entry).ca_pem
+        await hass.services.async_call(DOMAIN, "trigger_emergency", {}, blocking=True)
+        (alarm,) = await hub.wait_for_open_alarms(1, timeout=10)
+        assert alarm.household_name == "Wang household"
+
+        # Moving on keeps the pinned CA when the fingerprint is left empty...
+        result = await _reconfigure(hass, enrolled_entry, hub.url)
+        assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+        await hass.async_block_till_done()
+        assert credentials_of(enrolled_entry).ca_fingerprint == community.fingerprint
+        # ...so a hub whose certificates another CA issued is refused.
+        pinned = dict(enrolled_entry.data)
+        impostor = RunningHub(tmp_path / "impostor-data", tls=_tls(tmp_path / "other-ca", stranger))
+        await impostor.start()
+        try:
+            result = await _reconfigure(hass, enrolled_entry, impostor.url)
+        finally:
+            await impostor.stop()
+        assert result["errors"] == {"base": "ca_mismatch"}
+        assert enrolled_entry.data == pinned
+        await hass.config_entries.async_unload(enrolled_entry.entry_id)
     finally:
         await hub.stop()
