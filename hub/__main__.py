@@ -5,6 +5,7 @@ python -m hub --data ./data household add NAME ADDRESS  register a household
 python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
 python -m hub --data ./data revoke GATEWAY               refuse the gateway from now on
 python -m hub --data ./data heartbeat GATEWAY SECONDS    its heartbeat interval (0: default)
+python -m hub --data ./data user add NAME --role ROLE    an account (see hub/user_cli.py)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from provisioning import ca
 
+from . import user_cli
 from .app import create_app, open_store
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     heartbeat.add_argument(
         "seconds", type=_heartbeat_seconds_or_default, help=">= 20, or 0 for the default"
     )
+    user_cli.add_parser(commands)
     return parser
 
 
@@ -77,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             print(command(open_store(args.data), args))
         except KeyError as err:
             print(f"{err.args[0]}; check the id (`household add` printed it).", file=sys.stderr)
+            return 1
+        except user_cli.UserCommandError as err:
+            print(err, file=sys.stderr)
             return 1
         return 0
     logging.basicConfig(
@@ -122,6 +128,7 @@ _ADMIN_COMMANDS: dict[str, Callable[[HubStore, argparse.Namespace], str]] = {
     "enrollment-code": _enrollment_code,
     "revoke": _revoke,
     "heartbeat": _heartbeat,
+    "user": user_cli.run,
 }
 
 

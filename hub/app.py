@@ -10,10 +10,10 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 
-from . import dispatch, enrollment_api, gateway_ws, metrics
+from . import auth, dispatch, enrollment_api, gateway_ws, metrics
 from .context import HUB_CONTEXT, HubContext
 from .desk import watch_desk
-from .keys import load_or_create_hub_key
+from .keys import load_or_create_hub_key, load_or_create_metrics_token
 from .link_watch import load_supervision, watch_links
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, LinkSupervisor
@@ -33,14 +33,18 @@ def create_app(
 ) -> web.Application:
     """`heartbeat_interval` is the default given to gateways; `ca_pem` the community CA
     certificate served to enrolling gateways (a TLS hub), None for a plain loopback hub."""
-    app = web.Application(client_max_size=256 * 1024)
+    app = web.Application(
+        client_max_size=256 * 1024, middlewares=[auth.security_headers, auth.access_control]
+    )
     context = HubContext(
         store=open_store(data_dir),
         hub_key=load_or_create_hub_key(data_dir),
         supervisor=LinkSupervisor(default_interval=heartbeat_interval),
         ca_pem=ca_pem,
+        metrics_token=load_or_create_metrics_token(data_dir),
     )
     app[HUB_CONTEXT] = context
+    auth.add_routes(app)
     enrollment_api.add_routes(app)
     gateway_ws.add_routes(app)
     dispatch.add_routes(app)

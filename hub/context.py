@@ -47,6 +47,8 @@ class HubContext:
     _hellos: dict[str, datetime] = field(default_factory=dict)
     # The community CA certificate (PEM) gateways pin at enrollment; None on a plain-HTTP hub.
     ca_pem: bytes | None = None
+    # What a metrics scraper presents as a bearer token (hub/keys.py).
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         self.database = DatabaseThread(self.store.db.conn, watch=self.store.notice_other_writers)

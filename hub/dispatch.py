@@ -7,24 +7,31 @@ screen that was away (hub restart, network blip) shows everything it missed with
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from .auth import SESSION_COOKIE, STAFF, allow, public
 from .context import HUB_CONTEXT
 
 STATIC_DIR = Path(__file__).parent / "static"
 DISPATCH_LIVE_PATH = "/api/v1/dispatch/live"
+SESSION_CHECK = timedelta(minutes=1)  # well inside the idle timeout
+SESSION_ENDED = 4401  # WebSocket close code (application range): sign in again
 
 
+@public
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/dispatch")
 
 
+@allow(*STAFF)
 async def dispatch_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "dispatch.html", headers={"Cache-Control": "no-store"})
 
 
+@allow(*STAFF)
 async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB_CONTEXT]
     ws = web.WebSocketResponse(heartbeat=15)
@@ -36,6 +43,7 @@ async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
         alarms = await hub.db(hub.store.open_alarms)
         await ws.send_json({"type": "snapshot", "alarms": [alarm.as_dict() for alarm in alarms]})
         reader = asyncio.create_task(_drain_incoming(ws))
+        keeper = asyncio.create_task(_keep_session(request, ws))
         try:
             while True:
                 getter = asyncio.create_task(subscription.queue.get())
@@ -49,9 +57,23 @@ async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
                 await ws.send_json(getter.result())
         finally:
             reader.cancel()
+            keeper.cancel()
     finally:
         hub.live.unsubscribe(subscription)
     return ws
+
+
+async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None:
+    """An open screen is activity: it keeps its session from idling out during a shift. A
+    session that ended meanwhile (signed out elsewhere, account disabled, shift length
+    reached) closes the screen, whose page then asks to sign in again."""
+    hub = request.app[HUB_CONTEXT]
+    token = request.cookies.get(SESSION_COOKIE, "")
+    while not ws.closed:
+        await asyncio.sleep(SESSION_CHECK.total_seconds())
+        if await hub.db(hub.store.accounts.session, token, hub.clock()) is None:
+            await ws.close(code=SESSION_ENDED, message=b"session ended")
+            return
 
 
 async def _drain_incoming(ws: web.WebSocketResponse) -> None:

@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway.protocol import CA_PATH, ENROLL_PATH, EnrollError
 from provisioning import keys
 
+from .auth import public
 from .context import HUB_CONTEXT
 from .storage import EnrollmentRejected
 
@@ -26,6 +27,7 @@ def _refuse(error: EnrollError, message: str) -> web.Response:
     return web.json_response({"error": error.value, "message": message}, status=_STATUS[error])
 
 
+@public  # the one-time code is the credential
 async def enroll(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     try:
@@ -62,6 +64,7 @@ async def enroll(request: web.Request) -> web.Response:
     )
 
 
+@public
 async def ca_certificate(request: web.Request) -> web.Response:
     """The community CA certificate, public by nature: an enrolling gateway checks it against
     the fingerprint from its QR code before trusting it."""

@@ -35,6 +35,7 @@ from gateway.protocol import (
 )
 from provisioning import keys
 
+from .auth import public
 from .context import HUB_CONTEXT, HubContext
 from .desk_model import AlarmRow, OutboundMessage
 from .storage import AlarmRejected, Gateway
@@ -285,6 +286,7 @@ class GatewayConnection:
             self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
 
 
+@public  # every envelope is signed by an enrolled gateway's key
 async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     """Frames are stored concurrently (a gateway pipelines up to a few hundred unacked
     messages, and their commits share fsyncs), yet they reach the database thread in arrival

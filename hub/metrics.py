@@ -7,12 +7,14 @@ personal data and can be scraped by a monitoring system outside the care center.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway.protocol import NakReason
 
+from .auth import public
 from .context import HUB_CONTEXT
 
 METRICS_PATH = "/metrics"
@@ -39,8 +41,16 @@ def _family(
     return lines
 
 
+@public  # no session: a scraper presents the hub's metrics token instead
 async def metrics(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
+    presented = request.headers.get(hdrs.AUTHORIZATION, "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(presented.encode(), hub.metrics_token.encode()):
+        return web.json_response(
+            {"error": "metrics_token_required"},
+            status=401,
+            headers={hdrs.WWW_AUTHENTICATE: 'Bearer realm="eldercare-hub-metrics"'},
+        )
     # Every nak reason from the first scrape on, so rate() sees a counter start at 0 rather
     # than appear at its first rejection; extra keys (e.g. "not_text") follow as they come.
     rejections = dict.fromkeys((reason.value for reason in NakReason), 0)

@@ -62,10 +62,12 @@ from gateway.link import enroll
 from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 from hub import app as hub_app
+from hub.accounts import Role
 from hub.app import DATABASE_FILE
 from hub.context import HUB_CONTEXT
 from hub.dispatch import DISPATCH_LIVE_PATH
 from hub.link_watch import CHECK_PERIOD
+from hub.passwords import hash_password
 from hub.storage import HubStore
 from provisioning import keys
 
@@ -362,8 +364,31 @@ class Signer:
 
 
 def new_session() -> aiohttp.ClientSession:
-    """No connection limit: every WebSocket holds its connection for its whole life."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    """No connection limit: every WebSocket holds its connection for its whole life. Cookies
+    of 127.0.0.1 are kept (a dispatcher's session)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    )
+
+
+BENCH_DISPATCHER = ("bench-dispatcher", "bench dispatcher password")
+
+
+def add_dispatcher(data: Path) -> None:
+    """A dispatcher account in the hub's store, for the live feed (before the hub starts)."""
+    username, password = BENCH_DISPATCHER
+    with bulk_store(data) as store:
+        store.accounts.create_user(
+            username, username, Role.DISPATCHER, hash_password(password), now=datetime.now(UTC)
+        )
+
+
+async def sign_in_dispatcher(session: aiohttp.ClientSession, url: str) -> None:
+    username, password = BENCH_DISPATCHER
+    async with session.post(
+        url + "/api/v1/login", json={"username": username, "password": password}
+    ) as response:
+        response.raise_for_status()
 
 
 async def open_link(
@@ -1028,6 +1053,7 @@ def link_loss(gateways: int = 3, heartbeat: int = 20) -> list[LinkLossSample]:
     with tempfile.TemporaryDirectory(prefix="bench-link-loss-") as tmp:
         data = Path(tmp)
         prepared = insert_gateways(data, gateways)
+        add_dispatcher(data)
         with HubProcess(data, heartbeat=heartbeat) as hub:
             return asyncio.run(_link_loss(hub.url, prepared, heartbeat))
 
@@ -1037,23 +1063,35 @@ async def _link_loss(
 ) -> list[LinkLossSample]:
     loop = asyncio.get_running_loop()
     detections = {gateway.household_id: loop.create_future() for gateway in gateways}
-    async with new_session() as session, session.ws_connect(url + DISPATCH_LIVE_PATH) as feed:
-        snapshot = await feed.receive_json(timeout=10)
-        assert snapshot["type"] == "snapshot", snapshot
-        watcher = asyncio.create_task(_watch_feed(feed, detections))
-        processes, pipes = run_workers(heartbeat_gateway, [(url, gw) for gw in gateways])
-        try:
-            return await asyncio.gather(
-                *(
-                    _kill_and_wait(process, pipe, detections[gateway.household_id], heartbeat)
-                    for process, pipe, gateway in zip(processes, pipes, gateways, strict=True)
-                )
+    async with new_session() as session:
+        await sign_in_dispatcher(session, url)
+        async with session.ws_connect(url + DISPATCH_LIVE_PATH) as feed:
+            return await _watch_kills(url, gateways, heartbeat, feed, detections)
+
+
+async def _watch_kills(
+    url: str,
+    gateways: list[BenchGateway],
+    heartbeat: int,
+    feed: aiohttp.ClientWebSocketResponse,
+    detections: dict[str, asyncio.Future[float]],
+) -> list[LinkLossSample]:
+    snapshot = await feed.receive_json(timeout=10)
+    assert snapshot["type"] == "snapshot", snapshot
+    watcher = asyncio.create_task(_watch_feed(feed, detections))
+    processes, pipes = run_workers(heartbeat_gateway, [(url, gw) for gw in gateways])
+    try:
+        return await asyncio.gather(
+            *(
+                _kill_and_wait(process, pipe, detections[gateway.household_id], heartbeat)
+                for process, pipe, gateway in zip(processes, pipes, gateways, strict=True)
             )
-        finally:
-            for process in processes:
-                process.kill()
-            await asyncio.to_thread(stop_workers, processes)
-            watcher.cancel()
+        )
+    finally:
+        for process in processes:
+            process.kill()
+        await asyncio.to_thread(stop_workers, processes)
+        watcher.cancel()
 
 
 async def _watch_feed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -41,6 +42,8 @@ RUN = REPO / "demo" / ".run"
 HUB_DATA = RUN / "hub"
 HA_CONFIG = RUN / "ha"
 HOUSEHOLD_ID_FILE = RUN / "household_id"
+DISPATCHER = "dispatcher"
+DISPATCHER_PASSWORD_FILE = RUN / "dispatcher.password"
 HUB_DATABASE = HUB_DATA / "hub.sqlite3"
 
 HOUSEHOLD_NAME = "王奶奶家 (demo)"
@@ -102,6 +105,42 @@ def _register_household() -> str:
     household_id = _hub_cli_output("household", "add", HOUSEHOLD_NAME, HOUSEHOLD_ADDRESS)
     HOUSEHOLD_ID_FILE.write_text(household_id + "\n", encoding="utf-8")
     return household_id
+
+
+def ensure_dispatcher() -> str:
+    """The demo dispatcher's password, creating the account on the first run (again if the
+    hub's data was deleted by hand)."""
+    known = _hub_has_row("SELECT 1 FROM users WHERE username = ?", (DISPATCHER,))
+    if known and DISPATCHER_PASSWORD_FILE.exists():
+        return DISPATCHER_PASSWORD_FILE.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(9)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "--data",
+            str(HUB_DATA),
+            "user",
+            "add",
+            DISPATCHER,
+            "--role",
+            "dispatcher",
+            "--display",
+            "值班调度员",
+            "--password-stdin",
+        ],
+        cwd=REPO,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DemoError(f"could not create the demo dispatcher:\n{result.stderr.strip()}")
+    DISPATCHER_PASSWORD_FILE.write_text(password + "\n", encoding="utf-8")
+    DISPATCHER_PASSWORD_FILE.chmod(0o600)
+    return password
 
 
 def ensure_household() -> str:
@@ -311,12 +350,13 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def _print_banner(hub_url: str, ha_url: str, control_url: str) -> None:
+def _print_banner(hub_url: str, ha_url: str, control_url: str, password: str) -> None:
     print(
         f"""
 Eldercare demo is running.
 
   Dispatch screen (care center): {hub_url}/dispatch
+    Sign in as "{DISPATCHER}", password {password}  (kept in {DISPATCHER_PASSWORD_FILE})
   Home Assistant (household):    {ha_url}
     First visit: create the owner account in onboarding. Then Settings → Devices →
     "{HOUSEHOLD_NAME}" has a "Call for help" (一键呼叫) button; or run the action
@@ -345,6 +385,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     RUN.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     code, household_id = mint_enrollment_code(ensure_household())
+    dispatcher_password = ensure_dispatcher()
     write_ha_config(hub_url, code, args.ha_port)
     link_integration()
 
@@ -354,7 +395,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     children.append(start_child("hub", hub_argv, RUN / "hub.log"))
     wait_for(
         "the hub",
-        lambda: http_answers(f"{hub_url}/dispatch", need_ok=True),
+        lambda: http_answers(f"{hub_url}/login", need_ok=True),
         HUB_START_TIMEOUT,
         children,
     )
@@ -401,7 +442,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
             hint=f" See {RUN / 'ha.log'} and {RUN / 'household.log'}.",
         )
         check_gas_closes_the_valve(control_url, household_id, children)
-        _print_banner(hub_url, ha_url, control_url)
+        _print_banner(hub_url, ha_url, control_url, dispatcher_password)
         print(
             "Check passed: hub, Home Assistant and the Zigbee household are up; the gateway is"
             " connected, ZHA has paired every device, and `gas on` closed the valve and raised"
@@ -409,7 +450,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
         )
         return
 
-    _print_banner(hub_url, ha_url, control_url)
+    _print_banner(hub_url, ha_url, control_url, dispatcher_password)
     print("Press Ctrl-C to stop.", flush=True)
     while True:
         check_alive(children)

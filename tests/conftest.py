@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import ssl
 import sys
 import types
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -21,9 +23,11 @@ _custom_components = types.ModuleType("custom_components")
 _custom_components.__path__ = [str(ROOT / "integrations")]
 sys.modules["custom_components"] = _custom_components
 
+from hub.accounts import Role  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
 from hub.desk_model import AlarmRow, StaffStep  # noqa: E402
+from hub.passwords import hash_password  # noqa: E402
 from hub.staff import StepDetails, take_staff_step  # noqa: E402
 from hub.storage import Household  # noqa: E402
 from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
@@ -116,6 +120,56 @@ class RunningHub:
             return [row[0] for row in rows.fetchall()]
 
         return await self.context.db(actions)
+
+    async def add_user(
+        self, role: Role = Role.DISPATCHER, *, household_id: str | None = None
+    ) -> tuple[str, str]:
+        """A user of the role straight into the store: (user name, password)."""
+        username = f"{role.value}-{secrets.token_hex(4)}"
+        stored = hash_password(TEST_PASSWORD, n=TEST_SCRYPT_N)  # cheap: the text carries N
+        store = self.context.store
+
+        def create() -> None:
+            store.accounts.create_user(
+                username,
+                username,
+                role,
+                stored,
+                now=self.context.clock(),
+                household_id=household_id,
+            )
+
+        await self.context.db(create)
+        return username, TEST_PASSWORD
+
+    async def sign_in(
+        self,
+        session: aiohttp.ClientSession,
+        role: Role = Role.DISPATCHER,
+        *,
+        household_id: str | None = None,
+    ) -> str:
+        """A new user of `role` signed in on `session` (its cookie jar keeps the session);
+        returns the CSRF token its state-changing requests carry."""
+        username, password = await self.add_user(role, household_id=household_id)
+        async with session.post(
+            self.url + "/api/v1/login", json={"username": username, "password": password}
+        ) as response:
+            assert response.status == 200, await response.text()
+            return str((await response.json())["csrf_token"])
+
+    def metrics_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.context.metrics_token}"}
+
+
+TEST_PASSWORD = "a long test password"
+TEST_SCRYPT_N = 2**10
+
+
+def cookie_session() -> aiohttp.ClientSession:
+    """A client that keeps cookies for 127.0.0.1 as a browser does (aiohttp's default jar
+    ignores cookies of IP addresses)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
 @pytest.fixture

@@ -96,6 +96,17 @@ function beep() {
   } catch (error) { /* no audio device: the card is still shown */ }
 }
 
+// The hub answers, but not for this session (ended, expired, account disabled): sign in
+// again rather than retry forever. A hub that is down is not a sign-out.
+async function signedOut() {
+  try {
+    const response = await fetch("/api/v1/me");
+    return response.status === 401;
+  } catch (error) {
+    return false;
+  }
+}
+
 function connect(attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/v1/dispatch/live`);
@@ -113,9 +124,13 @@ function connect(attempt = 0) {
     }
     render();
   };
-  socket.onclose = () => {
+  socket.onclose = async () => {
     connectionState = "closed";
     render();
+    if (await signedOut()) {
+      location.assign("/login?next=/dispatch");
+      return;
+    }
     const delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random());
     setTimeout(() => connect(attempt + 1), delay);
   };

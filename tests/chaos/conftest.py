@@ -28,6 +28,7 @@ from gateway.link.outbox import Outbox, OutboxMessage
 from gateway.protocol import MessageType
 from gateway.ulid import new_ulid
 from hub.app import DATABASE_FILE
+from hub.keys import METRICS_TOKEN_FILE
 from hub.storage import HubStore
 
 from .gateway_process import CLOCK_OFFSET, DRAINED, QUEUED, VITAL, vital_body
@@ -132,21 +133,25 @@ class HubProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_for(self._answers, "the hub to answer GET /dispatch", START_TIMEOUT, self.diagnostics)
+        wait_for(self._answers, "the hub to answer GET /login", START_TIMEOUT, self.diagnostics)
 
     def _answers(self) -> bool:
         assert self._process is not None
         if self._process.poll() is not None:
             raise AssertionError(f"the hub exited ({self._process.returncode})\n{_tail(self.log)}")
         try:
-            with _DIRECT.open(f"{self.url}/dispatch", timeout=2) as response:
+            with _DIRECT.open(f"{self.url}/login", timeout=2) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
     def rejections(self, reason: str) -> int:
         """Frames this hub process rejected for `reason`, from its GET /metrics."""
-        with _DIRECT.open(f"{self.url}/metrics", timeout=5) as response:
+        token = (self.data_dir / METRICS_TOKEN_FILE).read_text().strip()
+        request = urllib.request.Request(
+            f"{self.url}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        with _DIRECT.open(request, timeout=5) as response:
             text = response.read().decode()
         prefix = f'eldercare_hub_rejections_total{{reason="{reason}"}} '
         values = [

@@ -10,14 +10,26 @@ from homeassistant.core import HomeAssistant
 from playwright.async_api import Browser, Page, expect
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from hub.accounts import Role
+
 from ..conftest import RunningHub
 
 BUTTON = "button.wang_household_call_for_help"
 
 
 async def _open_dispatch(browser: Browser, hub: RunningHub) -> Page:
+    """A dispatcher opens the screen: sent to sign in first, then back to the screen."""
+    username, password = await hub.add_user(Role.DISPATCHER)
     page = await browser.new_page(locale="zh-CN")
     await page.goto(f"{hub.url}/dispatch")
+    await expect(page).to_have_url(f"{hub.url}/login?next=/dispatch")
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill("not the password")
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page).to_have_url(f"{hub.url}/dispatch")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
     await expect(page.locator("#empty")).to_be_visible()
     return page

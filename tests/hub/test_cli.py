@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from hub.__main__ import main
 from hub.app import open_store
+from hub.passwords import verify_password
 from provisioning import keys
 
 
@@ -48,3 +50,32 @@ def test_unknown_ids_and_too_short_heartbeats_are_clear_errors(
     with pytest.raises(SystemExit):
         main(["--data", str(tmp_path), "heartbeat", "01NOPE", "5"])
     assert "at least 20 s" in capsys.readouterr().err
+
+
+def test_user_accounts_from_the_shell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = ["--data", str(tmp_path)]
+    assert main([*data, "user", "add", "li.na", "--role", "dispatcher", "--display", "李娜"]) == 0
+    shown = capsys.readouterr().out
+    password = shown.rsplit("Password (shown once): ", 1)[1].strip()
+    store = open_store(tmp_path)
+    try:
+        found = store.accounts.password_hash("li.na")
+        assert found is not None
+        assert found[0].display_name == "李娜"
+        assert verify_password(password, found[1])
+    finally:
+        store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("too short\n"))
+    assert main([*data, "user", "password", "li.na", "--password-stdin"]) == 1
+    assert "at least" in capsys.readouterr().err
+    assert main([*data, "user", "add", "wang", "--role", "family"]) == 1  # needs a household
+    assert "household" in capsys.readouterr().err
+    assert main([*data, "user", "disable", "li.na"]) == 0
+    assert main([*data, "user", "disable", "nobody"]) == 1
+    store = open_store(tmp_path)
+    try:
+        assert store.accounts.password_hash("li.na") is None  # disabled: cannot sign in
+    finally:
+        store.close()

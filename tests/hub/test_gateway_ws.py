@@ -21,7 +21,7 @@ from gateway.protocol import Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 from provisioning import keys
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, cookie_session
 
 
 async def _credentials(hub: RunningHub, session: aiohttp.ClientSession) -> GatewayCredentials:
@@ -141,7 +141,8 @@ async def _send(ws: aiohttp.ClientWebSocketResponse, credentials, message: Envel
 
 
 async def test_alarm_events_and_clear_reach_the_dispatch_feed(hub_server: RunningHub) -> None:
-    async with aiohttp.ClientSession() as session:
+    async with cookie_session() as session:
+        await hub_server.sign_in(session)
         credentials = await _credentials(hub_server, session)
         async with (
             session.ws_connect(f"{hub_server.url}/api/v1/dispatch/live") as screen,

@@ -128,12 +128,26 @@ async def metrics_hub(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Met
 async def _scrape(hub: MetricsHub) -> tuple[str, Exposition]:
     async with (
         aiohttp.ClientSession() as session,
-        session.get(hub.url + metrics.METRICS_PATH) as response,
+        session.get(
+            hub.url + metrics.METRICS_PATH,
+            headers={"Authorization": f"Bearer {hub.context.metrics_token}"},
+        ) as response,
     ):
         assert response.status == 200
         assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
         text = await response.text()
     return text, parse_exposition(text)
+
+
+async def test_metrics_need_the_hub_token(metrics_hub: MetricsHub) -> None:
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eDp5"}):
+            async with session.get(
+                metrics_hub.url + metrics.METRICS_PATH, headers=headers
+            ) as answer:
+                assert answer.status == 401
+                assert "Bearer" in answer.headers["WWW-Authenticate"]
+                assert "eldercare_hub" not in await answer.text()
 
 
 async def _reply_type(ws: aiohttp.ClientWebSocketResponse) -> str:
