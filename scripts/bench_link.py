@@ -64,6 +64,7 @@ from gateway.ulid import new_ulid
 from hub import app as hub_app
 from hub.accounts import Role
 from hub.app import DATABASE_FILE
+from hub.auth import public
 from hub.context import HUB_CONTEXT
 from hub.dispatch import DISPATCH_LIVE_PATH
 from hub.link_watch import CHECK_PERIOD
@@ -110,6 +111,7 @@ def serve_hub(argv: list[str]) -> int:
         profiler.dump_stats(path)
 
 
+@public  # the benchmark's own hub on loopback: counts only
 async def _hub_stats(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     return web.json_response(
