@@ -8,7 +8,7 @@ outcome code.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -134,4 +134,6 @@ class AlarmRow:
         return (lane, SEVERITY_RANK.get(self.severity, 9), self.received_at)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "lane": self.lane.value}
+        # Not dataclasses.asdict: it deep-copies, and this runs for every alarm update.
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return {**fields, "lane": self.lane.value}
