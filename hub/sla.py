@@ -35,13 +35,12 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.alarms import AlarmKind, utc_iso
+from gateway.alarms import utc_iso
 
-# Work items, not calls for help: a link, device or battery problem is repaired, not answered
-# within a minute. The caller normally leaves them out already; filtering twice is harmless.
-WORK_ITEM_KINDS: frozenset[str] = frozenset(
-    {AlarmKind.LINK_LOST, AlarmKind.DEVICE_OFFLINE, AlarmKind.BATTERY_LOW}
-)
+from .desk_model import WORK_ITEM_KINDS
+
+# Work items (desk_model.WORK_ITEM_KINDS) are not calls for help: a link, device or battery
+# problem is repaired, not answered within a minute. They are left out by default.
 
 # CSV shares are fractions written with this many decimals, rounded down, so a shown share
 # is at or above a target (which has no more decimals) exactly when the target is met.

@@ -26,6 +26,7 @@ from .accounts import AccountStore
 from .audit import AuditLog
 from .desk_model import (
     STAFF_MESSAGE_TYPES,
+    WORK_ITEM_KINDS,
     AlarmRow,
     OutboundMessage,
     Outcome,
@@ -39,7 +40,7 @@ from .sql import Transaction, one
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 # Kinds whose clearing ends the alarm: nothing is left for staff to do once the device is
 # back or its battery was changed. Every other kind stays open until staff resolve it.
-RESOLVED_BY_CLEAR = frozenset({"device_offline", "battery_low", "link_lost"})
+RESOLVED_BY_CLEAR = WORK_ITEM_KINDS
 # Actor of the events the hub itself appends (automatic resolution).
 HUB_ACTOR = "hub"
 
@@ -547,8 +548,8 @@ class HubStore:
         """Open emergencies nobody acknowledged that arrived before `before`, not escalated yet."""
         return self._alarm_rows(
             "WHERE a.status = 'new' AND a.escalated_at IS NULL AND a.received_at <= ?"
-            " AND a.kind NOT IN ('link_lost', 'device_offline', 'battery_low')",
-            [utc_iso(before)],
+            f" AND a.kind NOT IN ({', '.join('?' * len(WORK_ITEM_KINDS))})",
+            [utc_iso(before), *sorted(WORK_ITEM_KINDS)],
         )
 
     def dispatched_since(self, before: datetime) -> list[AlarmRow]:
