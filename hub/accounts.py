@@ -186,18 +186,22 @@ class AccountStore:
         """The live session of a cookie token, or None (unknown, ended, expired, idle, user
         disabled). `touch` records the request as activity."""
         digest = token_digest(token)
+        # One query per request: the session and its user together.
         row = one(
             self.db,
-            "SELECT s.csrf_token, s.created_at, s.last_seen_at, s.ended_at, s.user_id"
-            " FROM sessions s WHERE s.token_digest = ?",
+            "SELECT s.csrf_token, s.created_at, s.last_seen_at, u.id, u.username,"
+            " u.display_name, u.role, u.household_id, u.disabled_at"
+            " FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_digest = ? AND s.ended_at IS NULL",
             digest,
         )
-        if row is None or row["ended_at"] is not None:
+        if row is None:
             return None
-        created = datetime.fromisoformat(row["created_at"])
-        last_seen = datetime.fromisoformat(row["last_seen_at"])
-        user = self.user(row["user_id"])
-        if user is None or user.disabled:
+        csrf_token = row.pop("csrf_token")
+        created = datetime.fromisoformat(row.pop("created_at"))
+        last_seen = datetime.fromisoformat(row.pop("last_seen_at"))
+        user = _user(row)
+        if user.disabled:
             return None
         if now - created >= SESSION_LIFETIME or now - last_seen >= IDLE_TIMEOUT:
             self.end_session(token, now)
@@ -208,7 +212,7 @@ class AccountStore:
                 [utc_iso(now), digest],
             )
             last_seen = now
-        return Session(user, row["csrf_token"], created, last_seen)
+        return Session(user, csrf_token, created, last_seen)
 
     def end_session(self, token: str, now: datetime) -> None:
         self.db.execute(
