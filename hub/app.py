@@ -10,7 +10,18 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 
-from . import auth, dispatch, enrollment_api, gateway_ws, metrics
+from . import (
+    auth,
+    desk_api,
+    dispatch,
+    enrollment_api,
+    family_api,
+    gateway_ws,
+    metrics,
+    people_api,
+    registry_api,
+    reports_api,
+)
 from .context import HUB_CONTEXT, HubContext
 from .desk import watch_desk
 from .keys import load_or_create_hub_key, load_or_create_metrics_token
@@ -48,6 +59,11 @@ def create_app(
     enrollment_api.add_routes(app)
     gateway_ws.add_routes(app)
     dispatch.add_routes(app)
+    desk_api.add_routes(app)
+    registry_api.add_routes(app)
+    people_api.add_routes(app)
+    reports_api.add_routes(app)
+    family_api.add_routes(app)
     metrics.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ screen that was away (hub restart, network blip) shows everything it missed with
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,17 @@ from .auth import SESSION_COOKIE, STAFF, allow, public
 from .context import HUB_CONTEXT
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The vitals chart's library, served from the installed Python package (no npm step).
+
+
+def _plotly_js() -> Path:
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is missing: install requirements/app.txt")
+    return Path(spec.submodule_search_locations[0]) / "package_data" / "plotly.min.js"
+
+
+PLOTLY_JS = _plotly_js()
 DISPATCH_LIVE_PATH = "/api/v1/dispatch/live"
 SESSION_CHECK = timedelta(minutes=1)  # well inside the idle timeout
 SESSION_ENDED = 4401  # WebSocket close code (application range): sign in again
@@ -24,6 +36,12 @@ SESSION_ENDED = 4401  # WebSocket close code (application range): sign in again
 @public
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/dispatch")
+
+
+@public
+async def plotly_js(request: web.Request) -> web.FileResponse:
+    """A pinned library file: cacheable for a day (its URL changes only with a new pin)."""
+    return web.FileResponse(PLOTLY_JS, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @allow(*STAFF)
@@ -87,4 +105,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/dispatch", dispatch_page)
     app.router.add_get(DISPATCH_LIVE_PATH, dispatch_live)
+    app.router.add_get("/vendor/plotly.min.js", plotly_js)
     app.router.add_static("/static", STATIC_DIR)

@@ -196,6 +196,12 @@ MIGRATIONS: list[str] = [
         SELECT substr(actor, 7) FROM alarm_events e WHERE e.alarm_id = alarms.id
         AND e.action = 'acknowledged' AND actor LIKE 'staff:%' ORDER BY e.id LIMIT 1);
     """,
+    # 7: the desk's reads: a household's history on the alarm card, and what changed while a
+    # screen was disconnected.
+    """
+    CREATE INDEX alarms_by_household ON alarms(household_id, received_at);
+    CREATE INDEX alarm_events_by_time ON alarm_events(at);
+    """,
 ]
 
 

@@ -210,6 +210,10 @@ class HubStore:
         """Every enrolled gateway, revoked ones included."""
         return self._gateway_rows("ORDER BY enrolled_at", [])
 
+    def household_gateways(self, household_id: str) -> list[Gateway]:
+        """A household's gateways that are not revoked."""
+        return self._gateway_rows("WHERE household_id = ? AND revoked_at IS NULL", [household_id])
+
     def _gateway_rows(self, where: str, params: list[Any]) -> list[Gateway]:
         sql = (
             "SELECT id, household_id, name, public_key, revoked_at, heartbeat_seconds"  # noqa: S608
@@ -499,9 +503,7 @@ class HubStore:
                     STAFF_MESSAGE_TYPES[step],
                     body,
                 )
-                for gateway in self._gateway_rows(
-                    "WHERE household_id = ? AND revoked_at IS NULL", [row["household_id"]]
-                )
+                for gateway in self.household_gateways(row["household_id"])
             ]
         return self._stored_alarm(alarm_id), queued
 
@@ -658,6 +660,22 @@ class HubStore:
         severity, then the longest waiting): everything not resolved, cleared ones included."""
         rows = self._alarm_rows("WHERE a.status != 'resolved'", [])
         return sorted(rows, key=AlarmRow.queue_key)
+
+    def household_alarms(self, household_id: str, limit: int = 50) -> list[AlarmRow]:
+        """A household's alarms, open and resolved, newest first."""
+        return self._alarm_rows(
+            "WHERE a.household_id = ? ORDER BY a.received_at DESC, a.id DESC LIMIT ?",
+            [household_id, limit],
+        )
+
+    def alarms_changed_since(self, since: datetime, limit: int = 500) -> list[AlarmRow]:
+        """Alarms with anything logged at or after `since`, resolved ones included, newest
+        first: what a screen missed while it was disconnected."""
+        return self._alarm_rows(
+            "WHERE a.id IN (SELECT alarm_id FROM alarm_events WHERE at >= ?)"
+            " ORDER BY a.received_at DESC, a.id DESC LIMIT ?",
+            [utc_iso(since), limit],
+        )
 
     def _resolve(self, alarm_id: str, at: str, outcome: Outcome) -> None:
         """Resolved without a dispatcher (the home settled it, or a work item cleared)."""

@@ -34,6 +34,9 @@ def _routes(hub: RunningHub) -> list[tuple[str, str, web.AbstractRoute]]:
 PUBLIC = "public"
 STAFF = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 EVERYONE = frozenset(Role)
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+FAMILY = frozenset({Role.FAMILY})
 # The access table, written down here on purpose rather than read from the code: a route
 # whose policy drifts from it, or a new route missing from it, fails the test.
 EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
@@ -48,6 +51,29 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/ca"): PUBLIC,
     ("GET", "/api/v1/gateway"): PUBLIC,  # every envelope is signed
     ("GET", "/metrics"): PUBLIC,  # the metrics token instead of a session (tested apart)
+    ("GET", "/vendor/plotly.min.js"): PUBLIC,  # a library file, no data
+    ("GET", "/api/v1/alarms"): STAFF,
+    ("GET", "/api/v1/alarms/alarm_id"): STAFF,
+    ("POST", "/api/v1/alarms/alarm_id/steps"): STAFF,
+    ("POST", "/api/v1/alarms/alarm_id/notes"): STAFF,
+    ("GET", "/api/v1/households"): STAFF,
+    ("POST", "/api/v1/households"): SUPERVISORS,
+    ("GET", "/api/v1/households/household_id"): STAFF,
+    ("PATCH", "/api/v1/households/household_id"): SUPERVISORS,
+    ("POST", "/api/v1/households/household_id/residents"): SUPERVISORS,
+    ("PUT", "/api/v1/households/household_id/contacts"): SUPERVISORS,
+    ("POST", "/api/v1/households/household_id/enrollment-code"): SUPERVISORS,
+    ("PATCH", "/api/v1/residents/resident_id"): SUPERVISORS,
+    ("GET", "/api/v1/households/household_id/vitals.fhir"): SUPERVISORS,
+    ("GET", "/api/v1/users"): ADMINS,
+    ("POST", "/api/v1/users"): ADMINS,
+    ("POST", "/api/v1/users/username/disable"): ADMINS,
+    ("POST", "/api/v1/users/username/password"): ADMINS,
+    ("GET", "/api/v1/audit"): SUPERVISORS,
+    ("GET", "/api/v1/reports/sla"): SUPERVISORS,
+    ("GET", "/api/v1/reports/sla.csv"): SUPERVISORS,
+    ("GET", "/family"): FAMILY,
+    ("GET", "/api/v1/family/household"): FAMILY,
 }
 
 

@@ -1,0 +1,145 @@
+"""The alarm desk over HTTP: the alarm card, staff steps and notes, and what a screen missed
+(docs/hub-api.md). The live queue itself is pushed by hub/dispatch.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .audit import AuditAction
+from .auth import STAFF, actor, allow, session_of
+from .context import HUB_CONTEXT
+from .desk_model import Outcome, StaffStep, StepRefused
+from .household_view import (
+    HISTORY_LIMIT,
+    alarm_history,
+    household_for_staff,
+    recent_vitals,
+)
+from .http_json import (
+    bad_request,
+    json_object,
+    not_found,
+    optional_text,
+    query_limit,
+    query_time,
+    refusal,
+)
+from .staff import StepDetails, add_staff_note, take_staff_step
+
+MAX_NOTE = 500
+MAX_RESPONDER = 100
+MAX_ETA_MINUTES = 24 * 60
+
+
+@allow(*STAFF)
+async def alarm_card(request: web.Request) -> web.Response:
+    """Everything a dispatcher needs on one alarm; opening it is an audited medical view."""
+    hub = request.app[HUB_CONTEXT]
+    alarm_id = request.match_info["alarm_id"]
+    viewer = actor(session_of(request).user)
+
+    def read() -> dict[str, Any] | None:
+        alarm = hub.store.alarm(alarm_id)
+        if alarm is None:
+            return None
+        now = hub.clock()
+        card = household_for_staff(hub.store, alarm.household_id, now)
+        others = hub.store.household_alarms(alarm.household_id, HISTORY_LIMIT + 1)
+        hub.store.audit.append(
+            viewer,
+            AuditAction.VIEW_MEDICAL,
+            f"household:{alarm.household_id}",
+            now,
+            f"alarm:{alarm.id}",
+        )
+        return {
+            "alarm": alarm.as_dict(),
+            **card,
+            "vitals": recent_vitals(hub.store, alarm.household_id, now),
+            "history": alarm_history([a for a in others if a.id != alarm.id][:HISTORY_LIMIT]),
+            "events": hub.store.alarm_events(alarm.id),
+        }
+
+    card = await hub.db(read)
+    if card is None:
+        raise not_found("such alarm")
+    return web.json_response(card)
+
+
+@allow(*STAFF)
+async def alarms_since(request: web.Request) -> web.Response:
+    """`?since=ISO`: alarms with activity since then, resolved ones too (a screen's catch-up)."""
+    hub = request.app[HUB_CONTEXT]
+    since = query_time(request, "since")
+    if since is None:
+        raise bad_request("since is required (an ISO-8601 time)")
+    limit = query_limit(request, 500, 500)
+    alarms = await hub.db(hub.store.alarms_changed_since, since, limit)
+    return web.json_response({"alarms": [a.as_dict() for a in alarms]})
+
+
+@allow(*STAFF)
+async def post_step(request: web.Request) -> web.Response:
+    hub = request.app[HUB_CONTEXT]
+    payload = await json_object(request)
+    try:
+        step = StaffStep(str(payload.get("step")))
+    except ValueError:
+        raise bad_request(f"step must be one of {', '.join(StaffStep)}") from None
+    details = StepDetails(
+        note=optional_text(payload, "note", MAX_NOTE),
+        responder=optional_text(payload, "responder", MAX_RESPONDER) or None,
+        eta_minutes=_eta(payload.get("eta_minutes")),
+        outcome=_outcome(payload.get("outcome")),
+    )
+    username = session_of(request).user.username
+    try:
+        alarm = await take_staff_step(hub, request.match_info["alarm_id"], step, username, details)
+    except KeyError:
+        raise not_found("such alarm") from None
+    except StepRefused as err:
+        raise refusal(409, "step_refused", str(err)) from None
+    return web.json_response({"alarm": alarm.as_dict()})
+
+
+@allow(*STAFF)
+async def post_note(request: web.Request) -> web.Response:
+    hub = request.app[HUB_CONTEXT]
+    payload = await json_object(request)
+    note = optional_text(payload, "note", MAX_NOTE)
+    if not note:
+        raise bad_request("note is empty")
+    username = session_of(request).user.username
+    try:
+        alarm = await add_staff_note(hub, request.match_info["alarm_id"], username, note)
+    except KeyError:
+        raise not_found("such alarm") from None
+    return web.json_response({"alarm": alarm.as_dict()})
+
+
+def _eta(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_request("eta_minutes must be a whole number of minutes")
+    if not 0 <= value <= MAX_ETA_MINUTES:
+        raise bad_request(f"eta_minutes must be from 0 to {MAX_ETA_MINUTES}")
+    return value
+
+
+def _outcome(value: object) -> Outcome | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Outcome(str(value))
+    except ValueError:
+        raise bad_request(f"outcome must be one of {', '.join(Outcome)}") from None
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/alarms", alarms_since)
+    app.router.add_get("/api/v1/alarms/{alarm_id}", alarm_card)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/steps", post_step)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/notes", post_note)
