@@ -32,6 +32,8 @@ from demo_zigbee import (
     valve_open,
 )
 
+from hub.storage import HubStore
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
@@ -43,7 +45,6 @@ HUB_DATA = RUN / "hub"
 HA_CONFIG = RUN / "ha"
 HOUSEHOLD_ID_FILE = RUN / "household_id"
 DISPATCHER = "dispatcher"
-DISPATCHER_PASSWORD_FILE = RUN / "dispatcher.password"
 HUB_DATABASE = HUB_DATA / "hub.sqlite3"
 
 HOUSEHOLD_NAME = "王奶奶家 (demo)"
@@ -84,10 +85,11 @@ class Child:
 # --- hub administration --------------------------------------------------------------------
 
 
-def _hub_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _hub_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hub", "--data", str(HUB_DATA), *args],
         cwd=REPO,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -107,40 +109,74 @@ def _register_household() -> str:
     return household_id
 
 
-def ensure_dispatcher() -> str:
-    """The demo dispatcher's password, creating the account on the first run (again if the
-    hub's data was deleted by hand)."""
-    known = _hub_has_row("SELECT 1 FROM users WHERE username = ?", (DISPATCHER,))
-    if known and DISPATCHER_PASSWORD_FILE.exists():
-        return DISPATCHER_PASSWORD_FILE.read_text(encoding="utf-8").strip()
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    display: str
+
+    @property
+    def password_file(self) -> Path:
+        return RUN / f"{self.username}.password"
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount(DISPATCHER, "dispatcher", "值班调度员"),
+    DemoAccount("supervisor", "supervisor", "值班主管"),
+    DemoAccount("family", "family", "王伟 (儿子)"),
+)
+
+
+def ensure_account(account: DemoAccount, household_id: str) -> str:
+    """The demo account's password, creating the account on the first run (again if the
+    hub's data was deleted by hand). The family member belongs to the demo household."""
+    known = _hub_has_row("SELECT 1 FROM users WHERE username = ?", (account.username,))
+    if known and account.password_file.exists():
+        return account.password_file.read_text(encoding="utf-8").strip()
     password = secrets.token_urlsafe(9)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hub",
-            "--data",
-            str(HUB_DATA),
-            "user",
-            "add",
-            DISPATCHER,
-            "--role",
-            "dispatcher",
-            "--display",
-            "值班调度员",
-            "--password-stdin",
-        ],
-        cwd=REPO,
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    argv = ["user", "add", account.username, "--role", account.role]
+    argv += ["--display", account.display, "--password-stdin"]
+    if account.role == "family":
+        argv += ["--household", household_id]
+    result = _hub_cli(*argv, stdin=password + "\n")
     if result.returncode != 0:
-        raise DemoError(f"could not create the demo dispatcher:\n{result.stderr.strip()}")
-    DISPATCHER_PASSWORD_FILE.write_text(password + "\n", encoding="utf-8")
-    DISPATCHER_PASSWORD_FILE.chmod(0o600)
+        raise DemoError(f"could not create the demo {account.role}:\n{result.stderr.strip()}")
+    account.password_file.write_text(password + "\n", encoding="utf-8")
+    account.password_file.chmod(0o600)
     return password
+
+
+def ensure_household_details(household_id: str) -> None:
+    """A fictional resident and contacts for the demo household, so the alarm card has what a
+    dispatcher would see (never a real person's data)."""
+    store = HubStore(HUB_DATABASE)
+    try:
+        now = datetime.now(UTC)
+        if not store.registry.residents(household_id):
+            store.registry.update_household(
+                household_id, building="3", unit="2", grid_area="幸福社区第二网格"
+            )
+            store.registry.add_resident(
+                household_id,
+                "王秀英",
+                now,
+                birth_year=1941,
+                conditions=["高血压", "房颤"],
+                medications=["华法林 3mg", "氨氯地平 5mg"],
+                allergies=["青霉素"],
+                mobility="助行器",
+                thresholds={"8867-4": {"low": 45, "high": 120}, "8480-6": {"high": 160}},
+            )
+        if not store.registry.contacts(household_id):
+            store.registry.set_contacts(
+                household_id,
+                [
+                    {"name": "王伟", "phone": "+86 138 0000 0001", "relation": "儿子"},
+                    {"name": "社区医生 孙", "phone": "010-5550001", "relation": "家庭医生"},
+                ],
+            )
+    finally:
+        store.close()
 
 
 def ensure_household() -> str:
@@ -350,13 +386,18 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def _print_banner(hub_url: str, ha_url: str, control_url: str, password: str) -> None:
+def _print_banner(hub_url: str, ha_url: str, control_url: str, passwords: dict[str, str]) -> None:
+    accounts = "\n".join(
+        f"    {a.role:<11} sign in as {a.username!r:<13} password {passwords[a.username]}"
+        for a in DEMO_ACCOUNTS
+    )
     print(
         f"""
 Eldercare demo is running.
 
-  Dispatch screen (care center): {hub_url}/dispatch
-    Sign in as "{DISPATCHER}", password {password}  (kept in {DISPATCHER_PASSWORD_FILE})
+  Dispatch screen (care center): {hub_url}/dispatch    family page: {hub_url}/family
+{accounts}
+    (passwords kept in {RUN}/<user>.password)
   Home Assistant (household):    {ha_url}
     First visit: create the owner account in onboarding. Then Settings → Devices →
     "{HOUSEHOLD_NAME}" has a "Call for help" (一键呼叫) button; or run the action
@@ -385,7 +426,8 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     RUN.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     code, household_id = mint_enrollment_code(ensure_household())
-    dispatcher_password = ensure_dispatcher()
+    passwords = {a.username: ensure_account(a, household_id) for a in DEMO_ACCOUNTS}
+    ensure_household_details(household_id)
     write_ha_config(hub_url, code, args.ha_port)
     link_integration()
 
@@ -442,7 +484,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
             hint=f" See {RUN / 'ha.log'} and {RUN / 'household.log'}.",
         )
         check_gas_closes_the_valve(control_url, household_id, children)
-        _print_banner(hub_url, ha_url, control_url, dispatcher_password)
+        _print_banner(hub_url, ha_url, control_url, passwords)
         print(
             "Check passed: hub, Home Assistant and the Zigbee household are up; the gateway is"
             " connected, ZHA has paired every device, and `gas on` closed the valve and raised"
@@ -450,7 +492,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
         )
         return
 
-    _print_banner(hub_url, ha_url, control_url, dispatcher_password)
+    _print_banner(hub_url, ha_url, control_url, passwords)
     print("Press Ctrl-C to stop.", flush=True)
     while True:
         check_alive(children)
