@@ -6,6 +6,8 @@ python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its ga
 python -m hub --data ./data revoke GATEWAY               refuse the gateway from now on
 python -m hub --data ./data heartbeat GATEWAY SECONDS    its heartbeat interval (0: default)
 python -m hub --data ./data user add NAME --role ROLE    an account (see hub/user_cli.py)
+python -m hub --data ./data backup OUT_FILE [--force]   a consistent copy, also while serving
+python -m hub --data ./data restore BACKUP_FILE         replace the database (hub/backup.py)
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from aiohttp import web
 
 from provisioning import ca
 
-from . import user_cli
-from .app import create_app, open_store
+from . import backup, logs, user_cli
+from .app import DATABASE_FILE, create_app, open_store
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
 
@@ -40,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         default=int(DEFAULT_HEARTBEAT.total_seconds()),
         help="default gateway heartbeat interval in seconds (>= 20); 3 missed = link_lost",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=logs.LOG_FORMATS,
+        help="serve: log lines as JSON or text (default: text on a terminal, else JSON)",
+    )
     commands = parser.add_subparsers(dest="command")
     household = commands.add_parser("household", help="households")
     household_commands = household.add_subparsers(dest="household_command", required=True)
@@ -56,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "seconds", type=_heartbeat_seconds_or_default, help=">= 20, or 0 for the default"
     )
     user_cli.add_parser(commands)
+    backup.add_parsers(commands)
     return parser
 
 
@@ -75,19 +83,21 @@ def _heartbeat_seconds_or_default(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = _ADMIN_COMMANDS.get(args.command or "")
-    if command is not None:
+    file_command = _FILE_COMMANDS.get(args.command or "")
+    if command is not None or file_command is not None:
         try:
-            print(command(open_store(args.data), args))
+            if file_command is not None:
+                print(file_command(args.data / DATABASE_FILE, args))
+            elif command is not None:
+                print(command(open_store(args.data), args))
         except KeyError as err:
             print(f"{err.args[0]}; check the id (`household add` printed it).", file=sys.stderr)
             return 1
-        except user_cli.UserCommandError as err:
+        except (user_cli.UserCommandError, backup.BackupError) as err:
             print(err, file=sys.stderr)
             return 1
         return 0
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(args.log_format, level=logging.INFO)
     ssl_context, ca_pem = None, None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
@@ -129,6 +139,12 @@ _ADMIN_COMMANDS: dict[str, Callable[[HubStore, argparse.Namespace], str]] = {
     "revoke": _revoke,
     "heartbeat": _heartbeat,
     "user": user_cli.run,
+}
+# Commands on the database file itself (hub/backup.py): not through open_store, which would
+# create or migrate the live database first.
+_FILE_COMMANDS: dict[str, Callable[[Path, argparse.Namespace], str]] = {
+    "backup": backup.run,
+    "restore": backup.run,
 }
 
 

@@ -22,6 +22,7 @@ from . import (
     registry_api,
     reports_api,
 )
+from .backup import watch_restores
 from .context import HUB_CONTEXT, HubContext
 from .desk import watch_desk
 from .keys import load_or_create_hub_key, load_or_create_metrics_token
@@ -71,6 +72,7 @@ def create_app(
         watchers = [
             asyncio.create_task(watch_links(context), name="hub link supervision"),
             asyncio.create_task(watch_desk(context), name="hub desk timers"),
+            asyncio.create_task(watch_restores(context), name="hub restore watch"),
         ]
         yield
         for watcher in watchers:
