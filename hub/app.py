@@ -22,11 +22,11 @@ from . import (
     registry_api,
     reports_api,
 )
-from .backup import watch_restores
 from .context import HUB_CONTEXT, HubContext
 from .desk import watch_desk
 from .keys import load_or_create_hub_key, load_or_create_metrics_token
 from .link_watch import load_supervision, watch_links
+from .restore_watch import watch_restores
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, LinkSupervisor
 

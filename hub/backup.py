@@ -35,10 +35,8 @@ queue without a reload; gateways reconnect and get their pending steps and confi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import getpass
-import logging
 import os
 import shutil
 import sqlite3
@@ -48,25 +46,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiohttp import WSCloseCode
-
 from gateway.alarms import utc_iso
 from gateway.ulid import new_ulid
 
 from .audit import AuditAction
-from .context import HubContext
-from .link_watch import load_supervision
 from .schema import MIGRATIONS, migrate, schema_version
-from .storage import HubStore
 
-_LOGGER = logging.getLogger(__name__)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Tables every schema version has: a SQLite file without them is not a hub's database.
 HUB_TABLES = frozenset({"households", "gateways", "alarms", "alarm_events"})
 # The marker row (see the module docstring).
 RESTORE_SUBJECT = "database"
 RESTORE_ACTION = AuditAction.RESTORE
-CHECK_PERIOD = 1.0  # s: how late a running hub notices a restore at most
 LOCK_TIMEOUT = 30.0  # s: how long the restore waits for the running hub's write lock
 
 
@@ -142,7 +133,7 @@ def _run(database: Path, args: argparse.Namespace) -> str:
     )
     return (
         f"Restored {args.backup_file}{migrated}: {summary.text()}. {kept}"
-        f" A running hub follows within {CHECK_PERIOD:.0f} s; open screens reconnect."
+        " A running hub follows within a second; open screens reconnect."
     )
 
 
@@ -256,50 +247,6 @@ def _safety_copy(database: Path, moment: datetime) -> Path:
             raise
         return path
     raise BackupError(f"Too many safety copies named {database.name}.before-restore-{stamp}.")
-
-
-# A running hub
-
-
-def restore_marker(store: HubStore) -> str | None:
-    """The newest restore's audit detail (on the database thread)."""
-    row = store.db.execute(
-        "SELECT detail FROM audit WHERE subject = ? AND action = ? ORDER BY id DESC LIMIT 1",
-        [RESTORE_SUBJECT, RESTORE_ACTION],
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
-async def watch_restores(hub: HubContext) -> None:
-    """Run until cancelled: follow a restore made while the hub runs."""
-    seen: str | None = None
-    started = False
-    while True:
-        try:
-            marker = await hub.db(restore_marker, hub.store)
-            if started and marker != seen:
-                await follow_restore(hub, marker or "")
-            seen, started = marker, True
-        except sqlite3.Error:  # locked by a long restore copy, say: look again next time
-            _LOGGER.warning("Could not look for a database restore", exc_info=True)
-        await asyncio.sleep(CHECK_PERIOD)
-
-
-async def follow_restore(hub: HubContext, marker: str) -> None:
-    sockets = list(hub.sockets)
-    _LOGGER.warning(
-        "Database replaced (%s): reloading link supervision, reconnecting %d sockets",
-        marker,
-        len(sockets),
-    )
-    await load_supervision(hub)
-    await asyncio.gather(
-        *(
-            ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"database restored")
-            for ws in sockets
-        ),
-        return_exceptions=True,
-    )
 
 
 # Helpers
