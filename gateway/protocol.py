@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeIs
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -300,3 +300,183 @@ def parse_vital(body: dict[str, Any]) -> VitalBody:
         measured_at=parse_time(body.get("measured_at"), "measured_at"),
         device=_short_text(body, "device", 100),
     )
+
+
+# device.status (gateway -> hub): what the dispatcher needs to judge a call ("valve closed?").
+
+MAX_DEVICES = 200
+MAX_DEVICE_ID = 255  # an entity id stands in for a device without one; HA allows 255
+MAX_DEVICE_NAME = 100
+# kind is a safety role (gateway.safety.roles.Role), state a short word: checked by shape, not
+# by list, so a newer gateway's new role or state is stored rather than refused.
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_STATE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    """One household device: its stable id (HA device id, or entity id without a device),
+    the name the installer gave it, its safety role, battery %, last heard, and state."""
+
+    id: str
+    name: str
+    kind: str
+    battery: int | None = None
+    last_seen: datetime | None = None
+    state: str | None = None  # "open"/"closed" (valves), "on"/"off", "unavailable"
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "battery": self.battery,
+            "last_seen": utc_iso(self.last_seen) if self.last_seen else None,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatusBody:
+    """The body of `device.status`. `full`: these are all the household's devices, so the
+    hub forgets any it has that are not listed (removed from the home)."""
+
+    devices: tuple[DeviceReport, ...]
+    full: bool
+
+    def to_body(self) -> dict[str, Any]:
+        return {"devices": [device.to_body() for device in self.devices], "full": self.full}
+
+
+def parse_device_status(body: dict[str, Any]) -> DeviceStatusBody:
+    devices = body.get("devices")
+    if not isinstance(devices, list) or len(devices) > MAX_DEVICES:
+        raise ProtocolError(NakReason.MALFORMED, f"devices must be a list of at most {MAX_DEVICES}")
+    full = body.get("full")
+    if not isinstance(full, bool):
+        raise ProtocolError(NakReason.MALFORMED, "full must be true or false")
+    reports = tuple(_device_report(item) for item in devices)
+    if len({report.id for report in reports}) != len(reports):
+        raise ProtocolError(NakReason.MALFORMED, "a device is listed twice")
+    return DeviceStatusBody(reports, full)
+
+
+def _device_report(item: object) -> DeviceReport:
+    if not isinstance(item, dict):
+        raise ProtocolError(NakReason.MALFORMED, "each device must be an object")
+    device_id = _short_text(item, "id", MAX_DEVICE_ID)
+    if not device_id:
+        raise ProtocolError(NakReason.MALFORMED, "device id is required")
+    kind = item.get("kind")
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise ProtocolError(NakReason.MALFORMED, "device kind must be a role like gas_valve")
+    battery = item.get("battery")
+    if battery is not None and (type(battery) is not int or not 0 <= battery <= 100):
+        raise ProtocolError(NakReason.MALFORMED, "battery must be an integer 0..100 or null")
+    last_seen = item.get("last_seen")
+    state = item.get("state")
+    if state is not None and (not isinstance(state, str) or not _STATE.match(state)):
+        raise ProtocolError(NakReason.MALFORMED, "state must be a short word or null")
+    return DeviceReport(
+        id=device_id,
+        name=_short_text(item, "name", MAX_DEVICE_NAME),
+        kind=kind,
+        battery=battery,
+        last_seen=None if last_seen is None else parse_time(last_seen, "last_seen"),
+        state=state,
+    )
+
+
+# config (hub -> gateway): the heartbeat interval and the residents' vital thresholds.
+
+
+@dataclass(frozen=True, slots=True)
+class VitalBounds:
+    """Alarm bounds of one LOINC code, in that code's own unit; either may be open (None)."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def to_body(self) -> dict[str, float]:
+        bounds = {"low": self.low, "high": self.high}
+        return {name: value for name, value in bounds.items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """What a `config` says. `thresholds` None: the hub sent none (an older hub), so the
+    gateway keeps what it has; an empty dict: the care center set none (any more)."""
+
+    heartbeat_interval: float | None = None
+    thresholds: dict[str, VitalBounds] | None = None
+
+
+def config_body(heartbeat_interval: float, thresholds: dict[str, VitalBounds]) -> dict[str, Any]:
+    return {
+        "heartbeat_interval": heartbeat_interval,
+        "thresholds": {code: bounds.to_body() for code, bounds in sorted(thresholds.items())},
+    }
+
+
+def parse_config(body: dict[str, Any]) -> tuple[HubConfig, list[str]]:
+    """The config and what was wrong with it. Lenient on purpose: a bad entry is skipped,
+    never the whole config, so one typo at the care center cannot blind a home's rules."""
+    problems: list[str] = []
+    interval = body.get("heartbeat_interval")
+    if not _is_number(interval) or interval <= 0:
+        problems.append(f"heartbeat_interval {interval!r} is not a positive number")
+        interval = None
+    thresholds = None
+    if "thresholds" in body:
+        thresholds, problems_of_thresholds = parse_thresholds(body["thresholds"])
+        problems += problems_of_thresholds
+    return HubConfig(None if interval is None else float(interval), thresholds), problems
+
+
+def parse_thresholds(raw: object) -> tuple[dict[str, VitalBounds] | None, list[str]]:
+    """`{LOINC code: {low?, high?}}` with the entries that make sense, and the problems."""
+    if not isinstance(raw, dict):
+        return None, ["thresholds must be an object of LOINC codes"]
+    thresholds: dict[str, VitalBounds] = {}
+    problems: list[str] = []
+    for code, bounds in raw.items():
+        problem = _bounds_problem(code, bounds)
+        if problem is not None:
+            problems.append(f"threshold {str(code)[:20]!r}: {problem}")
+            continue
+        thresholds[code] = VitalBounds(bounds.get("low"), bounds.get("high"))
+    return thresholds, problems
+
+
+def _bounds_problem(code: object, bounds: object) -> str | None:
+    if not isinstance(code, str) or not _LOINC.match(code):
+        return "not a LOINC code"
+    if not isinstance(bounds, dict) or set(bounds) - {"low", "high"}:
+        return "must be {low, high}"
+    low, high = bounds.get("low"), bounds.get("high")
+    if any(value is not None and not _is_number(value) for value in (low, high)):
+        return "bounds must be finite numbers"
+    if _is_number(low) and _is_number(high) and low >= high:
+        return "low must be below high"
+    return None
+
+
+def _is_number(value: object) -> TypeIs[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def widest_bounds(sets: list[dict[str, VitalBounds]]) -> dict[str, VitalBounds]:
+    """One set of bounds that raises no alarm at a value any set accepts: per code the
+    lowest low and the highest high, and a bound any set leaves open stays open. A code with
+    no bound left is dropped. Used for the residents of one household (the gateway cannot
+    tell whose reading it is) and for two codes of one vital sign."""
+    merged: dict[str, VitalBounds] = {}
+    for code in sorted({code for bounds in sets for code in bounds}):
+        ranges = [bounds[code] for bounds in sets if code in bounds]
+        lows = [r.low for r in ranges]
+        highs = [r.high for r in ranges]
+        low = None if None in lows else min(value for value in lows if value is not None)
+        high = None if None in highs else max(value for value in highs if value is not None)
+        if low is not None or high is not None:
+            merged[code] = VitalBounds(low, high)
+    return merged

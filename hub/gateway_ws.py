@@ -24,20 +24,26 @@ from gateway.protocol import (
     MAX_AGE_SECONDS,
     MAX_AHEAD_SECONDS,
     MAX_MESSAGE_BYTES,
+    DeviceStatusBody,
     Envelope,
     MessageType,
     NakReason,
     ProtocolError,
+    VitalBounds,
+    config_body,
     parse_alarm_cleared,
     parse_alarm_event,
     parse_alarm_raised,
+    parse_device_status,
     parse_vital,
+    widest_bounds,
 )
 from provisioning import keys
 
 from .auth import public
 from .context import HUB_CONTEXT, HubContext
 from .desk_model import AlarmRow, OutboundMessage
+from .registry import DeviceState, RegistryStore
 from .storage import AlarmRejected, Gateway
 
 _LOGGER = logging.getLogger(__name__)
@@ -211,12 +217,18 @@ class GatewayConnection:
             self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
 
     async def _greet(self) -> None:
-        """After hello: the heartbeat interval, then every staff step it missed while away."""
+        """After hello: the config, then every staff step it missed while away."""
         assert self.gateway is not None
-        interval = self.hub.supervisor.interval(self.gateway).total_seconds()
-        await self.reply(MessageType.CONFIG, {"heartbeat_interval": interval})
+        thresholds = await _household_thresholds(self.hub, self.gateway.household_id)
+        await self.send_config(thresholds)
         for message in await self.hub.db(self.hub.store.pending_outbound, self.gateway.id):
             await self.push(message)
+
+    async def send_config(self, thresholds: dict[str, VitalBounds]) -> None:
+        """Not stored and not acked: every hello gets a fresh one, which repairs a lost push."""
+        assert self.gateway is not None
+        interval = self.hub.supervisor.interval(self.gateway).total_seconds()
+        await self.reply(MessageType.CONFIG, config_body(interval, thresholds))
 
     async def _outbound_acked(self, envelope: Envelope) -> None:
         assert self.gateway is not None
@@ -264,6 +276,16 @@ class GatewayConnection:
             vital = parse_vital(envelope.body)
             await self.hub.db(
                 self.hub.store.record_vital, self.gateway, envelope.id, vital, self.hub.clock()
+            )
+            return
+        if envelope.type == MessageType.DEVICE_STATUS:
+            status = parse_device_status(envelope.body)
+            await self.hub.db(
+                _record_device_status,
+                self.hub.store.registry,
+                self.gateway.household_id,
+                status,
+                self.hub.clock(),
             )
             return
         store = self.hub.store
@@ -368,6 +390,61 @@ async def push_to_gateway(hub: HubContext, message: OutboundMessage) -> None:
         await connection.push(message)
     except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
         _LOGGER.info("Gateway %s went away before a push: %s", message.gateway_id, err)
+
+
+async def push_config(hub: HubContext, household_id: str) -> None:
+    """Send a fresh config to every connected gateway of the household (after staff changed
+    a resident's thresholds); one not connected gets it after its next hello."""
+    connections = [
+        connection
+        for connection in list(hub.connections.values())
+        if connection.gateway is not None and connection.gateway.household_id == household_id
+    ]
+    if not connections:
+        return
+    thresholds = await _household_thresholds(hub, household_id)
+    for connection in connections:
+        try:
+            await connection.send_config(thresholds)
+        except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
+            _LOGGER.info("Gateway %s went away before its config: %s", connection.remote, err)
+
+
+async def _household_thresholds(hub: HubContext, household_id: str) -> dict[str, VitalBounds]:
+    """The residents' thresholds as one set (docs/wire-contract.md, `config`): the gateway
+    cannot tell whose reading it is, so no resident's own normal value may raise an alarm."""
+    residents = await hub.db(hub.store.registry.residents, household_id)
+    return widest_bounds(
+        [
+            {code: VitalBounds(t.low, t.high) for code, t in resident.thresholds.items()}
+            for resident in residents
+        ]
+    )
+
+
+def _record_device_status(
+    registry: RegistryStore, household_id: str, status: DeviceStatusBody, now: datetime
+) -> None:
+    """On the database thread: a repeated report writes the same rows again, so a duplicate is
+    harmless."""
+    moment = utc_iso(now)
+    registry.record_devices(
+        household_id,
+        [
+            DeviceState(
+                id=device.id,
+                name=device.name,
+                kind=device.kind,
+                battery=device.battery,
+                last_seen=utc_iso(device.last_seen) if device.last_seen else None,
+                state=device.state,
+                updated_at=moment,
+            )
+            for device in status.devices
+        ],
+        now,
+        full=status.full,
+    )
 
 
 def add_routes(app: web.Application) -> None:

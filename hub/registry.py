@@ -231,8 +231,18 @@ class RegistryStore:
 
     # Devices (from the gateway's device.status)
 
-    def record_devices(self, household_id: str, devices: list[DeviceState], now: datetime) -> None:
-        """Upsert what the gateway reported; devices it no longer lists are kept (last seen)."""
+    def record_devices(
+        self, household_id: str, devices: list[DeviceState], now: datetime, *, full: bool = False
+    ) -> None:
+        """Upsert what the gateway reported. A `full` report is the whole inventory: devices
+        it does not list have left the home and are forgotten; a partial one keeps them."""
+        if full:
+            listed = [device.id for device in devices]
+            self.db.execute(
+                "DELETE FROM devices WHERE household_id = ?"  # noqa: S608 (placeholders only)
+                f" AND id NOT IN ({', '.join('?' * len(listed))})",
+                [household_id, *listed],
+            )
         for device in devices:
             self.db.table("devices").upsert(
                 {

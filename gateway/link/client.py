@@ -25,10 +25,12 @@ from ..protocol import (
     GATEWAY_WS_PATH,
     MAX_MESSAGE_BYTES,
     Envelope,
+    HubConfig,
     MessageType,
     NakReason,
     ProtocolError,
     acked_ids,
+    parse_config,
     parse_time,
 )
 from ..ulid import new_ulid
@@ -100,6 +102,7 @@ class HubLink:
         self._clock_offset = timedelta(0)
         self._listeners: list[Callable[[LinkState], None]] = []
         self._command_listeners: list[Callable[[HubCommand], None]] = []
+        self._config_listeners: list[Callable[[HubConfig], None]] = []
         self._seen_commands: dict[str, None] = {}  # insertion-ordered, bounded
         self.state = LinkState.DISCONNECTED
         self.refusal: str | None = None
@@ -129,6 +132,11 @@ class HubLink:
         """Staff steps and test requests from the care center, each delivered once."""
         self._command_listeners.append(listener)
         return lambda: self._command_listeners.remove(listener)
+
+    def add_config_listener(self, listener: Callable[[HubConfig], None]) -> Callable[[], None]:
+        """The care center's config (thresholds), after each hello and when staff change it."""
+        self._config_listeners.append(listener)
+        return lambda: self._config_listeners.remove(listener)
 
     @property
     def heartbeat_interval(self) -> float:
@@ -327,18 +335,24 @@ class HubLink:
         if envelope.type in HUB_COMMANDS:
             self._command(envelope)
         elif envelope.type == MessageType.CONFIG:
-            interval = envelope.body.get("heartbeat_interval")
-            if (
-                isinstance(interval, int | float)
-                and not isinstance(interval, bool)
-                and interval > 0
-            ):
-                self._heartbeat_interval = float(interval)
-                self._wakeup.set()  # the writer's wait picks up the new interval
+            self._configured(envelope.body)
         elif envelope.type == MessageType.ACK:
             self._acked(acked_ids(envelope.body))
         elif envelope.type == MessageType.NAK:
             self._nakked(message_id, envelope.body)
+
+    def _configured(self, body: dict[str, Any]) -> None:
+        config, problems = parse_config(body)
+        for problem in problems:  # the rest of the config still applies
+            _LOGGER.warning("Ignoring part of the hub's config: %s", problem)
+        if config.heartbeat_interval is not None:
+            self._heartbeat_interval = config.heartbeat_interval
+            self._wakeup.set()  # the writer's wait picks up the new interval
+        for listener in list(self._config_listeners):
+            try:
+                listener(config)
+            except Exception:
+                _LOGGER.exception("A listener failed on the hub's config")
 
     def _acked(self, message_ids: list[str]) -> None:
         stored = []

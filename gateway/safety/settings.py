@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -96,6 +97,20 @@ class SafetySettings:
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.time_zone)
+
+    def with_center_ranges(self, center: Mapping[VitalSign, VitalRange]) -> SafetySettings:
+        """These settings under the care center's vital ranges (its `config`), which know the
+        resident: each bound the center sets replaces the household's own; a bound it leaves
+        open keeps the household's, unless that one would cross the center's."""
+        ranges = dict(self.vital_ranges)
+        for sign, theirs in center.items():
+            ours = ranges.get(sign, VitalRange())
+            low = ours.low if theirs.low is None else theirs.low
+            high = ours.high if theirs.high is None else theirs.high
+            if low is not None and high is not None and low > high:
+                low, high = theirs.low, theirs.high
+            ranges[sign] = VitalRange(low, high)
+        return replace(self, vital_ranges=ranges)
 
     # Options as a host stores them: plain JSON types, durations in seconds or minutes.
     @classmethod

@@ -18,8 +18,10 @@ from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
 from .blueprint_install import async_install_blueprints
+from .care_center import CareCenterThresholds
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .controller import SafetyController
+from .device_report import DeviceReporter
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
 
@@ -76,6 +78,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     # The rules run whether or not the care center is reachable: the home protects itself.
     await safety.async_start()
     entry.async_on_unload(link.add_command_listener(safety.hub_command))
+    entry.async_on_unload(link.add_config_listener(safety.hub_config))
+    entry.async_on_unload(DeviceReporter(hass, link, safety).async_start())
 
     @callback
     def _link_state(state: LinkState) -> None:
@@ -108,7 +112,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
-    """The gateway left its household: its undelivered messages go with it."""
+    """The gateway left its household: its undelivered messages and the care center's
+    thresholds (health data) go with it."""
+    await CareCenterThresholds(hass, entry.entry_id).async_remove()
     path = outbox_path(hass, entry.entry_id)
 
     def remove() -> None:

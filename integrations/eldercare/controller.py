@@ -4,6 +4,7 @@ HA's clock, and the alarm book saved so it survives a restart."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from gateway.link.client import HubCommand
+from gateway.protocol import HubConfig
 from gateway.safety.book import Alarm
 from gateway.safety.effects import AlarmChanged, Effect
 from gateway.safety.engine import SafetyEngine
@@ -37,6 +39,7 @@ from gateway.safety.settings import SafetySettings
 
 from . import zigbee
 from .actions import ActionRunner
+from .care_center import CareCenterThresholds
 from .const import DOMAIN, OPTION_REMOTES, OPTION_ROLES, signal_alarms_changed
 from .household import (
     Inventory,
@@ -74,17 +77,23 @@ class SafetyController:
         self._heartbeat_configured: set[str] = set()
         self._rebuild_pending = False
         self._presses = PressDebouncer()
+        self.care_center = CareCenterThresholds(hass, entry.entry_id)
+        self._inventory_listeners: list[Callable[[], None]] = []
 
     @property
     def entry_id(self) -> str:
         return self._entry.entry_id
 
     def settings(self) -> SafetySettings:
-        return SafetySettings.from_options(
+        """The household's options under the care center's thresholds."""
+        local = SafetySettings.from_options(
             dict(self._entry.options), dt_util.get_default_time_zone()
         )
+        return local.with_center_ranges(self.care_center.ranges())
 
     async def async_start(self) -> None:
+        # The care center's thresholds first: the engine must start with them, hub or not.
+        await self.care_center.async_load()
         saved = await self._store.async_load()
         self.engine = SafetyEngine(self.settings(), dt_util.utcnow(), saved)
         hass = self._hass
@@ -111,6 +120,7 @@ class SafetyController:
             self._deadline_unsub()
             self._deadline_unsub = None
         await self._store.async_save(self.engine.snapshot())
+        await self.care_center.async_flush()
 
     # The household's entities
 
@@ -140,6 +150,13 @@ class SafetyController:
                 self.observe(observation)
         self._configure_heartbeats()
         self._publish()
+        for listener in list(self._inventory_listeners):
+            listener()
+
+    def add_inventory_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Called after each mapping of the household's devices (joined, left, renamed)."""
+        self._inventory_listeners.append(listener)
+        return lambda: self._inventory_listeners.remove(listener)
 
     @callback
     def _state_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -217,6 +234,12 @@ class SafetyController:
         observation = observation_for(command.type, command.body, self.engine.book.knows)
         if observation is not None:
             self.observe(observation)
+
+    @callback
+    def hub_config(self, config: HubConfig) -> None:
+        """The care center's config: its thresholds apply from the next reading on."""
+        if config.thresholds is not None and self.care_center.update(config.thresholds):
+            self.engine.update_settings(self.settings())
 
     # Engine in, actions out
 
@@ -305,3 +328,7 @@ class SafetyController:
 
     def open_alarms(self) -> list[Alarm]:
         return self.engine.book.open_alarms()
+
+    def last_heard(self, device: str) -> datetime | None:
+        """When a supervised device was last heard, as the liveness check last saw it."""
+        return self._heard.get(device)

@@ -7,12 +7,22 @@ import pytest
 
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import (
+    MAX_DEVICES,
+    MAX_MESSAGE_BYTES,
+    DeviceReport,
+    DeviceStatusBody,
     Envelope,
+    HubConfig,
     MessageType,
     NakReason,
     ProtocolError,
+    VitalBounds,
+    config_body,
     parse_alarm_raised,
+    parse_config,
+    parse_device_status,
     parse_time,
+    widest_bounds,
 )
 from gateway.ulid import is_ulid, new_ulid
 from provisioning import keys
@@ -115,3 +125,122 @@ def test_times_that_cannot_be_read_are_malformed_not_a_crash(text: str) -> None:
     with pytest.raises(ProtocolError) as caught:
         parse_time(text, "occurred_at")
     assert caught.value.reason is NakReason.MALFORMED
+
+
+VALVE = DeviceReport("4f1c0d2e9a", "Kitchen gas valve", "gas_valve", 87, NOW, "closed")
+
+
+def test_device_status_round_trips() -> None:
+    status = DeviceStatusBody((VALVE, DeviceReport("binary_sensor.smoke", "Smoke", "smoke")), True)
+    body = status.to_body()
+    assert body["devices"][0] == {
+        "id": "4f1c0d2e9a",
+        "name": "Kitchen gas valve",
+        "kind": "gas_valve",
+        "battery": 87,
+        "last_seen": "2026-11-21T08:30:00.123Z",
+        "state": "closed",
+    }
+    assert body["devices"][1]["battery"] is None
+    assert parse_device_status(json.loads(json.dumps(body))) == status
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"id": ""},
+        {"id": "x" * 256},
+        {"id": 5},
+        {"name": "n" * 101},
+        {"kind": "Gas Valve"},
+        {"kind": None},
+        {"battery": 101},
+        {"battery": -1},
+        {"battery": 50.5},
+        {"battery": True},
+        {"battery": "80"},
+        {"last_seen": "yesterday"},
+        {"last_seen": "2026-11-21T08:00:00"},  # no time zone
+        {"state": "a very long state word"},
+        {"state": "OPEN"},
+        {"state": 1},
+    ],
+)
+def test_device_status_fields_are_checked(change: dict) -> None:
+    device = {**VALVE.to_body(), **change}
+    with pytest.raises(ProtocolError) as caught:
+        parse_device_status({"devices": [device], "full": True})
+    assert caught.value.reason is NakReason.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"devices": [VALVE.to_body()]},  # full is required: it decides what the hub forgets
+        {"devices": [VALVE.to_body()], "full": 1},
+        {"devices": {}, "full": True},
+        {"devices": ["x"], "full": True},
+        {"devices": [VALVE.to_body(), VALVE.to_body()], "full": True},
+        {"devices": [VALVE.to_body()] * (MAX_DEVICES + 1), "full": False},
+    ],
+)
+def test_device_status_shape_is_checked(body: dict) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_device_status(body)
+    assert caught.value.reason is NakReason.MALFORMED
+
+
+def test_device_status_of_the_largest_household_fits_a_frame_with_ascii_names() -> None:
+    devices = tuple(
+        DeviceReport(f"{n:032x}", f"Device {n:03d}", "water_leak", 100, NOW, "unavailable")
+        for n in range(MAX_DEVICES)
+    )
+    envelope = Envelope.new(
+        "GW1", 1, MessageType.DEVICE_STATUS, DeviceStatusBody(devices, True).to_body(), NOW
+    ).signed(keys.new_private_key())
+    assert len(envelope.to_json().encode()) < MAX_MESSAGE_BYTES
+
+
+def test_config_carries_thresholds_and_bad_entries_are_skipped_not_fatal() -> None:
+    body = {
+        "heartbeat_interval": 60.0,
+        "thresholds": {
+            "8867-4": {"low": 45, "high": 120},
+            "8480-6": {"high": 160.0},
+            "nonsense": {"low": 1},
+            "8462-4": {"low": 90, "high": 60},  # inverted
+            "8310-5": {"low": "35"},
+            "2708-6": {"low": float("nan")},
+            "41653-7": {"min": 70},
+            "59408-5": [90],
+            "9279-1": {"low": True},
+        },
+    }
+    config, problems = parse_config(body)
+    assert config == HubConfig(
+        60.0, {"8867-4": VitalBounds(45, 120), "8480-6": VitalBounds(None, 160.0)}
+    )
+    assert len(problems) == 7
+    assert parse_config(config_body(60.0, config.thresholds or {}))[0] == config
+
+
+def test_config_without_thresholds_is_not_a_config_without_bounds() -> None:
+    # An older hub says nothing about thresholds: the gateway keeps what it has.
+    assert parse_config({"heartbeat_interval": 30}) == (HubConfig(30.0, None), [])
+    assert parse_config({"heartbeat_interval": 30, "thresholds": {}})[0].thresholds == {}
+    config, problems = parse_config({"heartbeat_interval": True, "thresholds": []})
+    assert config == HubConfig(None, None)
+    assert len(problems) == 2
+
+
+def test_widest_bounds_alarm_on_no_value_any_set_accepts() -> None:
+    grandma = {"8867-4": VitalBounds(50, 100), "8480-6": VitalBounds(None, 150)}
+    grandpa = {"8867-4": VitalBounds(45, 110), "8480-6": VitalBounds(95, 170)}
+    assert widest_bounds([grandma, grandpa]) == {
+        "8867-4": VitalBounds(45, 110),
+        "8480-6": VitalBounds(None, 170),  # grandma's low is open, so the merged one is
+    }
+    # A code only one resident has is theirs; bounds that leave nothing out are dropped.
+    assert widest_bounds([grandma, {}]) == grandma
+    assert widest_bounds([{"8867-4": VitalBounds(None, 90)}, {"8867-4": VitalBounds(100)}]) == {}
+    assert widest_bounds([]) == {}

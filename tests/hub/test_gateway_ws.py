@@ -16,12 +16,14 @@ from gateway.alarms import (
     RaisedAlarm,
     utc_iso,
 )
-from gateway.link import GatewayCredentials, enroll
-from gateway.protocol import Envelope, MessageType, acked_ids
+from gateway.link import GatewayCredentials, HubLink, LinkState, enroll
+from gateway.link.outbox import Outbox
+from gateway.protocol import Envelope, HubConfig, MessageType, VitalBounds, acked_ids
 from gateway.ulid import new_ulid
+from hub.gateway_ws import push_config
 from provisioning import keys
 
-from ..conftest import RunningHub, cookie_session
+from ..conftest import RunningHub, cookie_session, until
 
 
 async def _credentials(hub: RunningHub, session: aiohttp.ClientSession) -> GatewayCredentials:
@@ -259,3 +261,78 @@ async def test_a_pipelined_burst_is_acked_once_per_message_in_shared_acks(
         assert await hub_server.context.db(store.already_received, message.id)
     (merged,) = await hub_server.open_alarms()  # repeated SOS of one household: one card
     assert merged.last_action == "family_ack"
+
+
+async def _add_resident(hub: RunningHub, household_id: str, name: str, thresholds: dict) -> None:
+    registry, now = hub.context.store.registry, hub.context.clock()
+    await hub.context.db(
+        lambda: registry.add_resident(household_id, name, now, thresholds=thresholds)
+    )
+
+
+async def test_config_after_hello_carries_the_residents_thresholds_widest(
+    hub_server: RunningHub,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        household = credentials.household_id
+        await _add_resident(
+            hub_server, household, "Wang Fang", {"8867-4": {"low": 50, "high": 100}}
+        )
+        await _add_resident(
+            hub_server,
+            household,
+            "Wang Jun",
+            {"8867-4": {"low": 45, "high": 110}, "8480-6": {"high": 160}},
+        )
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            hello = _message(credentials, 1, MessageType.HELLO, {})
+            assert (await _send(ws, credentials, hello)).type == "ack"
+            config = await _reply(ws, credentials.hub_key())
+    assert config.type == MessageType.CONFIG
+    assert config.body == {
+        "heartbeat_interval": 60.0,
+        "thresholds": {"8480-6": {"high": 160.0}, "8867-4": {"low": 45.0, "high": 110.0}},
+    }
+
+
+async def test_push_config_reaches_the_households_connected_gateway_only(
+    hub_server: RunningHub,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        links: list[HubLink] = []
+        configs: list[list[HubConfig]] = []
+        households: list[str] = []
+        for _ in range(2):
+            credentials = await _credentials(hub_server, session)
+            households.append(credentials.household_id)
+            outbox = Outbox(hub_server.data_dir.parent / f"outbox-{credentials.gateway_id}.db")
+            link = HubLink(session, credentials, outbox)
+            received: list[HubConfig] = []
+            link.add_config_listener(received.append)
+            links.append(link)
+            configs.append(received)
+        ours = links[0]
+        household = households[0]
+        for link in links:
+            link.start()
+        try:
+            await until(lambda: all(len(received) == 1 for received in configs))
+            assert configs[0][0].thresholds == {}  # nobody set any yet
+            await _add_resident(hub_server, household, "Wang Fang", {"8480-6": {"high": 150}})
+            await push_config(hub_server.context, household)
+            await until(lambda: len(configs[0]) == 2)
+            assert configs[0][1].thresholds == {"8480-6": VitalBounds(None, 150.0)}
+            assert configs[0][1].heartbeat_interval == 60.0
+            assert len(configs[1]) == 1
+            await push_config(hub_server.context, "no-such-household")  # nothing to do
+            # A gateway that is away gets the thresholds after its next hello.
+            await ours.stop()
+            await push_config(hub_server.context, household)
+            ours.start()
+            await until(lambda: len(configs[0]) == 3 and ours.state is LinkState.CONNECTED)
+            assert configs[0][2].thresholds == {"8480-6": VitalBounds(None, 150.0)}
+        finally:
+            for link in links:
+                await link.stop()
+                link.outbox.close()
