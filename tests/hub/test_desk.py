@@ -4,6 +4,7 @@ desk time takes no time."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -148,7 +149,7 @@ async def test_unacknowledged_emergency_escalates_once_at_60_s(
     assert await _escalated(hub_server) == {fall.id: "2026-11-21T09:01:00.000Z"}
     clock.advance(seconds=5)
     await check_desk(hub_server.context)
-    messages = [feed.queue.get_nowait() for _ in range(feed.queue.qsize())]
+    messages = [json.loads(feed.queue.get_nowait()) for _ in range(feed.queue.qsize())]
     escalations = [m for m in messages if m["type"] == "escalation"]
     assert [(m["reason"], m["alarm"]["id"]) for m in escalations] == [("unacknowledged", fall.id)]
     store = hub_server.context.store
