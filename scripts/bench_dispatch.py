@@ -51,7 +51,6 @@ import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -69,8 +68,6 @@ import aiohttp
 from aiohttp import web
 from bench_link import BENCH_DISPATCHER as DISPATCHER
 from bench_link import (
-    PROFILE_ENV,
-    ROOT,
     BenchGateway,
     HubProcess,
     ProcSample,
@@ -270,25 +267,9 @@ async def _stamps(request: web.Request) -> web.Response:
 
 
 class StampedHub(HubProcess):
-    """bench_link.HubProcess running this script's `_hub` (serve_stamped_hub) instead of
-    bench_link's. HubProcess takes no script, so __enter__ is its own with that one change."""
+    """bench_link.HubProcess running this script's `_hub` (serve_stamped_hub)."""
 
-    def __enter__(self) -> StampedHub:
-        command = [sys.executable, str(Path(__file__).resolve()), "_hub", "--data", str(self.data)]
-        command += ["--port", str(self.port)]
-        env = dict(os.environ)
-        if self._profile:
-            env[PROFILE_ENV] = self._profile
-        with self._log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env
-            )
-        try:
-            self._wait_until_up()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    SCRIPT = Path(__file__).resolve()
 
     def stamps(self) -> dict[str, Any]:
         """committed: message id -> moment, published: "alarm id/count" -> moment, loop_lags

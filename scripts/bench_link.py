@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Self, cast
 
 import aiohttp
 from aiohttp import web
@@ -215,7 +215,10 @@ def describe_machine(first: ProcSample, last: ProcSample, clients_cpu: float) ->
 
 
 class HubProcess:
-    """A hub subprocess on a free loopback port; always stopped on exit (SIGTERM, then KILL)."""
+    """A hub subprocess on a free loopback port; always stopped on exit (SIGTERM, then KILL).
+    It runs `SCRIPT _hub` (this script's hub; a subclass may name another script)."""
+
+    SCRIPT = Path(__file__).resolve()
 
     def __init__(
         self, data: Path, *, heartbeat: int | None = None, profile: str | None = None
@@ -233,8 +236,8 @@ class HubProcess:
         assert self._process is not None
         return self._process.pid
 
-    def __enter__(self) -> HubProcess:
-        command = [sys.executable, str(Path(__file__).resolve()), "_hub", "--data", str(self.data)]
+    def __enter__(self) -> Self:
+        command = [sys.executable, str(self.SCRIPT), "_hub", "--data", str(self.data)]
         command += ["--port", str(self.port)]
         if self._heartbeat is not None:
             command += ["--heartbeat", str(self._heartbeat)]
