@@ -28,10 +28,11 @@ function render() {
   toggle.lang = other;
 }
 
-// Only a path on this hub: never an address elsewhere ("//host" or "https://...").
+// Only a path on this hub: never an address elsewhere ("//host", "/\\host" which browsers
+// read as "//host", or "https://...").
 function nextPage(user) {
   const next = new URLSearchParams(location.search).get("next") || "";
-  if (next.startsWith("/") && !next.startsWith("//")) return next;
+  if (/^\/(?![\/\\])/.test(next)) return next;
   return user.role === "family" ? "/family" : "/dispatch";
 }
 

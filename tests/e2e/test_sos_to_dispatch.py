@@ -82,3 +82,17 @@ async def test_screen_reconnects_after_hub_restart_and_shows_what_it_missed(
     await hub_server.start()
     await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=15000)
     await expect(page.locator('.alarm[data-kind="sos"]')).to_be_visible(timeout=15000)
+
+
+async def test_sign_in_never_sends_the_browser_to_another_site(
+    hub_server: RunningHub, browser: Browser
+) -> None:
+    username, password = await hub_server.add_user(Role.DISPATCHER)
+    for elsewhere in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/x"):
+        page = await browser.new_page(locale="zh-CN")
+        await page.goto(f"{hub_server.url}/login?next={elsewhere}")
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码").fill(password)
+        await page.get_by_role("button", name="登录").click()
+        await expect(page).to_have_url(f"{hub_server.url}/dispatch")
+        await page.close()
