@@ -9,15 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from gateway.alarms import utc_iso
-
 from . import fhir, sla
 from .audit import AuditAction
 from .auth import SUPERVISORS, actor, allow, session_of
 from .context import HUB_CONTEXT
 from .desk_model import WORK_ITEM_KINDS
 from .http_json import bad_request, not_found, query_time
-from .storage import HubStore
 
 DEFAULT_ZONE = "Asia/Shanghai"
 MAX_REPORT_DAYS = 366
@@ -59,7 +56,7 @@ async def _sla_report(request: web.Request) -> sla.SlaReport:
     who = actor(session_of(request).user)
 
     def read() -> list[sla.AnsweredAlarm]:
-        alarms = _answered_alarms(hub.store, start, end)
+        alarms = hub.store.answered_alarms(start, end)
         hub.store.audit.append(
             who, AuditAction.EXPORT, "report:sla", hub.clock(), f"{first}..{last} {zone.key}"
         )
@@ -69,27 +66,6 @@ async def _sla_report(request: web.Request) -> sla.SlaReport:
     return sla.sla_report(
         alarms, start=start, end=end, now=hub.clock(), tz=zone, excluded_kinds=SLA_EXCLUDED_KINDS
     )
-
-
-def _answered_alarms(store: HubStore, start: datetime, end: datetime) -> list[sla.AnsweredAlarm]:
-    rows = store.db.query(
-        "SELECT id, kind, severity, received_at, acknowledged_at, acknowledged_by FROM alarms"
-        " WHERE received_at >= ? AND received_at < ?",
-        [utc_iso(start), utc_iso(end)],
-    )
-    return [
-        sla.AnsweredAlarm(
-            id=row["id"],
-            kind=row["kind"],
-            severity=row["severity"],
-            raised_at=datetime.fromisoformat(row["received_at"]),
-            acknowledged_at=(
-                datetime.fromisoformat(row["acknowledged_at"]) if row["acknowledged_at"] else None
-            ),
-            acknowledged_by=row["acknowledged_by"] if row["acknowledged_at"] else None,
-        )
-        for row in rows
-    ]
 
 
 @allow(*SUPERVISORS)

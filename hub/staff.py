@@ -5,6 +5,7 @@ until it is back)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from .audit import AuditAction
 from .context import HubContext
@@ -41,9 +42,7 @@ async def take_staff_step(
             responder=details.responder,
             outcome=details.outcome,
         )
-        hub.store.audit.append(
-            f"staff:{staff}", AuditAction.ALARM_STEP, f"alarm:{alarm_id}", now, step.value
-        )
+        _audit(hub, staff, alarm_id, now, step.value)
         return result
 
     alarm, queued = await hub.db(record)
@@ -57,9 +56,7 @@ async def add_staff_note(hub: HubContext, alarm_id: str, staff: str, note: str) 
     def record() -> AlarmRow:
         now = hub.clock()
         alarm = hub.store.add_note(alarm_id, staff, note, now)
-        hub.store.audit.append(
-            f"staff:{staff}", AuditAction.ALARM_STEP, f"alarm:{alarm_id}", now, "note"
-        )
+        _audit(hub, staff, alarm_id, now, "note")
         return alarm
 
     alarm = await hub.db(record)
@@ -67,8 +64,6 @@ async def add_staff_note(hub: HubContext, alarm_id: str, staff: str, note: str) 
     return alarm
 
 
-def _audit(hub: HubContext, staff: str, alarm_id: str, what: str) -> None:
+def _audit(hub: HubContext, staff: str, alarm_id: str, now: datetime, what: str) -> None:
     """On the database thread, inside the step's own commit."""
-    hub.store.audit.append(
-        f"staff:{staff}", AuditAction.ALARM_STEP, f"alarm:{alarm_id}", hub.clock(), what
-    )
+    hub.store.audit.append(f"staff:{staff}", AuditAction.ALARM_STEP, f"alarm:{alarm_id}", now, what)

@@ -35,6 +35,7 @@ from .desk_model import (
 )
 from .registry import RegistryStore
 from .schema import migrate, schema_version
+from .sla import AnsweredAlarm
 from .sql import Transaction, one
 
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
@@ -676,6 +677,30 @@ class HubStore:
             " ORDER BY a.received_at DESC, a.id DESC LIMIT ?",
             [utc_iso(since), limit],
         )
+
+    def answered_alarms(self, start: datetime, end: datetime) -> list[AnsweredAlarm]:
+        """Alarms the hub committed in [start, end) with their first acknowledgement, for
+        the SLA report (hub/sla.py)."""
+        rows = self.db.query(
+            "SELECT id, kind, severity, received_at, acknowledged_at, acknowledged_by FROM alarms"
+            " WHERE received_at >= ? AND received_at < ?",
+            [utc_iso(start), utc_iso(end)],
+        )
+        return [
+            AnsweredAlarm(
+                id=row["id"],
+                kind=row["kind"],
+                severity=row["severity"],
+                raised_at=datetime.fromisoformat(row["received_at"]),
+                acknowledged_at=(
+                    datetime.fromisoformat(row["acknowledged_at"])
+                    if row["acknowledged_at"]
+                    else None
+                ),
+                acknowledged_by=row["acknowledged_by"] if row["acknowledged_at"] else None,
+            )
+            for row in rows
+        ]
 
     def _resolve(self, alarm_id: str, at: str, outcome: Outcome) -> None:
         """Resolved without a dispatcher (the home settled it, or a work item cleared)."""
