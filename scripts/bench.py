@@ -1,6 +1,17 @@
 #!/usr/bin/env python3
 """`make bench`: measured numbers, printed. Later issues add their benchmarks here.
 
+codecs (scripts/bench_codecs.py), in this process, ~10 s: our Bluetooth SIG health decoders
+              (gateway/ble/) beside the bluetooth-sig package (0.6.0) on the same bytes: a
+              seeded corpus built with our encoders (units, optional fields, RR lists, special
+              values) plus trap payloads. Decodes/s and ns/decode per characteristic and in
+              total (median of repeats after a warm-up); field-by-field agreement on valid
+              inputs, the classes of differences with one example each and why ours follows
+              the GATT Specification Supplement, bluetooth-sig's exceptions per type.
+              Differences never fail `make bench`; our decoder raising anything but
+              BleDecodeError (corpus, traps, fuzzed payloads) or a broken round trip does.
+              Findings: docs/ble-codecs-vs-bluetooth-sig.md. `--no-codecs` skips it.
+
 Link (scripts/bench_link.py), each against a real hub process (`python -m hub`) on 127.0.0.1:
   hub-ingest  N gateways on their own WebSockets pipeline signed alarm.raised / vital / heartbeat
               envelopes; acked messages/s (acks follow the durable group commit), ack latency,
@@ -26,6 +37,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bench_codecs
 import bench_dispatch
 import bench_link
 
@@ -38,9 +50,16 @@ def main() -> None:
     )
     bench_link.add_arguments(parser)
     bench_dispatch.add_arguments(parser)
+    bench_codecs.add_arguments(parser)
+    parser.add_argument("--no-codecs", action="store_true", help="skip codecs")
     parser.add_argument("--no-dispatch", action="store_true", help="skip dispatch-live")
     parser.add_argument("--no-gas", action="store_true", help="skip gas-to-valve")
     args = parser.parse_args()
+    codecs_ok = True
+    if not args.no_codecs:
+        # First: CPU-bound and in this process, so no hub or load generator competes with it.
+        codecs_ok = bench_codecs.run(args)
+        print()
     bench_link.run(args)
     delivered = True
     if not args.no_dispatch:
@@ -50,6 +69,8 @@ def main() -> None:
         gas_to_valve()
     if not delivered:
         raise SystemExit("dispatch-live: a screen missed an alarm or was closed by the hub")
+    if not codecs_ok:
+        raise SystemExit("codecs: our decoders broke (see the FAIL lines of the codecs section)")
 
 
 def gas_to_valve() -> None:
