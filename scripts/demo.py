@@ -219,21 +219,23 @@ def _hub_has_row(sql: str, params: tuple[str, ...]) -> bool:
 # --- Home Assistant config -----------------------------------------------------------------
 
 
-def write_ha_config(hub_url: str, enrollment_code: str, ha_port: int) -> None:
+def write_ha_config(hub_url: str, enrollment_code: str, ha_port: int, ble_port: int) -> None:
     HA_CONFIG.mkdir(parents=True, exist_ok=True)
     text = (
         TEMPLATE.read_text(encoding="utf-8")
         .replace("__HUB_URL__", hub_url)
         .replace("__ENROLLMENT_CODE__", enrollment_code)
         .replace("__HA_PORT__", str(ha_port))
+        .replace("__BLE_PORT__", str(ble_port))
     )
     (HA_CONFIG / "configuration.yaml").write_text(text, encoding="utf-8")
 
 
-def link_integration() -> None:
+def link_integration(
+    name: str = "eldercare", target: Path = REPO / "integrations" / "eldercare"
+) -> None:
     """Install the integration by symlink so edits in integrations/ show up on restart."""
-    link = HA_CONFIG / "custom_components" / "eldercare"
-    target = REPO / "integrations" / "eldercare"
+    link = HA_CONFIG / "custom_components" / name
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() and link.readlink() == target:
         return
@@ -379,6 +381,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--control-port", type=int, default=8081, help="simulated household control endpoint"
     )
+    parser.add_argument(
+        "--ble-port", type=int, default=8766, help="simulated Bluetooth proxy (health monitors)"
+    )
     return parser.parse_args(argv)
 
 
@@ -406,6 +411,9 @@ Eldercare demo is running.
   Simulated Zigbee household (ZHA on an emulated ConBee II; devices pair by themselves):
     .venv/bin/python -m gateway.sim press sos      smoke on|off    gas on|off    door open|close
     motion    battery 10 smoke    silent valve    jam valve    help      (control: {control_url})
+  Simulated Bluetooth health monitors (through a virtual Bluetooth proxy, like ESPHome's):
+    .venv/bin/python -m gateway.sim measure bp 165/100 pulse 92    measure glucose 11.2
+    measure spo2 91 pulse 88    measure temp 38.6    measure weight 62.5    ble drop bp 1
 
   Logs: {RUN / "hub.log"}
         {RUN / "ha.log"}
@@ -422,14 +430,17 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     ensure_port_free(args.ha_port, "Home Assistant", "--ha-port")
     ensure_port_free(args.radio_port, "simulated radio", "--radio-port")
     ensure_port_free(args.control_port, "household control", "--control-port")
+    ensure_port_free(args.ble_port, "simulated Bluetooth proxy", "--ble-port")
 
     RUN.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     code, household_id = mint_enrollment_code(ensure_household())
     passwords = {a.username: ensure_account(a, household_id) for a in DEMO_ACCOUNTS}
     ensure_household_details(household_id)
-    write_ha_config(hub_url, code, args.ha_port)
+    write_ha_config(hub_url, code, args.ha_port, args.ble_port)
     link_integration()
+    # The simulator's Bluetooth proxy, registered with HA's Bluetooth as ESPHome proxies are.
+    link_integration("virtual_ble_proxy", REPO / "demo" / "custom_components" / "virtual_ble_proxy")
 
     print(f"Starting the hub on {hub_url} (log: {RUN / 'hub.log'})", flush=True)
     hub_argv = [sys.executable, "-m", "hub", "--data", str(HUB_DATA)]
@@ -446,6 +457,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     print(f"Starting the simulated Zigbee household (log: {RUN / 'household.log'})", flush=True)
     sim_argv = [sys.executable, "-m", "gateway.sim", "serve", "--radio-port", str(args.radio_port)]
     sim_argv += ["--control-port", str(args.control_port), "--state", str(RUN / "radio.json")]
+    sim_argv += ["--ble-port", str(args.ble_port)]
     children.append(start_child("simulated household", sim_argv, RUN / "household.log"))
     wait_for(
         "the simulated household",

@@ -1,6 +1,6 @@
 """`python -m gateway.sim`: run the simulated household, or send it a command.
 
-python -m gateway.sim serve --radio-port 8765 --control-port 8081 --state radio.json
+python -m gateway.sim serve --radio-port 8765 --control-port 8081 --ble-port 8766 --state radio.json
 python -m gateway.sim press sos            (any command of gateway/sim/commands.py)
 """
 
@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .ble.wire import DEFAULT_PORT as DEFAULT_BLE_PORT
 from .commands import HELP
 from .control import serve
 
@@ -44,13 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="python -m gateway.sim serve")
         parser.add_argument("--radio-port", type=int, default=8765)
         parser.add_argument("--control-port", type=int, default=8081)
+        parser.add_argument(
+            "--ble-port", type=int, default=DEFAULT_BLE_PORT, help="virtual Bluetooth proxy port"
+        )
         parser.add_argument("--state", type=Path, default=Path("radio.json"))
         options = parser.parse_args(args[1:])
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(options.radio_port, options.control_port, options.state))
+            asyncio.run(
+                serve(options.radio_port, options.control_port, options.state, options.ble_port)
+            )
         return 0
     control_url = DEFAULT_CONTROL_URL
     if args[:1] == ["--control-url"] and len(args) > 1:

@@ -3,12 +3,18 @@
 press sos | press fob | smoke on|off | gas on|off | door open|close | motion
 battery PERCENT [DEVICE] | silent DEVICE | wake DEVICE | valve open|close | jam valve | unjam valve
 tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
+measure bp 165/100 [pulse 92] [irregular] [kpa] | measure spo2 91 pulse 88
+measure glucose 11.2 [mg/dl] | measure temp 38.6 [f] | measure hr 130|off | measure weight 62.5 [lb]
+ble drop DEVICE AFTER | ble garbage DEVICE | ble short DEVICE
+  (Bluetooth DEVICE: bp oximeter glucose thermometer hr scale)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .ble import commands as ble_commands
+from .ble.household import VirtualBleHousehold
 from .catalog import BatteryMixin, IasZoneDevice
 from .device import VirtualDevice
 from .household import VirtualHousehold
@@ -84,11 +90,24 @@ def run_command(household: VirtualHousehold, text: str) -> str:
         "garbage": lambda: _garbage(household, one),
         "leave": lambda: _leave(household, one),
         "rejoin": lambda: _rejoin(household, one),
+        "measure": lambda: _bluetooth(ble_commands.measure, household, args),
+        "ble": lambda: _bluetooth(ble_commands.misbehave, household, args),
     }
     action = actions.get(verb)
     if action is None:
         raise CommandError(f"unknown command {verb!r}\n" + HELP)
     return action()
+
+
+def _bluetooth(
+    command: Callable[[VirtualBleHousehold, list[str]], str],
+    household: VirtualHousehold,
+    args: list[str],
+) -> str:
+    try:
+        return command(household.ble, args)
+    except ble_commands.BleCommandError as err:
+        raise CommandError(str(err)) from None
 
 
 def _motion(household: VirtualHousehold) -> str:

@@ -1,9 +1,11 @@
 """The simulated household as a service: radio + devices + a small HTTP control endpoint.
 
     POST /command   body: a command from `commands.py` (text)   -> 200 {"result"} | 400 {"error"}
-    GET  /status    radio connection and every device's state
+    GET  /status    radio connection and every device's state (Bluetooth monitors under "ble")
 
-Used by `make demo` (through `python -m gateway.sim serve`); listens on 127.0.0.1 only.
+The Bluetooth monitors are served by the virtual Bluetooth proxy (`ble/proxy_server.py`) on
+its own port. Used by `make demo` (through `python -m gateway.sim serve`); listens on
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from aiohttp import web
 from zigpy_deconz.api import NetworkState
 
+from .ble.proxy_server import start_proxy_server
+from .ble.wire import DEFAULT_PORT as DEFAULT_BLE_PORT
 from .catalog import BatteryMixin, GasValve, IasZoneDevice
 from .commands import CommandError, run_command
 from .deconz_radio import DeconzRadio
@@ -69,6 +73,7 @@ async def _status(request: web.Request) -> web.Response:
             "radio_connected": radio.connected,
             "network_up": radio.network_state == NetworkState.CONNECTED,
             "devices": device_status(request.app[HOUSEHOLD]),
+            "ble": request.app[HOUSEHOLD].ble.status(),
         }
     )
 
@@ -98,13 +103,16 @@ async def keep_device_memory(household: VirtualHousehold, path: Path) -> None:
         await asyncio.sleep(1.0)
 
 
-async def serve(radio_port: int, control_port: int, state_path: Path) -> None:
+async def serve(
+    radio_port: int, control_port: int, state_path: Path, ble_port: int = DEFAULT_BLE_PORT
+) -> None:
     household = VirtualHousehold()
     memory_path = state_path.with_name(state_path.stem + "-devices.json")
     if memory_path.exists():
         household.restore(json.loads(memory_path.read_text()))
     radio = DeconzRadio(household.air, state_path)
     await radio.start(port=radio_port)
+    ble_proxy = await start_proxy_server(household.ble, ble_port)
     app = web.Application()
     app[HOUSEHOLD], app[RADIO] = household, radio
     app.router.add_post("/command", _command)
@@ -113,7 +121,11 @@ async def serve(radio_port: int, control_port: int, state_path: Path) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", control_port).start()
     _LOGGER.info(
-        "Radio on socket://127.0.0.1:%s, control on http://127.0.0.1:%s", radio_port, control_port
+        "Radio on socket://127.0.0.1:%s, control on http://127.0.0.1:%s, Bluetooth proxy on "
+        "127.0.0.1:%s",
+        radio_port,
+        control_port,
+        ble_port,
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -128,6 +140,7 @@ async def serve(radio_port: int, control_port: int, state_path: Path) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await ble_proxy.close()
         household.close()
         await runner.cleanup()
         await radio.stop()

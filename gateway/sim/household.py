@@ -1,4 +1,5 @@
-"""One virtual household: one of each safety device, and the controls tests and the demo use."""
+"""One virtual household: one of each safety device, its Bluetooth health monitors (`ble`),
+and the controls tests and the demo use."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .air import Air
+from .ble.household import VirtualBleHousehold
 from .catalog import (
     DoorSensor,
     GasDetector,
@@ -22,6 +24,7 @@ from .device import VirtualDevice
 @dataclass
 class VirtualHousehold:
     air: Air = field(default_factory=Air)
+    ble: VirtualBleHousehold = field(default_factory=VirtualBleHousehold)
 
     def __post_init__(self) -> None:
         self.smoke = SmokeDetector(self.air)
@@ -57,6 +60,7 @@ class VirtualHousehold:
     def close(self) -> None:
         for device in self.devices.values():
             device.close()
+        self.ble.close()
 
     def memory(self) -> dict[str, dict[str, Any]]:
         """The devices' non-volatile memory (IAS enrollment), to survive a simulator restart."""
