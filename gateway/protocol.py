@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -272,34 +273,115 @@ def parse_alarm_cleared(body: dict[str, Any]) -> AlarmClearedBody:
 _LOINC = re.compile(r"^[0-9]{1,7}-[0-9]$")
 
 
+# Optional parts of a `vital` (docs/wire-contract.md): the resident a monitor is assigned
+# to, the monitor's status flags, and the measurement the observation belongs to.
+MAX_VITAL_FLAGS = 16
+_FLAG = re.compile(r"^[a-z0-9_]{1,40}$")
+MAX_READING_ID = 64
+_READING_ID = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces
+
+
 @dataclass(frozen=True, slots=True)
 class VitalBody:
-    """The body of `vital`: one observation (LOINC code, value, UCUM unit), as measured."""
+    """The body of `vital`: one observation (LOINC code, value, UCUM unit), as measured.
+
+    `resident`: the hub's id of the resident the monitor is assigned to (None: unassigned).
+    `flags`: the monitor's status tokens for this measurement ("irregular_pulse", ...).
+    `reading`: groups the observations of one measurement (a cuff's systolic, diastolic and
+    pulse), None when the sender does not group."""
 
     code: str
     value: float
     unit: str
     measured_at: datetime
     device: str
+    resident: str | None = None
+    flags: tuple[str, ...] = ()
+    reading: str | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        """The wire body; the optional parts only when set, so an unassigned, unflagged
+        reading is exactly what an older gateway sends."""
+        body: dict[str, Any] = {
+            "code": self.code,
+            "value": self.value,
+            "unit": self.unit,
+            "measured_at": utc_iso(self.measured_at),
+            "device": self.device,
+        }
+        if self.resident is not None:
+            body["resident"] = self.resident
+        if self.flags:
+            body["flags"] = list(self.flags)
+        if self.reading is not None:
+            body["reading"] = self.reading
+        return body
+
+
+def vital_body(
+    code: str,
+    value: float,
+    unit: str,
+    measured_at: datetime,
+    device: str,
+    *,
+    resident: str | None = None,
+    flags: Iterable[str] = (),
+    reading: str | None = None,
+) -> dict[str, Any]:
+    """The body of a `vital` for the outbox. Checked as the hub will check it, so a sender's
+    mistake is a ProtocolError here, not a reading the hub naks and drops later."""
+    body = VitalBody(
+        code, value, unit, measured_at, device, resident, tuple(flags), reading
+    ).to_body()
+    parse_vital(body)
+    return body
 
 
 def parse_vital(body: dict[str, Any]) -> VitalBody:
     code = body.get("code")
-    if not isinstance(code, str) or not _LOINC.match(code):
+    if not isinstance(code, str) or not _LOINC.fullmatch(code):
         raise ProtocolError(NakReason.MALFORMED, "code must be a LOINC code like 8867-4")
     value = body.get("value")
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+    if not _is_number(value):
         raise ProtocolError(NakReason.MALFORMED, "value must be a finite number")
     unit = _short_text(body, "unit", 20)
     if not unit:
         raise ProtocolError(NakReason.MALFORMED, "unit (UCUM) is required")
+    resident = body.get("resident")
+    if resident is not None and not is_ulid(resident):
+        raise ProtocolError(NakReason.MALFORMED, "resident must be the hub's resident id or null")
+    reading = body.get("reading")
+    if reading is not None and not (isinstance(reading, str) and _READING_ID.fullmatch(reading)):
+        raise ProtocolError(
+            NakReason.MALFORMED,
+            f"reading must be 1 to {MAX_READING_ID} printable ASCII characters or null",
+        )
     return VitalBody(
         code=code,
         value=float(value),
         unit=unit,
         measured_at=parse_time(body.get("measured_at"), "measured_at"),
         device=_short_text(body, "device", 100),
+        resident=resident,
+        flags=_vital_flags(body.get("flags")),
+        reading=reading,
     )
+
+
+def _vital_flags(raw: object) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or len(raw) > MAX_VITAL_FLAGS:
+        raise ProtocolError(
+            NakReason.MALFORMED, f"flags must be a list of at most {MAX_VITAL_FLAGS} tokens"
+        )
+    for flag in raw:
+        if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
+            raise ProtocolError(
+                NakReason.MALFORMED, "each flag must be a token of a-z, 0-9 and _ (at most 40)"
+            )
+    return tuple(dict.fromkeys(raw))  # a token said twice is said once, in order
 
 
 # device.status (gateway -> hub): what the dispatcher needs to judge a call ("valve closed?").
@@ -368,14 +450,14 @@ def _device_report(item: object) -> DeviceReport:
     if not device_id:
         raise ProtocolError(NakReason.MALFORMED, "device id is required")
     kind = item.get("kind")
-    if not isinstance(kind, str) or not _KIND.match(kind):
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise ProtocolError(NakReason.MALFORMED, "device kind must be a role like gas_valve")
     battery = item.get("battery")
     if battery is not None and (type(battery) is not int or not 0 <= battery <= 100):
         raise ProtocolError(NakReason.MALFORMED, "battery must be an integer 0..100 or null")
     last_seen = item.get("last_seen")
     state = item.get("state")
-    if state is not None and (not isinstance(state, str) or not _STATE.match(state)):
+    if state is not None and (not isinstance(state, str) or not _STATE.fullmatch(state)):
         raise ProtocolError(NakReason.MALFORMED, "state must be a short word or null")
     return DeviceReport(
         id=device_id,
@@ -402,20 +484,49 @@ class VitalBounds:
         return {name: value for name, value in bounds.items() if value is not None}
 
 
+MAX_RESIDENT_NAME = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentConfig:
+    """One resident in a `config`: the hub's id (a ULID), a short name for the installer's
+    picker (which monitor is whose), and that resident's own thresholds."""
+
+    id: str
+    name: str
+    thresholds: dict[str, VitalBounds] = field(default_factory=dict)
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "thresholds": {code: b.to_body() for code, b in sorted(self.thresholds.items())},
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class HubConfig:
     """What a `config` says. `thresholds` None: the hub sent none (an older hub), so the
-    gateway keeps what it has; an empty dict: the care center set none (any more)."""
+    gateway keeps what it has; an empty dict: the care center set none (any more).
+    `residents` likewise: None from a hub that sends none, () for a household without any."""
 
     heartbeat_interval: float | None = None
     thresholds: dict[str, VitalBounds] | None = None
+    residents: tuple[ResidentConfig, ...] | None = None
 
 
-def config_body(heartbeat_interval: float, thresholds: dict[str, VitalBounds]) -> dict[str, Any]:
-    return {
+def config_body(
+    heartbeat_interval: float,
+    thresholds: dict[str, VitalBounds],
+    residents: Sequence[ResidentConfig] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "heartbeat_interval": heartbeat_interval,
         "thresholds": {code: bounds.to_body() for code, bounds in sorted(thresholds.items())},
     }
+    if residents is not None:
+        body["residents"] = [resident.to_body() for resident in residents]
+    return body
 
 
 def parse_config(body: dict[str, Any]) -> tuple[HubConfig, list[str]]:
@@ -430,7 +541,49 @@ def parse_config(body: dict[str, Any]) -> tuple[HubConfig, list[str]]:
     if "thresholds" in body:
         thresholds, problems_of_thresholds = parse_thresholds(body["thresholds"])
         problems += problems_of_thresholds
-    return HubConfig(None if interval is None else float(interval), thresholds), problems
+    residents = None
+    if "residents" in body:
+        residents, problems_of_residents = parse_residents(body["residents"])
+        problems += problems_of_residents
+    config = HubConfig(None if interval is None else float(interval), thresholds, residents)
+    return config, problems
+
+
+def parse_residents(raw: object) -> tuple[tuple[ResidentConfig, ...] | None, list[str]]:
+    """`[{id, name, thresholds}]` with the entries that make sense, and the problems. A bad
+    entry is left out (its readings fall back to the household's thresholds); the problems
+    name an entry by its position, never by the resident's name."""
+    if not isinstance(raw, list):
+        return None, ["residents must be a list"]
+    residents: list[ResidentConfig] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(raw, start=1):
+        resident, problems_of_entry = _resident_config(entry)
+        if resident is not None and resident.id in seen:
+            resident, problems_of_entry = None, ["listed twice"]
+        problems += [f"resident {number}: {problem}" for problem in problems_of_entry]
+        if resident is not None:
+            seen.add(resident.id)
+            residents.append(resident)
+    return tuple(residents), problems
+
+
+def _resident_config(entry: object) -> tuple[ResidentConfig | None, list[str]]:
+    """One entry, or None; a bad threshold inside is skipped like one of the household's."""
+    if not isinstance(entry, dict):
+        return None, ["must be {id, name, thresholds}"]
+    resident_id, name = entry.get("id"), entry.get("name")
+    if not isinstance(resident_id, str) or not is_ulid(resident_id):
+        return None, ["id must be a ULID"]
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_RESIDENT_NAME:
+        return None, [f"name must be text of 1 to {MAX_RESIDENT_NAME} characters"]
+    thresholds, problems = parse_thresholds(entry.get("thresholds", {}))
+    if thresholds is None:
+        # Unreadable as a whole: the entry is left out, so the household's thresholds (which
+        # include this resident's) judge the readings, rather than none of the center's.
+        return None, problems
+    return ResidentConfig(resident_id, name, thresholds), problems
 
 
 def parse_thresholds(raw: object) -> tuple[dict[str, VitalBounds] | None, list[str]]:
@@ -449,7 +602,7 @@ def parse_thresholds(raw: object) -> tuple[dict[str, VitalBounds] | None, list[s
 
 
 def _bounds_problem(code: object, bounds: object) -> str | None:
-    if not isinstance(code, str) or not _LOINC.match(code):
+    if not isinstance(code, str) or not _LOINC.fullmatch(code):
         return "not a LOINC code"
     if not isinstance(bounds, dict) or set(bounds) - {"low", "high"}:
         return "must be {low, high}"
@@ -462,7 +615,12 @@ def _bounds_problem(code: object, bounds: object) -> str | None:
 
 
 def _is_number(value: object) -> TypeIs[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer (JSON allows 400 digits) beyond any float
+        return False
 
 
 def widest_bounds(sets: list[dict[str, VitalBounds]]) -> dict[str, VitalBounds]:

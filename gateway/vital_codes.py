@@ -8,7 +8,7 @@ and in docs/wire-contract.md, so a bound never changes meaning on the way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .protocol import VitalBounds, widest_bounds
@@ -17,6 +17,8 @@ from .safety.settings import VitalRange
 
 # Glucose is 180.16 g/mol: 1 mmol/L is 18.016 mg/dL.
 MG_DL_PER_MMOL_L_GLUCOSE = 18.016
+# 1 atm is 101.325 kPa and 760 mmHg.
+MM_HG_PER_KPA = 760 / 101.325
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,54 @@ def _converted(bounds: VitalBounds, factor: float) -> VitalBounds:
         None if bounds.low is None else round(bounds.low * factor, 2),
         None if bounds.high is None else round(bounds.high * factor, 2),
     )
+
+
+class UnknownUnitError(ValueError):
+    """A reading in a unit that is not one of its sign's (or not a unit at all)."""
+
+
+# The units a reading of each sign may come in: UCUM codes (the wire's) and Home Assistant's
+# spellings (what household sensors show), matched without case, each with its way to the
+# engine's unit (that of `DEFAULT_VITAL_RANGES`: /min, %, mm[Hg], mmol/L, Cel).
+def _same(value: float) -> float:
+    return value
+
+
+def _kpa(value: float) -> float:
+    return value * MM_HG_PER_KPA
+
+
+def _mg_dl(value: float) -> float:
+    return value / MG_DL_PER_MMOL_L_GLUCOSE
+
+
+def _fahrenheit(value: float) -> float:
+    return (value - 32) * 5 / 9
+
+
+_PRESSURE: dict[str, Callable[[float], float]] = {"mm[hg]": _same, "mmhg": _same, "kpa": _kpa}
+_UNITS: dict[VitalSign, dict[str, Callable[[float], float]]] = {
+    VitalSign.HEART_RATE: {"/min": _same, "{beats}/min": _same, "bpm": _same, "beats/min": _same},
+    VitalSign.SPO2: {"%": _same},
+    VitalSign.SYSTOLIC: _PRESSURE,
+    VitalSign.DIASTOLIC: _PRESSURE,
+    VitalSign.GLUCOSE: {"mmol/l": _same, "mg/dl": _mg_dl},
+    VitalSign.TEMPERATURE: {"cel": _same, "°c": _same, "[degf]": _fahrenheit, "°f": _fahrenheit},
+}
+
+
+def to_engine_unit(sign: VitalSign, value: float, unit: str) -> float:
+    """`value` of `sign` measured in `unit` (UCUM, or as Home Assistant spells it; '' means
+    the engine's unit already), in the engine's unit, so the ranges judge what was meant: a
+    120 mg/dL glucose is 6.66 mmol/L, 100.4 [degF] is 38.0 Cel, 16 kPa is 120.01 mm[Hg].
+
+    UnknownUnitError for a unit the sign is never measured in: the caller must not guess.
+    A converted value is rounded to two decimals, as the converted bounds are
+    (`vital_ranges`), so a reading exactly on a bound in its own unit stays on it.
+    """
+    if unit == "":
+        return value
+    convert = _UNITS.get(sign, {}).get(unit.strip().casefold())
+    if convert is None:
+        raise UnknownUnitError(f"{sign.value} is not measured in {unit[:20]!r}")
+    return value if convert is _same else round(convert(value), 2)

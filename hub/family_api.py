@@ -38,7 +38,7 @@ async def family_household(request: web.Request) -> web.Response:
             "household": {"name": household.name, "address": household.address},
             "gateway_ids": [g.id for g in hub.store.household_gateways(household_id)],
             "residents": [
-                {"name": r.name, "age": r.age(now)}
+                {"id": r.id, "name": r.name, "age": r.age(now)}
                 for r in hub.store.registry.residents(household_id)
             ],
             "alarms": [

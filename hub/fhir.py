@@ -12,6 +12,7 @@ gateway ids stay inside the hub, and log lines name a record by id and code, nev
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import re
@@ -143,6 +144,9 @@ class VitalRecord:
     measured_at: datetime  # the device's time, aware
     device: str
     received_at: datetime  # the hub's time, aware
+    resident_id: str | None = None  # the resident the hub attributed it to, if any
+    flags: tuple[str, ...] = ()  # the monitor's status tokens ("irregular_pulse", ...)
+    reading_id: str | None = None  # groups the observations of one measurement
 
     def __post_init__(self) -> None:
         for name in ("measured_at", "received_at"):
@@ -163,6 +167,9 @@ class VitalRecord:
             measured_at=datetime.fromisoformat(str(row["measured_at"])),
             device=str(row["device"]),
             received_at=datetime.fromisoformat(str(row["received_at"])),
+            resident_id=row.get("resident_id"),
+            flags=tuple(json.loads(row.get("flags") or "[]")),
+            reading_id=row.get("reading_id"),
         )
 
 
@@ -249,6 +256,9 @@ def _exportable(records: Iterable[VitalRecord]) -> list[VitalRecord]:
     if len(households) > 1:
         # One Patient per export: vitals of another household must never reach this resident.
         raise ValueError("records of more than one household cannot belong to one resident")
+    if len({record.resident_id for record in kept} - {None}) > 1:
+        # Nor those of another resident of the same household.
+        raise ValueError("records attributed to more than one resident cannot be one patient's")
     return kept
 
 
@@ -357,7 +367,35 @@ def _resource(
     }
     if first.device.strip():  # FHIR strings are never empty
         resource["device"] = {"display": first.device}
+    flags = list(dict.fromkeys(flag for record in reading for flag in record.flags))
+    if flags:
+        resource["note"] = [{"text": _flags_text(flags)}]
     return resource | result
+
+
+# The monitor's status flags (Bluetooth health profiles: blood pressure measurement status,
+# PLX and glucose annunciations) go to `note`, not `interpretation`. `interpretation` is bound
+# (extensible) to HL7's ObservationInterpretation codes, which judge the value against a
+# reference range (H, L, A, ...); these flags say how the measurement went (the cuff was loose,
+# the arm moved, the pulse was irregular), which no code there means, so a coded
+# interpretation would either misuse a code or invent a code system for a bound element. A
+# note is an Annotation (text required, nothing else), valid in R4 and R4B, and a clinician
+# reads it where the value is shown. Each flag keeps its wire token in brackets for machines.
+_FLAG_TEXT: dict[str, str] = {
+    "irregular_pulse": "Irregular pulse detected",
+    "body_movement": "Body movement during measurement",
+    "cuff_too_loose": "Cuff fit too loose",
+    "improper_position": "Improper measurement position",
+    "pulse_rate_out_of_range": "Pulse rate out of the monitor's range",
+    "pulse_rate_above_range": "Pulse rate above the monitor's range",
+    "pulse_rate_below_range": "Pulse rate below the monitor's range",
+    "device_clock_wrong": "Monitor clock was wrong; time of receipt at home used",
+}
+
+
+def _flags_text(flags: list[str]) -> str:
+    described = [f"{_FLAG_TEXT.get(flag, flag.replace('_', ' '))} [{flag}]" for flag in flags]
+    return "Monitor reported: " + "; ".join(described)
 
 
 def _vital_signs_category() -> dict[str, Any]:

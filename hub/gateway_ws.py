@@ -24,11 +24,13 @@ from gateway.protocol import (
     MAX_AGE_SECONDS,
     MAX_AHEAD_SECONDS,
     MAX_MESSAGE_BYTES,
+    MAX_RESIDENT_NAME,
     DeviceStatusBody,
     Envelope,
     MessageType,
     NakReason,
     ProtocolError,
+    ResidentConfig,
     VitalBounds,
     config_body,
     parse_alarm_cleared,
@@ -219,16 +221,16 @@ class GatewayConnection:
     async def _greet(self) -> None:
         """After hello: the config, then every staff step it missed while away."""
         assert self.gateway is not None
-        thresholds = await _household_thresholds(self.hub, self.gateway.household_id)
-        await self.send_config(thresholds)
+        await self.send_config(await household_config(self.hub, self.gateway.household_id))
         for message in await self.hub.db(self.hub.store.pending_outbound, self.gateway.id):
             await self.push(message)
 
-    async def send_config(self, thresholds: dict[str, VitalBounds]) -> None:
+    async def send_config(self, config: HouseholdConfig) -> None:
         """Not stored and not acked: every hello gets a fresh one, which repairs a lost push."""
         assert self.gateway is not None
         interval = self.hub.supervisor.interval(self.gateway).total_seconds()
-        await self.reply(MessageType.CONFIG, config_body(interval, thresholds))
+        body = config_body(interval, config.thresholds, config.residents)
+        await self.reply(MessageType.CONFIG, body)
 
     async def _outbound_acked(self, envelope: Envelope) -> None:
         assert self.gateway is not None
@@ -402,23 +404,38 @@ async def push_config(hub: HubContext, household_id: str) -> None:
     ]
     if not connections:
         return
-    thresholds = await _household_thresholds(hub, household_id)
+    config = await household_config(hub, household_id)
     for connection in connections:
         try:
-            await connection.send_config(thresholds)
+            await connection.send_config(config)
         except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
             _LOGGER.info("Gateway %s went away before its config: %s", connection.remote, err)
 
 
-async def _household_thresholds(hub: HubContext, household_id: str) -> dict[str, VitalBounds]:
-    """The residents' thresholds as one set (docs/wire-contract.md, `config`): the gateway
-    cannot tell whose reading it is, so no resident's own normal value may raise an alarm."""
+@dataclass(frozen=True, slots=True)
+class HouseholdConfig:
+    """What a household's gateways get in `config` besides the heartbeat interval."""
+
+    thresholds: dict[str, VitalBounds]
+    residents: tuple[ResidentConfig, ...]
+
+
+async def household_config(hub: HubContext, household_id: str) -> HouseholdConfig:
+    """The residents' thresholds as one set (docs/wire-contract.md, `config`), for readings
+    of no known resident: no resident's own normal value may raise an alarm. And each
+    resident with their own, for the monitors assigned to them."""
     residents = await hub.db(hub.store.registry.residents, household_id)
-    return widest_bounds(
-        [
-            {code: VitalBounds(t.low, t.high) for code, t in resident.thresholds.items()}
-            for resident in residents
-        ]
+    own = [
+        {code: VitalBounds(t.low, t.high) for code, t in resident.thresholds.items()}
+        for resident in residents
+    ]
+    return HouseholdConfig(
+        thresholds=widest_bounds(own),
+        residents=tuple(
+            # The name is for the installer's picker only: short, as the contract wants.
+            ResidentConfig(resident.id, resident.name[:MAX_RESIDENT_NAME], thresholds)
+            for resident, thresholds in zip(residents, own, strict=True)
+        ),
     )
 
 

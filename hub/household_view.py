@@ -3,6 +3,7 @@ the hub for whom (the family view has no medical details and no staff notes)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +70,11 @@ def recent_vitals(store: HubStore, household_id: str, now: datetime) -> list[dic
             "unit": row["unit"],
             "measured_at": row["measured_at"],
             "device": row["device"],
+            # The resident's id (the `residents` of the same answer name them), or None when
+            # the monitor is not assigned to anyone; the monitor's flags ("irregular_pulse").
+            "resident": row["resident_id"],
+            "flags": json.loads(row["flags"]),
+            "reading": row["reading_id"],
         }
         for row in rows
     ]

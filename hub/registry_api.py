@@ -106,8 +106,8 @@ async def add_resident(request: web.Request) -> web.Response:
         return {"resident": resident_for_staff(resident, now)}
 
     result = await _registry_call(hub, add, "household")
-    if "thresholds" in fields:
-        await gateway_ws.push_config(hub, household_id)
+    # A new resident, with or without thresholds: the home's monitor picker lists them.
+    await gateway_ws.push_config(hub, household_id)
     return web.json_response(result, status=201)
 
 
@@ -125,8 +125,9 @@ async def patch_resident(request: web.Request) -> web.Response:
         return resident.household_id, {"resident": resident_for_staff(resident, now)}
 
     household_id, result = await _registry_call(hub, change, "resident")
-    if "thresholds" in fields:
-        # The home's safety engine alarms on the new bounds from its next reading on.
+    if "thresholds" in fields or "name" in fields:
+        # The home's safety engine alarms on the new bounds from its next reading on; the
+        # monitor picker shows the new name.
         await gateway_ws.push_config(hub, household_id)
     return web.json_response(result)
 

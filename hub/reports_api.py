@@ -70,8 +70,12 @@ async def _sla_report(request: web.Request) -> sla.SlaReport:
 
 @allow(*SUPERVISORS)
 async def vitals_fhir(request: web.Request) -> web.Response:
-    """`?since=ISO&resident=ID`: the household's vitals as a FHIR Bundle of Observations.
-    The subject is the resident (the household's only one unless `resident` names one)."""
+    """`?since=ISO&resident=ID`: a resident's vitals as a FHIR Bundle of Observations. The
+    subject is the resident `resident` names, or the household's only one without it.
+
+    The vitals are those the hub attributed to that resident (their monitors). Unattributed
+    ones (a monitor assigned to nobody, an older gateway) are theirs too only when the
+    household has exactly one resident: with two, nobody can say whose they are."""
     hub = request.app[HUB_CONTEXT]
     household_id = request.match_info["household_id"]
     since = query_time(request, "since")
@@ -89,9 +93,19 @@ async def vitals_fhir(request: web.Request) -> web.Response:
                 if wanted is None
                 else "no such resident in this household"
             )
-        rows = hub.store.vitals(household_id, since=since, limit=100_000)
+        rows = hub.store.vitals(
+            household_id,
+            since=since,
+            limit=100_000,
+            resident_id=chosen[0].id,
+            unattributed=len(residents) == 1,
+        )
         hub.store.audit.append(
-            who, AuditAction.EXPORT, f"household:{household_id}", hub.clock(), "vitals FHIR"
+            who,
+            AuditAction.EXPORT,
+            f"household:{household_id}",
+            hub.clock(),
+            f"vitals FHIR resident:{chosen[0].id}",
         )
         return rows, fhir.PatientRef(chosen[0].id)
 

@@ -202,6 +202,30 @@ MIGRATIONS: list[str] = [
     CREATE INDEX alarms_by_household ON alarms(household_id, received_at);
     CREATE INDEX alarm_events_by_time ON alarm_events(at);
     """,
+    # 8: vitals of health monitors assigned to residents (docs/wire-contract.md, `vital`).
+    # - resident_id: the resident the gateway named, if they live in the gateway's household;
+    #   NULL when the monitor is not assigned (or named someone the hub did not accept).
+    # - flags: the monitor's status tokens as a JSON list; reading_id groups the observations
+    #   of one measurement.
+    # - One row per reading: a monitor that re-sends a stored record after the gateway lost
+    #   its memory sends it under a new message id. Rows that repeat an earlier one exactly
+    #   (household, device, code, measured_at, value) are such copies: the first received
+    #   stays, the copies go, so that the unique index can hold from now on.
+    """
+    ALTER TABLE vitals ADD COLUMN resident_id TEXT REFERENCES residents(id);
+    ALTER TABLE vitals ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE vitals ADD COLUMN reading_id TEXT;
+    DELETE FROM vitals WHERE EXISTS (
+        SELECT 1 FROM vitals AS first
+        WHERE first.household_id = vitals.household_id AND first.code = vitals.code
+            AND first.measured_at = vitals.measured_at AND first.device = vitals.device
+            AND first.value = vitals.value
+            AND (first.received_at, first.gateway_id, first.id)
+                < (vitals.received_at, vitals.gateway_id, vitals.id));
+    CREATE UNIQUE INDEX vitals_once_per_reading
+        ON vitals(household_id, device, code, measured_at, value);
+    CREATE INDEX vitals_by_resident ON vitals(resident_id, measured_at);
+    """,
 ]
 
 

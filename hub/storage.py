@@ -9,6 +9,7 @@ deployments. Calls are synchronous and short; the web app runs them on one worke
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from .schema import migrate, schema_version
 from .sla import AnsweredAlarm
 from .sql import Transaction, one
 
+_LOGGER = logging.getLogger(__name__)
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
 # Kinds whose clearing ends the alarm: nothing is left for staff to do once the device is
 # back or its battery was changed. Every other kind stays open until staff resolve it.
@@ -621,10 +623,22 @@ class HubStore:
     def record_vital(
         self, gateway: Gateway, message_id: str, vital: VitalBody, now: datetime
     ) -> bool:
-        """Store one observation; False for a duplicate message."""
+        """Store one observation; False for a duplicate: a message stored already, or the
+        same reading (household, device, code, measured_at, value) under a new message id,
+        as a monitor re-sends its stored records. Either way the caller acks it.
+
+        A reading is attributed to the resident the gateway names only if they live in the
+        gateway's household: a gateway is never trusted with another household's records.
+        Otherwise it is kept unattributed (a measurement is not thrown away)."""
+        resident_id = vital.resident
+        if resident_id is not None and not self._lives_in(resident_id, gateway.household_id):
+            resident_id = None
+        # OR IGNORE covers both keys in the one statement, so two copies arriving at once
+        # (two connections) still make one row.
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO vitals (id, household_id, gateway_id, code, value, unit,"
-            " measured_at, device, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " measured_at, device, received_at, resident_id, flags, reading_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 message_id,
                 gateway.household_id,
@@ -635,20 +649,52 @@ class HubStore:
                 utc_iso(vital.measured_at),
                 vital.device,
                 utc_iso(now),
+                resident_id,
+                json.dumps(list(vital.flags)),
+                vital.reading,
             ],
         )
-        return cursor.rowcount > 0
+        stored = cursor.rowcount > 0
+        if stored and resident_id != vital.resident:
+            # Ids only: who the resident is, and the value, are nobody's business in a log.
+            _LOGGER.warning(
+                "Vital %s of gateway %s names a resident not of its household: stored unattributed",
+                message_id,
+                gateway.id,
+                extra={"event": "vital_unattributed"},
+            )
+        return stored
+
+    def _lives_in(self, resident_id: str, household_id: str) -> bool:
+        row = one(self.db, "SELECT household_id FROM residents WHERE id = ?", resident_id)
+        return row is not None and row["household_id"] == household_id
 
     def vitals(
-        self, household_id: str, since: datetime | None = None, limit: int = 10_000
+        self,
+        household_id: str,
+        since: datetime | None = None,
+        limit: int = 10_000,
+        *,
+        resident_id: str | None = None,
+        unattributed: bool = True,
     ) -> list[dict[str, Any]]:
         """A household's observations (whole rows), oldest measurement first; the newest
-        `limit` of those measured at or after `since`."""
+        `limit` of those measured at or after `since`. With `resident_id`: only that
+        resident's, plus the unattributed ones if `unattributed`."""
         rows = self.db.query(
             "SELECT * FROM (SELECT id, household_id, gateway_id, code, value, unit, measured_at,"
-            " device, received_at FROM vitals WHERE household_id = ? AND measured_at >= ?"
+            " device, received_at, resident_id, flags, reading_id FROM vitals"
+            " WHERE household_id = ? AND measured_at >= ?"
+            " AND (? IS NULL OR resident_id = ? OR (? AND resident_id IS NULL))"
             " ORDER BY measured_at DESC, id DESC LIMIT ?) ORDER BY measured_at, id",
-            [household_id, utc_iso(since) if since else "", limit],
+            [
+                household_id,
+                utc_iso(since) if since else "",
+                resident_id,
+                resident_id,
+                unattributed,
+                limit,
+            ],
         )
         return list(rows)
 

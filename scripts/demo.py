@@ -412,8 +412,10 @@ Eldercare demo is running.
     .venv/bin/python -m gateway.sim press sos      smoke on|off    gas on|off    door open|close
     motion    battery 10 smoke    silent valve    jam valve    help      (control: {control_url})
   Simulated Bluetooth health monitors (through a virtual Bluetooth proxy, like ESPHome's):
-    .venv/bin/python -m gateway.sim measure bp 165/100 pulse 92    measure glucose 11.2
+    .venv/bin/python -m gateway.sim measure bp 165/100 pulse 92 irregular    measure glucose 11.2
     measure spo2 91 pulse 88    measure temp 38.6    measure weight 62.5    ble drop bp 1
+    A measured monitor appears in HA under Settings → Devices & services → Discovered: add it
+    and pick the resident (王秀英); its readings then reach the sensors, the alarms and the hub.
 
   Logs: {RUN / "hub.log"}
         {RUN / "ha.log"}

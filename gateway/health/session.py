@@ -221,7 +221,10 @@ class MonitorSession:
             except TimeoutError:
                 break
             wait = self._timeouts.quiet
-        self.result.complete = not self._lost.is_set() or bool(self.result.measurements)
+        # A cuff hangs up when it has sent all it holds; so does a dropped link. Only a hang-up
+        # in the middle of sending may have left readings behind: then the caller looks again.
+        sending = bool(self.result.measurements or self.result.rejected)
+        self.result.complete = not (self._lost.is_set() and sending)
 
     async def _listen_to_stream(self) -> None:
         loop = asyncio.get_running_loop()

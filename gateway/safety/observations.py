@@ -68,10 +68,15 @@ class ValveRead:
 
 @dataclass(frozen=True, slots=True)
 class VitalReading:
+    """A measured value as the sensor or monitor gave it: `unit` as it came (UCUM or Home
+    Assistant's spelling, '' for the engine's own unit), converted by the vitals rule.
+    `resident`: the hub's id of the resident the monitor is assigned to, None if unassigned."""
+
     entity_id: str
     sign: VitalSign
     value: float
     unit: str = ""
+    resident: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,9 @@ class SafetySettings:
     vital_ranges: dict[VitalSign, VitalRange] = field(
         default_factory=lambda: dict(DEFAULT_VITAL_RANGES)
     )
+    # Each resident's own ranges (hub resident id -> sign -> range), for readings of a monitor
+    # assigned to them; `vital_ranges` judges the others. From the care center, not options.
+    resident_vital_ranges: dict[str, dict[VitalSign, VitalRange]] = field(default_factory=dict)
     family: tuple[FamilyMember, ...] = ()
     family_answer_window: timedelta = timedelta(minutes=2)
     call_number: str = ""  # what "Call" on a family alert dials: the home or the care center
@@ -98,19 +101,35 @@ class SafetySettings:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.time_zone)
 
-    def with_center_ranges(self, center: Mapping[VitalSign, VitalRange]) -> SafetySettings:
+    def with_center_ranges(
+        self,
+        center: Mapping[VitalSign, VitalRange],
+        residents: Mapping[str, Mapping[VitalSign, VitalRange]] | None = None,
+    ) -> SafetySettings:
         """These settings under the care center's vital ranges (its `config`), which know the
         resident: each bound the center sets replaces the household's own; a bound it leaves
-        open keeps the household's, unless that one would cross the center's."""
-        ranges = dict(self.vital_ranges)
-        for sign, theirs in center.items():
-            ours = ranges.get(sign, VitalRange())
-            low = ours.low if theirs.low is None else theirs.low
-            high = ours.high if theirs.high is None else theirs.high
-            if low is not None and high is not None and low > high:
-                low, high = theirs.low, theirs.high
-            ranges[sign] = VitalRange(low, high)
-        return replace(self, vital_ranges=ranges)
+        open keeps the household's, unless that one would cross the center's.
+
+        `center` is the household's set (the residents' widest), for readings nobody is
+        assigned to. `residents` are each resident's own, laid over the household's own
+        options the same way: a resident's reading is judged by their bounds where the center
+        set them and by the household's options elsewhere, never by another resident's."""
+        return replace(
+            self,
+            vital_ranges=_overlaid(self.vital_ranges, center),
+            resident_vital_ranges={
+                resident: _overlaid(self.vital_ranges, theirs)
+                for resident, theirs in (residents or {}).items()
+            },
+        )
+
+    def vital_range(self, sign: VitalSign, resident: str | None = None) -> VitalRange | None:
+        """The range a reading of `sign` is judged by: its resident's when the monitor is
+        assigned to a resident the care center told us about, else the household's."""
+        theirs = self.resident_vital_ranges.get(resident) if resident is not None else None
+        if theirs is not None and sign in theirs:
+            return theirs[sign]
+        return self.vital_ranges.get(sign)
 
     # Options as a host stores them: plain JSON types, durations in seconds or minutes.
     @classmethod
@@ -148,6 +167,20 @@ class SafetySettings:
         ]
         options["call_number"] = self.call_number
         return options
+
+
+def _overlaid(
+    ours: Mapping[VitalSign, VitalRange], center: Mapping[VitalSign, VitalRange]
+) -> dict[VitalSign, VitalRange]:
+    ranges = dict(ours)
+    for sign, theirs in center.items():
+        mine = ranges.get(sign, VitalRange())
+        low = mine.low if theirs.low is None else theirs.low
+        high = mine.high if theirs.high is None else theirs.high
+        if low is not None and high is not None and low > high:
+            low, high = theirs.low, theirs.high
+        ranges[sign] = VitalRange(low, high)
+    return ranges
 
 
 _SECOND = timedelta(seconds=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import voluptuous as vol
-from homeassistant.config_entries import SOURCE_IMPORT
+from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
@@ -22,6 +22,8 @@ from .care_center import CareCenterThresholds
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .controller import SafetyController
 from .device_report import DeviceReporter
+from .entries import household_entries, is_monitor, monitor_entries
+from .monitor_entry import async_remove_monitor, async_setup_monitor, async_unload_monitor
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
 
@@ -55,7 +57,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     # After start-up: HA adds its own example blueprints only into a blueprints folder that
     # does not exist yet, so ours must not create it first.
     async_at_started(hass, _install_blueprints)
-    if DOMAIN in config and not hass.config_entries.async_entries(DOMAIN):
+    if DOMAIN in config and not household_entries(hass):
         hass.async_create_task(
             hass.config_entries.flow.async_init(
                 DOMAIN, context={"source": SOURCE_IMPORT}, data=dict(config[DOMAIN])
@@ -68,7 +70,13 @@ async def _install_blueprints(hass: HomeAssistant) -> None:
     await async_install_blueprints(hass)
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    if is_monitor(entry):
+        return await async_setup_monitor(hass, entry)
+    return await _async_setup_household(hass, entry)
+
+
+async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     credentials = GatewayCredentials.from_dict(dict(entry.data))
     outbox = await hass.async_add_executor_job(Outbox, outbox_path(hass, entry.entry_id))
     link = HubLink(async_get_clientsession(hass), credentials, outbox)
@@ -92,6 +100,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_options_updated))
+    # Readings a monitor took while the household was reloading wait in the monitor.
+    for monitor_entry in monitor_entries(hass):
+        if monitor_entry.state is ConfigEntryState.LOADED:
+            monitor_entry.runtime_data.flush_pending()
     return True
 
 
@@ -100,7 +112,9 @@ async def _options_updated(hass: HomeAssistant, entry: EldercareConfigEntry) -> 
     entry.runtime_data.safety.rebuild()
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    if is_monitor(entry):
+        return await async_unload_monitor(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         runtime = entry.runtime_data
@@ -111,9 +125,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -
     return unloaded
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The gateway left its household: its undelivered messages and the care center's
-    thresholds (health data) go with it."""
+    thresholds (health data) go with it. A monitor's memory goes with the monitor."""
+    if is_monitor(entry):
+        await async_remove_monitor(hass, entry)
+        return
     await CareCenterThresholds(hass, entry.entry_id).async_remove()
     path = outbox_path(hass, entry.entry_id)
 

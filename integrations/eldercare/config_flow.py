@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -30,6 +30,8 @@ from gateway.link.tls import PinMismatch
 from provisioning.qr import QrPayloadError, parse_enrollment_payload
 
 from .const import CONF_CA_FINGERPRINT, CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
+from .entries import household_entries, is_monitor
+from .monitor_flow import MonitorFlowMixin, MonitorOptionsFlow
 from .options_flow import EldercareOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,12 +87,14 @@ def _enrollment_target(user_input: dict[str, Any]) -> tuple[str, str, str | None
     return str(user_input.get(CONF_HUB_URL, "")).strip(), text, fingerprint or None
 
 
-class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
+class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
     VERSION = 1
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> EldercareOptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        if is_monitor(config_entry):
+            return MonitorOptionsFlow()
         return EldercareOptionsFlow()
 
     async def _enroll(
@@ -107,6 +111,9 @@ class EldercareConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        # One household per gateway; once it is enrolled, "add" means a health monitor.
+        if household_entries(self.hass):
+            return await self.async_step_pick_monitor()
         errors: dict[str, str] = {}
         if user_input is not None:
             try:

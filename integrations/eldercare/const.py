@@ -35,3 +35,10 @@ OPTION_MEDIA_PLAYER: Final = "media_player"
 def signal_alarms_changed(entry_id: str) -> str:
     """Dispatcher signal: the household's alarms changed; entities refresh."""
     return f"{DOMAIN}_{entry_id}_alarms_changed"
+
+
+# A health monitor's config entry (one per Bluetooth monitor, beside the household's entry).
+CONF_MONITOR_ADDRESS: Final = "monitor_address"
+CONF_MONITOR_PROFILE: Final = "monitor_profile"
+CONF_MONITOR_NAME: Final = "monitor_name"
+OPTION_RESIDENT: Final = "resident"  # the care center's resident id; "" = not assigned

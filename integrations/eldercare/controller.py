@@ -89,7 +89,9 @@ class SafetyController:
         local = SafetySettings.from_options(
             dict(self._entry.options), dt_util.get_default_time_zone()
         )
-        return local.with_center_ranges(self.care_center.ranges())
+        return local.with_center_ranges(
+            self.care_center.ranges(), self.care_center.resident_ranges()
+        )
 
     async def async_start(self) -> None:
         # The care center's thresholds first: the engine must start with them, hub or not.
@@ -238,7 +240,10 @@ class SafetyController:
     @callback
     def hub_config(self, config: HubConfig) -> None:
         """The care center's config: its thresholds apply from the next reading on."""
-        if config.thresholds is not None and self.care_center.update(config.thresholds):
+        changed = config.thresholds is not None and self.care_center.update(config.thresholds)
+        if config.residents is not None and self.care_center.update_residents(config.residents):
+            changed = True
+        if changed:
             self.engine.update_settings(self.settings())
 
     # Engine in, actions out

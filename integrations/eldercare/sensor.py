@@ -21,6 +21,8 @@ from gateway.alarms import AlarmKind
 from gateway.link import LinkState
 
 from .entity import AlarmStateEntity, LinkStateEntity
+from .entries import is_monitor
+from .health_sensor import async_setup_monitor_sensors
 from .runtime import EldercareConfigEntry, EldercareRuntime
 
 PARALLEL_UPDATES = 0
@@ -112,6 +114,9 @@ async def async_setup_entry(
     entry: EldercareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
+    if is_monitor(entry):
+        await async_setup_monitor_sensors(hass, entry, async_add_entities)
+        return
     runtime = entry.runtime_data
     async_add_entities(EldercareSensor(runtime, description) for description in SENSORS)
     async_add_entities(LinkSensor(runtime, description) for description in LINK_SENSORS)

@@ -29,6 +29,7 @@ from .const import (
     SERVICE_TEST,
     SERVICE_TRIGGER_EMERGENCY,
 )
+from .entries import household_entries
 from .runtime import EldercareConfigEntry
 
 _ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
@@ -48,9 +49,7 @@ TEST_SCHEMA = vol.Schema(_ENTRY)
 def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> EldercareConfigEntry:
     entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
     entries: list[EldercareConfigEntry] = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry_id in (None, entry.entry_id)
+        entry for entry in household_entries(hass) if entry_id in (None, entry.entry_id)
     ]
     loaded = [entry for entry in entries if entry.state is ConfigEntryState.LOADED]
     if not loaded:

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -334,11 +334,15 @@ def _read_only(path: Path) -> contextlib.closing[sqlite3.Connection]:
 
 
 def vital_messages(count: int) -> list[OutboxMessage]:
-    """`count` vital observations as the gateway would have queued them, oldest first."""
+    """`count` vital observations as the gateway would have queued them, oldest first: one
+    reading a second, so each is a reading of its own (the hub stores a repeated identical
+    reading once)."""
     now = datetime.now(UTC)
     return [
-        OutboxMessage(new_ulid(), MessageType.VITAL.value, vital_body(now), now)
-        for _ in range(count)
+        OutboxMessage(
+            new_ulid(), MessageType.VITAL.value, vital_body(now - timedelta(seconds=count - n)), now
+        )
+        for n in range(count)
     ]
 
 

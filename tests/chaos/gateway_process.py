@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import sys
@@ -93,11 +94,16 @@ def _skew_process_clock(seconds: float) -> None:
         module.datetime = _SkewedDateTime  # type: ignore[attr-defined]
 
 
+_readings = itertools.count()
+
+
 def vital_body(measured_at: datetime | None = None) -> dict[str, Any]:
-    """A pulse-rate observation as the gateway reports it (hub table `vitals`)."""
+    """A pulse-rate observation as the gateway reports it (hub table `vitals`). Each call is
+    a reading of its own: the hub stores a repeated identical reading once, as it must when
+    a monitor re-sends a stored record, and two calls in one millisecond differ in value."""
     return {
         "code": "8867-4",
-        "value": 72,
+        "value": 40 + next(_readings) % 120,
         "unit": "/min",
         "measured_at": utc_iso(measured_at or datetime.now(UTC)),
         "device": "oximeter",

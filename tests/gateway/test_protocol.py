@@ -16,12 +16,16 @@ from gateway.protocol import (
     MessageType,
     NakReason,
     ProtocolError,
+    ResidentConfig,
+    VitalBody,
     VitalBounds,
     config_body,
     parse_alarm_raised,
     parse_config,
     parse_device_status,
     parse_time,
+    parse_vital,
+    vital_body,
     widest_bounds,
 )
 from gateway.ulid import is_ulid, new_ulid
@@ -244,3 +248,166 @@ def test_widest_bounds_alarm_on_no_value_any_set_accepts() -> None:
     assert widest_bounds([grandma, {}]) == grandma
     assert widest_bounds([{"8867-4": VitalBounds(None, 90)}, {"8867-4": VitalBounds(100)}]) == {}
     assert widest_bounds([]) == {}
+
+
+# vital: resident, flags, reading
+
+RESIDENT = new_ulid()
+
+
+def test_vital_body_round_trips_with_its_resident_flags_and_reading() -> None:
+    body = vital_body(
+        "8867-4",
+        88,
+        "/min",
+        NOW,
+        "Omron HEM-7361T",
+        resident=RESIDENT,
+        flags=["irregular_pulse", "body_movement"],
+        reading="cuff-42",
+    )
+    assert body == {
+        "code": "8867-4",
+        "value": 88,
+        "unit": "/min",
+        "measured_at": "2026-11-21T08:30:00.123Z",
+        "device": "Omron HEM-7361T",
+        "resident": RESIDENT,
+        "flags": ["irregular_pulse", "body_movement"],
+        "reading": "cuff-42",
+    }
+    vital = parse_vital(json.loads(json.dumps(body)))
+    assert vital == VitalBody(
+        "8867-4",
+        88.0,
+        "/min",
+        NOW,
+        "Omron HEM-7361T",
+        RESIDENT,
+        ("irregular_pulse", "body_movement"),
+        "cuff-42",
+    )
+    assert vital.to_body() == {**body, "value": 88.0}
+
+
+def test_an_unassigned_unflagged_vital_is_what_older_gateways_send() -> None:
+    body = vital_body("8310-5", 36.8, "Cel", NOW, "thermometer")
+    assert set(body) == {"code", "value", "unit", "measured_at", "device"}
+    vital = parse_vital(body)
+    assert (vital.resident, vital.flags, vital.reading) == (None, (), None)
+    # null stands for absent, as a sender that always writes the keys may send them.
+    assert parse_vital({**body, "resident": None, "flags": None, "reading": None}) == vital
+    assert parse_vital({**body, "flags": []}) == vital
+
+
+def test_a_flag_said_twice_is_kept_once() -> None:
+    body = vital_body("8867-4", 70, "/min", NOW, "cuff", flags=["irregular_pulse"] * 2)
+    assert parse_vital(body).flags == ("irregular_pulse",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"resident": "Wang Fang"}, "resident"),
+        ({"resident": RESIDENT.lower()}, "resident"),
+        ({"resident": 7}, "resident"),
+        ({"flags": "irregular_pulse"}, "flags"),
+        ({"flags": ["Irregular_Pulse"]}, "flag"),
+        ({"flags": ["irregular_pulse\n"]}, "flag"),  # `$` alone would let a newline through
+        ({"reading": "r1\n"}, "reading"),
+        ({"code": "8867-4\n"}, "code"),
+        ({"flags": ["irregular pulse"]}, "flag"),
+        ({"flags": [""]}, "flag"),
+        ({"flags": ["x" * 41]}, "flag"),
+        ({"flags": [1]}, "flag"),
+        ({"flags": [f"f{n}" for n in range(17)]}, "flags"),
+        ({"reading": ""}, "reading"),
+        ({"reading": "r" * 65}, "reading"),
+        ({"reading": "a b"}, "reading"),
+        ({"reading": "读数"}, "reading"),
+        ({"reading": 12}, "reading"),
+    ],
+)
+def test_a_malformed_resident_flag_or_reading_is_a_malformed_vital(
+    change: dict, message: str
+) -> None:
+    body = {**vital_body("8867-4", 70, "/min", NOW, "cuff"), **change}
+    with pytest.raises(ProtocolError) as caught:
+        parse_vital(body)
+    assert caught.value.reason is NakReason.MALFORMED
+    assert message in caught.value.detail
+
+
+def test_the_builder_refuses_what_the_hub_would_nak() -> None:
+    with pytest.raises(ProtocolError, match="flag"):
+        vital_body("8867-4", 70, "/min", NOW, "cuff", flags=["Irregular pulse!"])
+    with pytest.raises(ProtocolError, match="value"):
+        vital_body("8867-4", float("nan"), "/min", NOW, "cuff")
+    assert vital_body("8867-4", 70, "/min", NOW, "cuff", reading="r" * 64)["reading"] == "r" * 64
+    many = [f"flag_{n}" for n in range(16)]
+    assert vital_body("8867-4", 70, "/min", NOW, "cuff", flags=many)["flags"] == many
+
+
+# config: residents
+
+
+def test_config_carries_each_residents_own_thresholds_and_round_trips() -> None:
+    grandma = ResidentConfig(new_ulid(), "Wang Fang", {"8867-4": VitalBounds(50, 100)})
+    grandpa = ResidentConfig(new_ulid(), "王建国", {})
+    body = config_body(60.0, {"8867-4": VitalBounds(50, 100)}, [grandma, grandpa])
+    assert body["residents"] == [
+        {"id": grandma.id, "name": "Wang Fang", "thresholds": {"8867-4": {"low": 50, "high": 100}}},
+        {"id": grandpa.id, "name": "王建国", "thresholds": {}},
+    ]
+    config, problems = parse_config(json.loads(json.dumps(body)))
+    assert problems == []
+    assert config.residents == (grandma, grandpa)
+    # An older hub's config has no residents: None, not "nobody lives here".
+    assert "residents" not in config_body(60.0, {})
+    assert parse_config(config_body(60.0, {}))[0].residents is None
+    assert parse_config({**config_body(60.0, {}), "residents": []})[0].residents == ()
+
+
+def test_a_bad_resident_entry_is_skipped_not_the_config_and_problems_name_no_one() -> None:
+    good = new_ulid()
+    twice = new_ulid()
+    residents = [
+        {"id": good, "name": "Wang Fang", "thresholds": {"8867-4": {"low": 50}}},
+        "Wang Jun",
+        {"id": "not-a-ulid", "name": "Li Na"},
+        {"id": new_ulid(), "name": "Zhao Min" * 11},  # 88 characters
+        {"id": new_ulid(), "name": ""},
+        {"id": new_ulid(), "name": "Sun Li", "thresholds": [90]},
+        {"id": twice, "name": "Qian Wei"},
+        {"id": twice, "name": "Qian Wei"},
+        # A bad threshold is skipped inside an entry that is otherwise fine.
+        {"id": new_ulid(), "name": "Zhou Yu", "thresholds": {"8480-6": {"low": 9, "high": 1}}},
+    ]
+    config, problems = parse_config({"heartbeat_interval": 60, "residents": residents})
+    assert config.residents is not None
+    assert [(r.name, r.thresholds) for r in config.residents] == [
+        ("Wang Fang", {"8867-4": VitalBounds(50, None)}),
+        ("Qian Wei", {}),
+        ("Zhou Yu", {}),
+    ]
+    assert config.residents[0].id == good
+    assert len(problems) == 7
+    assert all(problem.startswith("resident ") for problem in problems)
+    for name in ("Wang", "Li Na", "Zhao", "Sun Li", "Qian", "Zhou"):
+        assert not any(name in problem for problem in problems)
+    config, problems = parse_config({"heartbeat_interval": 60, "residents": {"a": 1}})
+    assert config.residents is None
+    assert problems == ["residents must be a list"]
+
+
+def test_an_integer_beyond_any_float_is_malformed_not_a_crash() -> None:
+    """JSON integers have no size limit (Python reads 4,300 digits): math.isfinite of one
+    past 1.8e308 raises OverflowError, which must not escape a parser."""
+    huge = json.loads("1" + "0" * 400)
+    with pytest.raises(ProtocolError, match="finite"):
+        parse_vital({**vital_body("8867-4", 70, "/min", NOW, "cuff"), "value": huge})
+    config, problems = parse_config(
+        {"heartbeat_interval": huge, "thresholds": {"8867-4": {"low": huge}}}
+    )
+    assert config == HubConfig(None, {})
+    assert len(problems) == 2

@@ -33,9 +33,14 @@ from gateway.protocol import (
     MessageType,
     NakReason,
     ProtocolError,
+    VitalBody,
+    config_body,
     parse_alarm_cleared,
     parse_alarm_event,
     parse_alarm_raised,
+    parse_config,
+    parse_vital,
+    vital_body,
 )
 from provisioning import keys
 
@@ -461,3 +466,113 @@ def test_valid_alarm_bodies_round_trip(
     assert parse_alarm_event(event.to_body()) == event
     cleared = AlarmClearedBody(alarm_id, when, text)
     assert parse_alarm_cleared(cleared.to_body()) == cleared
+
+
+# ---------------------------------------------------------------------------------------------
+# vital: resident, flags and reading, and config's residents
+
+flag_tokens = st.from_regex(r"[a-z0-9_]{1,40}", fullmatch=True)
+reading_ids = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1)
+
+
+@st.composite
+def vital_like_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    """A vital's fields, each valid, missing or odd; the optional ones null or absent too."""
+    valid: dict[str, Any] = {
+        "code": draw(st.sampled_from(["8867-4", "8480-6", "41653-7"])),
+        "value": draw(st.floats(allow_nan=False, allow_infinity=False)),
+        "unit": draw(st.sampled_from(["/min", "mm[Hg]", "mg/dL"])),
+        "measured_at": draw(wire_times),
+        "device": draw(st.text(max_size=100)),
+        "resident": draw(st.one_of(st.none(), ulids)),
+        "flags": draw(st.one_of(st.none(), st.lists(flag_tokens, max_size=16))),
+        "reading": draw(st.one_of(st.none(), reading_ids.filter(lambda r: len(r) <= 64))),
+    }
+    body: dict[str, Any] = {}
+    for name, value in valid.items():
+        choice = draw(st.sampled_from(["valid", "valid", "valid", "drop", "wrong", "odd"]))
+        if choice == "valid":
+            body[name] = value
+        elif choice == "wrong":
+            body[name] = draw(st.one_of(wrong_types, hostile_values))
+        elif choice == "odd":
+            body[name] = draw(
+                st.one_of(
+                    hostile_text,
+                    ulids.map(str.lower),
+                    st.lists(st.one_of(flag_tokens, hostile_text), max_size=20),
+                    st.just("r" * 65),
+                    st.just(10**5000),
+                )
+            )
+    return body
+
+
+@PROPERTY
+@given(st.one_of(vital_like_bodies(), st.dictionaries(hostile_text, hostile_values, max_size=8)))
+def test_vital_parser_gives_a_value_or_a_malformed(body: dict[str, Any]) -> None:
+    try:
+        outcome: VitalBody | NakReason = parse_vital(body)
+    except ProtocolError as err:
+        outcome = err.reason
+    if not isinstance(outcome, VitalBody):
+        assert outcome is NakReason.MALFORMED
+        return
+    vital = outcome
+    assert vital.resident is None or len(vital.resident) == 26
+    assert len(vital.flags) <= 16
+    assert len(set(vital.flags)) == len(vital.flags)
+    assert all(flag.isascii() and len(flag) <= 40 for flag in vital.flags)
+    assert vital.reading is None or 1 <= len(vital.reading) <= 64
+
+
+@PROPERTY
+@given(
+    milliseconds,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.one_of(st.none(), ulids),
+    st.lists(flag_tokens, max_size=16, unique=True),
+    st.one_of(st.none(), reading_ids.filter(lambda r: len(r) <= 64)),
+)
+def test_valid_vital_bodies_round_trip_through_json(
+    when: datetime, value: float, resident: str | None, flags: list[str], reading: str | None
+) -> None:
+    body = vital_body(
+        "8867-4", value, "/min", when, "cuff", resident=resident, flags=flags, reading=reading
+    )
+    vital = parse_vital(json.loads(json.dumps(body)))
+    assert vital == VitalBody(
+        "8867-4", value, "/min", when.astimezone(UTC), "cuff", resident, tuple(flags), reading
+    )
+    assert parse_vital(vital.to_body()) == vital
+
+
+@PROPERTY
+@given(
+    st.one_of(
+        st.lists(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {"id": ulids, "name": st.text(max_size=100)},
+                    optional={"thresholds": st.one_of(json_values, hostile_values)},
+                ),
+                hostile_values,
+            ),
+            max_size=6,
+        ),
+        hostile_values,
+    )
+)
+def test_any_residents_in_a_config_parse_leniently(residents: object) -> None:
+    """Whatever the residents look like, the config still parses: good entries kept, the
+    rest reported, never an exception."""
+    config, problems = parse_config({"heartbeat_interval": 60, "residents": residents})
+    assert config.heartbeat_interval == 60.0
+    if config.residents is None:
+        assert problems
+        return
+    assert len({resident.id for resident in config.residents}) == len(config.residents)
+    for resident in config.residents:
+        assert 1 <= len(resident.name) <= 80
+        again, _ = parse_config(config_body(60.0, {}, [resident]))
+        assert again.residents == (resident,)

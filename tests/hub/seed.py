@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.alarms import AlarmKind, RaisedAlarm
-from gateway.protocol import parse_alarm_raised, parse_vital
+from gateway.protocol import parse_alarm_raised, parse_vital, vital_body
 from gateway.ulid import new_ulid
 from hub.desk_model import AlarmRow
 from hub.storage import Gateway
@@ -38,16 +38,34 @@ async def raise_alarm(
 
 
 async def add_vital(
-    hub: RunningHub, gateway: Gateway, code: str, value: float, unit: str, measured_at: datetime
-) -> None:
+    hub: RunningHub,
+    gateway: Gateway,
+    code: str,
+    value: float,
+    unit: str,
+    measured_at: datetime,
+    *,
+    device: str = "cuff",
+    resident: str | None = None,
+    flags: tuple[str, ...] = (),
+    reading: str | None = None,
+    message_id: str | None = None,
+) -> bool:
+    """A `vital` as the gateway sends it (through the wire's builder and parser); True when
+    the hub stored a row, False for a duplicate."""
     body = parse_vital(
-        {
-            "code": code,
-            "value": value,
-            "unit": unit,
-            "measured_at": measured_at.isoformat(),
-            "device": "cuff",
-        }
+        vital_body(
+            code,
+            value,
+            unit,
+            measured_at,
+            device,
+            resident=resident,
+            flags=flags,
+            reading=reading,
+        )
     )
     store = hub.context.store
-    await hub.context.db(store.record_vital, gateway, new_ulid(), body, hub.context.clock())
+    return await hub.context.db(
+        store.record_vital, gateway, message_id or new_ulid(), body, hub.context.clock()
+    )

@@ -33,7 +33,7 @@ async def _household_with_history(hub: RunningHub) -> tuple[Gateway, str]:
     """(its gateway, an open fall's id): residents, contacts, vitals, an older alarm."""
     gateway = await enrolled_gateway(hub, "Wang household", "Jasmine Court 3-2-501")
     store, now = hub.context.store, hub.context.clock()
-    await hub.context.db(
+    resident = await hub.context.db(
         lambda: store.registry.add_resident(
             gateway.household_id,
             "Wang Xiuying",
@@ -51,8 +51,18 @@ async def _household_with_history(hub: RunningHub) -> tuple[Gateway, str]:
         gateway.household_id,
         [{"name": "Wang Wei", "phone": "+86 138 0000 0001", "relation": "son"}],
     )
-    for hours, pulse in ((30, 72.0), (2, 88.0)):
-        await add_vital(hub, gateway, "8867-4", pulse, "/min", now - timedelta(hours=hours))
+    await add_vital(hub, gateway, "8867-4", 72.0, "/min", now - timedelta(hours=30))
+    # Her own cuff (assigned to her at home) saw an irregular pulse.
+    await add_vital(
+        hub,
+        gateway,
+        "8867-4",
+        88.0,
+        "/min",
+        now - timedelta(hours=2),
+        resident=resident.id,
+        flags=("irregular_pulse",),
+    )
     await add_vital(hub, gateway, "8867-4", 60.0, "/min", now - timedelta(days=9))  # too old
     old = await raise_alarm(hub, gateway, AlarmKind.DOOR, now - timedelta(days=1))
     await hub.staff_step(old.id, StaffStep.RESOLVED, outcome=Outcome.FALSE_ALARM)
@@ -76,6 +86,10 @@ async def test_alarm_card_has_what_a_dispatcher_needs_and_audits_the_view(
     assert resident["thresholds"] == {"8867-4": {"low": 45.0, "high": 120.0}}
     assert [c["phone"] for c in card["contacts"]] == ["+86 138 0000 0001"]
     assert [v["value"] for v in card["vitals"]] == [72.0, 88.0]  # 7 days, oldest first
+    assert [(v["resident"], v["flags"]) for v in card["vitals"]] == [
+        (None, []),  # a monitor assigned to nobody
+        (resident["id"], ["irregular_pulse"]),
+    ]
     assert [(h["kind"], h["outcome"]) for h in card["history"]] == [("door", "false_alarm")]
     assert [e["action"] for e in card["events"]] == ["raised"]
     entries = await hub_server.context.db(

@@ -18,12 +18,23 @@ async def test_family_sees_who_is_coming_to_their_home_only(hub_server: RunningH
     ours = await enrolled_gateway(hub_server, "Zhou household", "Peony Lane 12")
     theirs = await enrolled_gateway(hub_server, "Wu household", "Orchid Lane 4")
     store, now = hub_server.context.store, hub_server.context.clock()
-    await hub_server.context.db(
+    resident = await hub_server.context.db(
         lambda: store.registry.add_resident(
             ours.household_id, "Zhou Fang", now, birth_year=1944, medications=["metformin"]
         )
     )
     await add_vital(hub_server, ours, "8867-4", 81.0, "/min", now - timedelta(hours=3))
+    await add_vital(
+        hub_server,
+        ours,
+        "8867-4",
+        96.0,
+        "/min",
+        now - timedelta(hours=2),
+        resident=resident.id,
+        flags=("irregular_pulse",),
+        reading="cuff-17",
+    )
     await add_vital(hub_server, theirs, "8867-4", 55.0, "/min", now - timedelta(hours=3))
     fall = await raise_alarm(hub_server, ours, AlarmKind.FALL)
     other = await raise_alarm(hub_server, theirs, AlarmKind.SOS)
@@ -40,7 +51,7 @@ async def test_family_sees_who_is_coming_to_their_home_only(hub_server: RunningH
             async with session.get(hub_server.url + path) as answer:
                 assert answer.status == 403, path
     assert view["household"] == {"name": "Zhou household", "address": "Peony Lane 12"}
-    assert view["residents"] == [{"name": "Zhou Fang", "age": now.year - 1944}]
+    assert view["residents"] == [{"id": resident.id, "name": "Zhou Fang", "age": now.year - 1944}]
     (alarm,) = view["alarms"]
     assert (alarm["kind"], alarm["status"], alarm["responder"], alarm["eta_minutes"]) == (
         "fall",
@@ -48,7 +59,11 @@ async def test_family_sees_who_is_coming_to_their_home_only(hub_server: RunningH
         "Nurse Gao",
         9,
     )
-    assert [v["value"] for v in view["vitals"]] == [81.0]
+    # Whose reading it is (None: the monitor is assigned to nobody) and what the monitor saw.
+    assert [(v["value"], v["resident"], v["flags"], v["reading"]) for v in view["vitals"]] == [
+        (81.0, None, [], None),
+        (96.0, resident.id, ["irregular_pulse"], "cuff-17"),
+    ]
     assert view["online"] is False  # the seeded gateway never connected
     for secret in ("Wu household", "Orchid", other.id, "metformin", "gate code"):
         assert secret not in text

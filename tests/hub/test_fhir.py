@@ -46,6 +46,8 @@ def _record(
     device: str = "Yuwell YE670A",
     record_id: str | None = None,
     household_id: str = HOUSEHOLD,
+    resident_id: str | None = None,
+    flags: tuple[str, ...] = (),
 ) -> VitalRecord:
     return VitalRecord(
         id=record_id or new_ulid(),
@@ -57,6 +59,8 @@ def _record(
         measured_at=measured_at,
         device=device,
         received_at=received_at,
+        resident_id=resident_id,
+        flags=flags,
     )
 
 
@@ -225,6 +229,45 @@ def test_two_readings_at_one_moment_make_two_panels() -> None:
     assert sum(len(_quantities(resource)) for resource in exported) == len(records)
 
 
+# The monitor's flags
+
+
+def test_an_irregular_pulse_is_a_note_a_clinician_reads_beside_the_value() -> None:
+    resource = _only([_record("8867-4", 92.0, "/min", flags=("irregular_pulse",))])
+    model = Observation.model_validate(_json(resource))
+    assert model.note is not None
+    assert [note.text for note in model.note] == [
+        "Monitor reported: Irregular pulse detected [irregular_pulse]"
+    ]
+    assert "interpretation" not in resource  # no range judgement is claimed
+
+
+def test_a_panels_flags_are_its_halves_flags_once_and_unknown_tokens_read_plainly() -> None:
+    flags = ("cuff_too_loose", "body_movement")
+    systolic = _record("8480-6", 150.0, "mm[Hg]", flags=flags)
+    diastolic = _record("8462-4", 95.0, "mm[Hg]", flags=(*flags, "new_sensor_code_7"))
+    resource = _only([systolic, diastolic])
+    assert resource["note"] == [
+        {
+            "text": "Monitor reported: Cuff fit too loose [cuff_too_loose]; Body movement"
+            " during measurement [body_movement]; new sensor code 7 [new_sensor_code_7]"
+        }
+    ]
+    unflagged = _only([_record("8867-4", 70.0, "/min")])
+    assert "note" not in unflagged  # FHIR has no empty arrays
+
+
+def test_records_of_two_residents_are_refused() -> None:
+    records = [
+        _record("8867-4", 70.0, "/min", resident_id="01HRESIDENTA00000000000000"),
+        _record("8867-4", 71.0, "/min"),  # unattributed: may go with either
+        _record("8867-4", 72.0, "/min", resident_id="01HRESIDENTB00000000000000"),
+    ]
+    with pytest.raises(ValueError, match="more than one resident"):
+        fhir.observations(records, PATIENT)
+    assert len(fhir.observations(records[:2], PATIENT)) == 2
+
+
 # Times, unknown codes, guards
 
 
@@ -318,7 +361,17 @@ def test_a_stored_row_becomes_a_record(tmp_path: Path) -> None:
         code = store.mint_enrollment_code(household.id, MEASURED)
         gateway = store.redeem_enrollment_code(code, "KEY", "gw", MEASURED)
         message_id = new_ulid()
-        vital = VitalBody("8867-4", 72.0, "/min", MEASURED, "Yuwell")
+        resident = store.registry.add_resident(household.id, "Zhao Min", MEASURED)
+        vital = VitalBody(
+            "8867-4",
+            72.0,
+            "/min",
+            MEASURED,
+            "Yuwell",
+            resident=resident.id,
+            flags=("irregular_pulse",),
+            reading="r-9",
+        )
         store.record_vital(gateway, message_id, vital, RECEIVED)
         rows = list(store.db.query("SELECT * FROM vitals"))
     finally:
@@ -333,6 +386,11 @@ def test_a_stored_row_becomes_a_record(tmp_path: Path) -> None:
         72.0,
         "/min",
         "Yuwell",
+    )
+    assert (record.resident_id, record.flags, record.reading_id) == (
+        resident.id,
+        ("irregular_pulse",),
+        "r-9",
     )
 
 
@@ -402,6 +460,13 @@ _MOMENT = st.one_of(
 _DEVICE = st.sampled_from(["Yuwell YE670A", "Omron HEM-7361T", ""])
 _VALUE = st.floats(allow_nan=False, allow_infinity=False)
 _DELAY = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9))
+_FLAGS = st.lists(
+    st.one_of(
+        st.sampled_from(["irregular_pulse", "body_movement", "improper_position"]),
+        st.from_regex(r"[a-z0-9_]{1,40}", fullmatch=True),
+    ),
+    max_size=4,
+).map(tuple)
 
 
 @st.composite
@@ -418,7 +483,18 @@ def _single(draw: st.DrawFn) -> list[VitalRecord]:
     received = measured + draw(_DELAY)
     value = draw(_VALUE)
     device = draw(_DEVICE)
-    return [_record(code, value, unit, measured_at=measured, received_at=received, device=device)]
+    flags = draw(_FLAGS)
+    return [
+        _record(
+            code,
+            value,
+            unit,
+            measured_at=measured,
+            received_at=received,
+            device=device,
+            flags=flags,
+        )
+    ]
 
 
 @st.composite

@@ -18,9 +18,18 @@ from gateway.alarms import (
 )
 from gateway.link import GatewayCredentials, HubLink, LinkState, enroll
 from gateway.link.outbox import Outbox
-from gateway.protocol import Envelope, HubConfig, MessageType, VitalBounds, acked_ids
+from gateway.protocol import (
+    Envelope,
+    HubConfig,
+    MessageType,
+    VitalBounds,
+    acked_ids,
+    parse_config,
+    vital_body,
+)
 from gateway.ulid import new_ulid
 from hub.gateway_ws import push_config
+from hub.registry import Resident
 from provisioning import keys
 
 from ..conftest import RunningHub, cookie_session, until
@@ -263,9 +272,11 @@ async def test_a_pipelined_burst_is_acked_once_per_message_in_shared_acks(
     assert merged.last_action == "family_ack"
 
 
-async def _add_resident(hub: RunningHub, household_id: str, name: str, thresholds: dict) -> None:
+async def _add_resident(
+    hub: RunningHub, household_id: str, name: str, thresholds: dict
+) -> Resident:
     registry, now = hub.context.store.registry, hub.context.clock()
-    await hub.context.db(
+    return await hub.context.db(
         lambda: registry.add_resident(household_id, name, now, thresholds=thresholds)
     )
 
@@ -276,13 +287,13 @@ async def test_config_after_hello_carries_the_residents_thresholds_widest(
     async with aiohttp.ClientSession() as session:
         credentials = await _credentials(hub_server, session)
         household = credentials.household_id
-        await _add_resident(
+        fang = await _add_resident(
             hub_server, household, "Wang Fang", {"8867-4": {"low": 50, "high": 100}}
         )
-        await _add_resident(
+        jun = await _add_resident(
             hub_server,
             household,
-            "Wang Jun",
+            "Wang Jun" + "n" * 100,  # the registry allows 200 characters, the contract 80
             {"8867-4": {"low": 45, "high": 110}, "8480-6": {"high": 160}},
         )
         async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
@@ -292,8 +303,26 @@ async def test_config_after_hello_carries_the_residents_thresholds_widest(
     assert config.type == MessageType.CONFIG
     assert config.body == {
         "heartbeat_interval": 60.0,
+        # For readings of no known resident (older gateways, unassigned monitors).
         "thresholds": {"8480-6": {"high": 160.0}, "8867-4": {"low": 45.0, "high": 110.0}},
+        # Each resident's own, for the monitors assigned to them.
+        "residents": [
+            {
+                "id": fang.id,
+                "name": "Wang Fang",
+                "thresholds": {"8867-4": {"low": 50.0, "high": 100.0}},
+            },
+            {
+                "id": jun.id,
+                "name": ("Wang Jun" + "n" * 100)[:80],
+                "thresholds": {"8480-6": {"high": 160.0}, "8867-4": {"low": 45.0, "high": 110.0}},
+            },
+        ],
     }
+    parsed, problems = parse_config(config.body)
+    assert problems == []
+    assert parsed.residents is not None
+    assert [r.id for r in parsed.residents] == [fang.id, jun.id]
 
 
 async def test_push_config_reaches_the_households_connected_gateway_only(
@@ -336,3 +365,105 @@ async def test_push_config_reaches_the_households_connected_gateway_only(
             for link in links:
                 await link.stop()
                 link.outbox.close()
+
+
+async def _stored_vitals(hub: RunningHub, household_id: str) -> list[dict]:
+    return await hub.context.db(hub.context.store.vitals, household_id)
+
+
+async def test_vitals_are_attributed_to_residents_of_the_gateways_household_only(
+    hub_server: RunningHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A monitor assigned to a resident: the reading is theirs. A resident the gateway names
+    who lives elsewhere (or nowhere): stored and acked, but nobody's, and the log says so
+    without the name or the value."""
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        household = credentials.household_id
+        ours = await _add_resident(hub_server, household, "Wang Fang", {})
+        elsewhere = await hub_server.add_household("Li household", "Plum Road 3")
+        theirs = await _add_resident(hub_server, elsewhere.id, "Li Na", {})
+        taken = datetime.now(UTC).replace(microsecond=0)
+        bodies = [
+            vital_body(
+                "8867-4",
+                61,
+                "/min",
+                taken,
+                "cuff",
+                resident=ours.id,
+                flags=["irregular_pulse"],
+                reading="r1",
+            ),
+            vital_body("8867-4", 62, "/min", taken, "cuff", resident=theirs.id),
+            vital_body("8867-4", 63, "/min", taken, "cuff", resident=new_ulid()),
+            vital_body("8867-4", 64, "/min", taken, "cuff"),
+        ]
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            for seq, body in enumerate(bodies, start=1):
+                await _send(ws, credentials, _message(credentials, seq, MessageType.VITAL, body))
+    rows = sorted(await _stored_vitals(hub_server, household), key=lambda row: row["value"])
+    assert [(row["value"], row["resident_id"]) for row in rows] == [
+        (61.0, ours.id),
+        (62.0, None),
+        (63.0, None),
+        (64.0, None),
+    ]
+    assert [json.loads(row["flags"]) for row in rows] == [["irregular_pulse"], [], [], []]
+    assert rows[0]["reading_id"] == "r1"
+    assert await _stored_vitals(hub_server, elsewhere.id) == []  # nothing lands over there
+    warnings = [r.getMessage() for r in caplog.records if r.name == "hub.storage"]
+    assert len(warnings) == 2
+    assert all("not of its household" in warning for warning in warnings)
+    for secret in ("Li Na", "Wang Fang", theirs.id, "62", "63"):
+        assert not any(secret in warning for warning in warnings)
+
+
+async def test_a_reading_sent_again_under_a_new_id_is_acked_and_stored_once(
+    hub_server: RunningHub,
+) -> None:
+    """The gateway lost its memory and the monitor re-sent its stored records: same reading,
+    new message id. Acked (the gateway may forget it), one row. A different value at the same
+    moment, or another device, is another reading."""
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        taken = datetime(2026, 11, 21, 7, 30, 5, 250000, tzinfo=UTC)
+        first = vital_body("8480-6", 128, "mm[Hg]", taken, "cuff", reading="a")
+        again = vital_body("8480-6", 128.0, "mm[Hg]", taken, "cuff", reading="b")
+        other_value = vital_body("8480-6", 129, "mm[Hg]", taken, "cuff")
+        other_device = vital_body("8480-6", 128, "mm[Hg]", taken, "second cuff")
+        messages = [
+            _message(credentials, seq, MessageType.VITAL, body)
+            for seq, body in enumerate([first, again, again, other_value, other_device], 1)
+        ]
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            for message in messages:
+                await _send(ws, credentials, message)
+            # The first message itself again (a lost ack): acked, still once.
+            await _send(ws, credentials, messages[0])
+    rows = await _stored_vitals(hub_server, credentials.household_id)
+    assert sorted((row["id"], row["value"], row["device"]) for row in rows) == sorted(
+        [
+            (messages[0].id, 128.0, "cuff"),
+            (messages[3].id, 129.0, "cuff"),
+            (messages[4].id, 128.0, "second cuff"),
+        ]
+    )
+
+
+async def test_a_malformed_resident_or_flag_is_a_nak_and_the_link_keeps_working(
+    hub_server: RunningHub,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        good = vital_body("8867-4", 70, "/min", datetime.now(UTC), "oximeter")
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            for seq, change in enumerate(
+                [{"resident": "Wang Fang"}, {"flags": ["Irregular Pulse"]}, {"reading": ""}], 1
+            ):
+                bad = _message(credentials, seq, MessageType.VITAL, {**good, **change})
+                await ws.send_str(bad.to_json())
+                nak = await _reply(ws, credentials.hub_key())
+                assert (nak.type, nak.body["reason"]) == ("nak", "malformed")
+            await _send(ws, credentials, _message(credentials, 9, MessageType.VITAL, good))
+    assert len(await _stored_vitals(hub_server, credentials.household_id)) == 1

@@ -14,6 +14,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from gateway.alarms import AlarmKind
+from gateway.ulid import new_ulid
 from hub.accounts import Role
 from hub.auth import CSRF_HEADER
 from hub.desk_model import Outcome, StaffStep
@@ -235,3 +236,80 @@ async def test_fhir_export_is_a_valid_bundle_for_the_resident_and_audited(
     assert {r.subject.reference for r in resources} == {f"Patient/{resident.id}"}
     entries = await hub_server.context.db(store.audit.entries, f"household:{gateway.household_id}")
     assert [e.action for e in entries] == ["export"]
+
+
+async def test_fhir_export_of_a_resident_holds_their_own_vitals_with_the_monitors_flags(
+    supervisor: SignedIn, hub_server: RunningHub
+) -> None:
+    """Two residents: each export holds what their own monitors measured; a reading of a
+    monitor assigned to nobody is nobody's (it could be either's). One resident: the
+    unassigned readings are theirs too, as before monitors were assigned."""
+    gateway = await enrolled_gateway(hub_server, "Sun household")
+    store, now = hub_server.context.store, hub_server.context.clock()
+    household = gateway.household_id
+
+    def add(name: str):
+        return store.registry.add_resident(household, name, now)
+
+    grandma = await hub_server.context.db(add, "Sun Li")
+    taken = now - timedelta(hours=1)
+    await add_vital(
+        hub_server, gateway, "8480-6", 150, "mm[Hg]", taken, resident=grandma.id, reading="1"
+    )
+    await add_vital(
+        hub_server,
+        gateway,
+        "8462-4",
+        95,
+        "mm[Hg]",
+        taken,
+        resident=grandma.id,
+        flags=("irregular_pulse",),
+        reading="1",
+    )
+    await add_vital(hub_server, gateway, "8867-4", 77, "/min", taken, device="watch")
+
+    async def export(query: str) -> tuple[int, object]:
+        return await supervisor.call("GET", f"/api/v1/households/{household}/vitals.fhir{query}")
+
+    async def values(resident: str) -> list[float]:
+        status, document = await export(f"?resident={resident}")
+        assert status == 200, document
+        assert isinstance(document, dict)
+        bundle = Bundle.model_validate(document)  # validated as every export is
+        resources = [entry.resource for entry in bundle.entry or []]
+        assert {r.subject.reference for r in resources} <= {f"Patient/{resident}"}
+        found = []
+        for resource in resources:
+            if resource.valueQuantity is not None:
+                found.append(float(resource.valueQuantity.value))
+            for part in resource.component or []:
+                found.append(float(part.valueQuantity.value))
+        return sorted(found)
+
+    # One resident: their monitor's readings and the unassigned ones.
+    assert await values(grandma.id) == [77.0, 95.0, 150.0]
+    status, document = await export("")
+    assert status == 200
+    assert isinstance(document, dict)
+    (panel,) = [
+        entry["resource"]
+        for entry in document["entry"]
+        if entry["resource"]["code"]["coding"][0]["code"] == "85354-9"
+    ]
+    assert "Irregular pulse" in panel["note"][0]["text"]  # visible where the value is
+
+    grandpa = await hub_server.context.db(add, "Sun Wei")
+    await add_vital(hub_server, gateway, "8867-4", 58, "/min", taken, resident=grandpa.id)
+    # Two residents: each their own; the unassigned watch's reading is neither's.
+    assert await values(grandma.id) == [95.0, 150.0]
+    assert await values(grandpa.id) == [58.0]
+    status, body = await export("")
+    assert status == 400, body
+    status, body = await export(f"?resident={new_ulid()}")
+    assert status == 400, body
+    entries = await hub_server.context.db(store.audit.entries, f"household:{household}")
+    assert {e.detail for e in entries} == {
+        f"vitals FHIR resident:{grandma.id}",
+        f"vitals FHIR resident:{grandpa.id}",
+    }

@@ -17,10 +17,12 @@ from gateway.alarms import (
     utc_iso,
 )
 from gateway.protocol import (
+    VitalBody,
     parse_alarm_cleared,
     parse_alarm_event,
     parse_alarm_raised,
     parse_vital,
+    vital_body,
 )
 from gateway.ulid import new_ulid
 from hub.schema import MIGRATIONS, migrate
@@ -307,3 +309,92 @@ def test_the_same_message_id_from_two_gateways_stores_two_vitals(store: HubStore
     assert store.record_vital(second, "01SAMEID", vital, NOW)
     assert not store.record_vital(first, "01SAMEID", vital, NOW)  # a resend: once
     assert len(store.vitals(first.household_id)) == len(store.vitals(second.household_id)) == 1
+
+
+def test_migration_8_attributes_nothing_and_keeps_one_row_per_reading(tmp_path: Path) -> None:
+    """A hub of the previous release (schema 7) holding a reading twice: once as sent, once
+    re-sent by a monitor under a new message id. The first received stays; old rows are
+    nobody's (no resident) and unflagged."""
+    path = tmp_path / "hub.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    migrate(old, target=7)
+    old.executescript(
+        """
+        INSERT INTO households VALUES
+            ('H', 'Zhao', 'Unit 4', '2026-11-20T08:00:00.000Z', '', '', '', '');
+        INSERT INTO vitals VALUES
+            ('V1', 'H', 'G', '8867-4', 72, '/min', '2026-11-20T08:00:00.000Z', 'oximeter',
+             '2026-11-20T08:00:01.000Z'),
+            ('V0', 'H', 'G', '8867-4', 72, '/min', '2026-11-20T08:00:00.000Z', 'oximeter',
+             '2026-11-20T09:30:00.000Z'),
+            ('V2', 'H', 'G', '8867-4', 73, '/min', '2026-11-20T08:00:00.000Z', 'oximeter',
+             '2026-11-20T08:00:01.000Z'),
+            ('V3', 'H', 'G', '8867-4', 72, '/min', '2026-11-20T08:00:00.000Z', 'watch',
+             '2026-11-20T08:00:01.000Z');
+        """
+    )
+    old.close()
+    upgraded = HubStore(path)
+    try:
+        assert upgraded.schema_version == len(MIGRATIONS) >= 8
+        rows = upgraded.vitals("H")
+        assert [row["id"] for row in rows] == ["V1", "V2", "V3"]  # V0 came later: the copy
+        assert {(row["resident_id"], row["flags"], row["reading_id"]) for row in rows} == {
+            (None, "[]", None)
+        }
+        indexes = {row[1]: row[2] for row in upgraded.db.execute("PRAGMA index_list(vitals)")}
+        assert indexes["vitals_once_per_reading"] == 1  # unique
+        assert "vitals_by_resident" in indexes
+        plan = upgraded.db.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM vitals WHERE resident_id = ? AND measured_at > ?",
+            ["R", ""],
+        ).fetchall()
+        assert "vitals_by_resident" in str(plan)
+    finally:
+        upgraded.close()
+
+
+def test_record_vital_attributes_only_residents_of_the_gateways_household(
+    store: HubStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway, stranger = _enrolled(store), _enrolled(store)
+    ours = store.registry.add_resident(gateway.household_id, "Zhao Min", NOW)
+    theirs = store.registry.add_resident(stranger.household_id, "Qian Li", NOW)
+
+    def vital(value: int, resident: str | None) -> VitalBody:
+        body = vital_body("8867-4", value, "/min", NOW, "cuff", resident=resident)
+        return parse_vital(body)
+
+    assert store.record_vital(gateway, new_ulid(), vital(70, ours.id), NOW)
+    assert store.record_vital(gateway, new_ulid(), vital(71, theirs.id), NOW)
+    assert store.record_vital(gateway, new_ulid(), vital(72, new_ulid()), NOW)
+    rows = store.vitals(gateway.household_id)
+    assert sorted((row["value"], row["resident_id"]) for row in rows) == [
+        (70.0, ours.id),
+        (71.0, None),
+        (72.0, None),
+    ]
+    assert len([r for r in caplog.records if r.name == "hub.storage"]) == 2
+    assert "Qian Li" not in caplog.text
+    assert theirs.id not in caplog.text
+    # The export's selection: a resident's own, with or without the unattributed ones.
+    mine = store.vitals(gateway.household_id, resident_id=ours.id, unattributed=False)
+    assert [row["value"] for row in mine] == [70.0]
+    assert len(store.vitals(gateway.household_id, resident_id=ours.id)) == 3
+    assert store.vitals(stranger.household_id, resident_id=theirs.id) == []
+
+
+def test_two_connections_cannot_store_one_reading_twice(tmp_path: Path) -> None:
+    """The unique index holds across connections (a second hub process, a race): the same
+    reading under two message ids is one row, whoever writes it first."""
+    first = HubStore(tmp_path / "hub.sqlite3")
+    second = HubStore(tmp_path / "hub.sqlite3")
+    try:
+        gateway = _enrolled(first)
+        reading = parse_vital(vital_body("8480-6", 131, "mm[Hg]", NOW, "cuff"))
+        assert first.record_vital(gateway, new_ulid(), reading, NOW)
+        assert not second.record_vital(gateway, new_ulid(), reading, NOW + timedelta(hours=1))
+        assert len(second.vitals(gateway.household_id)) == 1
+    finally:
+        first.close()
+        second.close()

@@ -18,8 +18,10 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.eldercare.care_center import ResidentRef
 from gateway.alarms import AlarmKind
 from gateway.link import LinkState
+from gateway.safety.observations import VitalReading
 from gateway.safety.roles import VitalSign
 from gateway.safety.settings import VitalRange
 from hub.gateway_ws import push_config
@@ -243,3 +245,65 @@ async def test_a_device_is_reported_under_its_device_id_with_its_battery(
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the battery change did not reach the hub")
+
+
+async def _add_residents(hub: RunningHub, household_id: str, residents: dict[str, dict]) -> list:
+    """Staff register the household's residents with their own thresholds; a push follows."""
+    registry, now = hub.context.store.registry, hub.context.clock()
+
+    def store() -> list:
+        return [
+            registry.add_resident(household_id, name, now, thresholds=thresholds)
+            for name, thresholds in residents.items()
+        ]
+
+    added = await hub.context.db(store)
+    await push_config(hub.context, household_id)
+    return added
+
+
+async def test_a_residents_own_thresholds_judge_the_readings_of_their_monitor(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry, hub_server: RunningHub
+) -> None:
+    """Grandma's systolic high is 140, grandpa's 170: the household's set is the widest
+    (170). Grandma's cuff reading 155 is an alarm; grandpa's, or one of a cuff assigned to
+    nobody, is not. They are kept, so a reload without the hub judges the same way."""
+    await _connected(enrolled_entry)
+    household = credentials_of(enrolled_entry).household_id
+    grandma, grandpa = await _add_residents(
+        hub_server,
+        household,
+        {"Wang Fang": {"8480-6": {"high": 140}}, "Wang Jun": {"8480-6": {"high": 170}}},
+    )
+    care_center = enrolled_entry.runtime_data.safety.care_center
+    await until(lambda: len(care_center.residents()) == 2)
+    assert sorted(care_center.residents(), key=lambda r: r.name) == [
+        ResidentRef(grandma.id, "Wang Fang"),
+        ResidentRef(grandpa.id, "Wang Jun"),
+    ]
+    assert _ranges(enrolled_entry)[VitalSign.SYSTOLIC] == VitalRange(90, 170)
+
+    def measure(value: float, resident: str | None) -> None:
+        safety = enrolled_entry.runtime_data.safety
+        safety.observe(VitalReading("sensor.cuff", VitalSign.SYSTOLIC, value, "mm[Hg]", resident))
+
+    measure(155, grandpa.id)
+    measure(155, None)
+    assert enrolled_entry.runtime_data.safety.open_alarms() == []
+    measure(155, grandma.id)
+    (alarm,) = enrolled_entry.runtime_data.safety.open_alarms()
+    assert (alarm.kind, alarm.source) == (AlarmKind.VITALS, "systolic 155 mm[Hg] high")
+    assert "Wang" not in alarm.source
+
+    await hub_server.stop()
+    assert await hass.config_entries.async_reload(enrolled_entry.entry_id)
+    await hass.async_block_till_done()
+    assert enrolled_entry.runtime_data.link.state is not LinkState.CONNECTED
+    settings = enrolled_entry.runtime_data.safety.engine.settings
+    assert settings.vital_range(VitalSign.SYSTOLIC, grandma.id) == VitalRange(90, 140)
+    assert settings.vital_range(VitalSign.SYSTOLIC, grandpa.id) == VitalRange(90, 170)
+    kept = enrolled_entry.runtime_data.safety.care_center.residents()
+    assert sorted(kept, key=lambda r: r.name) == [
+        ResidentRef(grandma.id, "Wang Fang"),
+        ResidentRef(grandpa.id, "Wang Jun"),
+    ]

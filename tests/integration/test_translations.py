@@ -24,8 +24,9 @@ TECHNICAL_TOKEN = re.compile(
     r"\b\d{2}:\d{2}-\d{2}:\d{2}\b|\b[A-Z]{4}-[A-Z]{4}-[A-Z]{4}\b|https?://[\w./-]*\w"
 )
 # zh-Hans leaves (dotted key paths) that are pure technical tokens and so may hold no Chinese
-# at all. Keep this list explicit and small; today every leaf has Chinese text.
-TECHNICAL_LEAVES: frozenset[str] = frozenset()
+# at all. Keep this list explicit and small. The discovery card's title is the monitor's
+# own name (`{name}`, a device's Bluetooth name), the same in every language.
+TECHNICAL_LEAVES: frozenset[str] = frozenset({"config.flow_title"})
 
 
 def _load(path: Path) -> dict[str, Any]:

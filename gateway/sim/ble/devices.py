@@ -271,6 +271,7 @@ class GlucoseMeter(VirtualBleDevice):
         self._procedure: asyncio.Task[None] | None = None
         self._aborted = False
         self._silent = False
+        self._cut_off = False
         self._seed()
 
     def _seed(self) -> None:
@@ -351,6 +352,14 @@ class GlucoseMeter(VirtualBleDevice):
         self._silent = silent
 
     # --- Record Access Control Point ------------------------------------------------------
+
+    def _link_ended(self) -> None:
+        # A meter cut off while sending records advertises again: the rest still wants out.
+        self._cut_off = self._procedure is not None and not self._procedure.done()
+        super()._link_ended()
+
+    def _has_news(self) -> bool:
+        return super()._has_news() or self._cut_off
 
     def _racp_written(self, value: bytes) -> None:
         racp = self.characteristic(RACP)

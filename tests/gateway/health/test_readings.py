@@ -1,5 +1,8 @@
 """Decoded measurements as readings: units, device time, flags, the duplicate key, LOINC."""
 
+# A monitor's clock is naive wall time in the home's zone: naive datetimes are the point here.
+# ruff: noqa: DTZ001
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -41,7 +44,9 @@ def test_cuff_reading_keeps_values_flags_and_the_device_time_in_the_home_zone() 
         datetime(2026, 11, 22, 9, 55),  # the cuff's wall clock, Shanghai time
         92,
         1,
-        BloodPressureStatus(irregular_pulse=True, pulse_rate_range=PulseRateRange.ABOVE_UPPER_LIMIT),
+        BloodPressureStatus(
+            irregular_pulse=True, pulse_rate_range=PulseRateRange.ABOVE_UPPER_LIMIT
+        ),
     )
     reading = reading_of(cuff, RECEIVED, SHANGHAI)
     assert reading is not None
@@ -143,7 +148,9 @@ def test_the_same_stored_record_has_the_same_key_and_another_one_does_not() -> N
     first = reading_of(cuff(120, 1), RECEIVED, SHANGHAI)
     again = reading_of(cuff(120, 1), RECEIVED + timedelta(hours=1), SHANGHAI)
     later = reading_of(cuff(120, 2), RECEIVED, SHANGHAI)
-    assert first and again and later
+    assert first
+    assert again
+    assert later
     assert first.key == again.key != later.key
     seen = SeenReadings()
     assert seen.add(str(first.key))

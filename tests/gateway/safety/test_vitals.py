@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from gateway.alarms import AlarmKind, Severity
@@ -87,3 +89,117 @@ def test_vital_range_verdict() -> None:
     assert VitalRange(1, 2).verdict(0.999) == "low"
     assert VitalRange(1, 2).verdict(2.001) == "high"
     assert VitalRange(1, 2).verdict(float("nan")) is None
+
+
+# Units: each reading is judged in the engine's unit, whatever unit its device reports in.
+
+
+@pytest.mark.parametrize(
+    ("reading", "source"),
+    [
+        # Judged before as 60 mmol/L (high); 60 mg/dL is 3.33 mmol/L.
+        (VitalReading("sensor.glu", VitalSign.GLUCOSE, 60, "mg/dL"), "glucose 60 mg/dL low"),
+        (VitalReading("sensor.glu", VitalSign.GLUCOSE, 320, "mg/dL"), "glucose 320 mg/dL high"),
+        (
+            VitalReading("t", VitalSign.TEMPERATURE, 101.5, "[degF]"),
+            "temperature 101.5 [degF] high",
+        ),
+        (VitalReading("t", VitalSign.TEMPERATURE, 94.5, "°F"), "temperature 94.5 °F low"),
+        (VitalReading("cuff", VitalSign.SYSTOLIC, 25, "kPa"), "systolic 25 kPa high"),
+        (VitalReading("cuff", VitalSign.DIASTOLIC, 6, "kPa"), "diastolic 6 kPa low"),
+        (VitalReading("cuff", VitalSign.SYSTOLIC, 190, "mm[Hg]"), "systolic 190 mm[Hg] high"),
+        (VitalReading("ox", VitalSign.HEART_RATE, 135, "/min"), "heart_rate 135 /min high"),
+        (VitalReading("t", VitalSign.TEMPERATURE, 38.9, "Cel"), "temperature 38.9 Cel high"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else f"{value.value:g}{value.unit}",
+)
+def test_a_reading_in_another_unit_is_converted_before_it_is_judged(
+    engine: SafetyEngine, reading: VitalReading, source: str
+) -> None:
+    engine.handle(reading, T0)
+    # The alarm names the reading as the device showed it, in its own unit.
+    assert open_alarm(engine, AlarmKind.VITALS).source == source
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        VitalReading("sensor.glu", VitalSign.GLUCOSE, 120, "mg/dL"),  # was "high" as mmol/L
+        VitalReading("sensor.t", VitalSign.TEMPERATURE, 98.6, "[degF]"),  # was "high" as Cel
+        VitalReading("sensor.t", VitalSign.TEMPERATURE, 99.1, "°F"),
+        VitalReading("cuff", VitalSign.SYSTOLIC, 16, "kPa"),  # was "low" as mmHg
+        VitalReading("cuff", VitalSign.DIASTOLIC, 10.6, "kPa"),
+        VitalReading("sensor.hr", VitalSign.HEART_RATE, 72, "beats/min"),
+    ],
+    ids=lambda r: f"{r.value:g}{r.unit}",
+)
+def test_a_normal_reading_in_another_unit_raises_nothing(
+    engine: SafetyEngine, reading: VitalReading
+) -> None:
+    assert engine.handle(reading, T0) == []
+    assert engine.book.all_alarms() == []
+
+
+def test_a_reading_on_a_converted_bound_is_in_range() -> None:
+    """The center's glucose low of 70 mg/dL is 3.89 mmol/L in the engine; a meter reading of
+    exactly 70 mg/dL must not fall below it by a rounding difference."""
+    engine = SafetyEngine(SafetySettings(vital_ranges={VitalSign.GLUCOSE: VitalRange(3.89)}), T0)
+    assert engine.handle(VitalReading("m", VitalSign.GLUCOSE, 70, "mg/dL"), T0) == []
+    assert raised(engine.handle(VitalReading("m", VitalSign.GLUCOSE, 69, "mg/dL"), T0))
+
+
+def test_a_unit_we_cannot_interpret_raises_nothing_and_is_logged_once(
+    engine: SafetyEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="gateway.safety.rules.vitals"):
+        for value in (1.0, 999.0):  # far outside any range, were they mmol/L
+            engine.handle(VitalReading("m", VitalSign.GLUCOSE, value, "g/L"), T0)
+        engine.handle(VitalReading("hr", VitalSign.HEART_RATE, 300, "mg/dL"), T0)  # not a rate
+    assert engine.book.all_alarms() == []
+    assert len(caplog.records) == 2  # once per sign and unit
+    assert "999" not in caplog.text  # no readings in the log
+    # The same sign in a known unit is still judged.
+    engine.handle(VitalReading("m", VitalSign.GLUCOSE, 30, "mg/dL"), T0)
+    assert open_alarm(engine, AlarmKind.VITALS).source == "glucose 30 mg/dL low"
+
+
+# Residents: a monitor assigned to a resident is judged by that resident's ranges.
+
+GRANDMA, GRANDPA = "01HRESIDENTGRANDMA00000000", "01HRESIDENTGRANDPA00000000"
+
+
+def _two_residents() -> SafetyEngine:
+    local = SafetySettings(time_zone=SHANGHAI)
+    center = {
+        GRANDMA: {VitalSign.SYSTOLIC: VitalRange(None, 140)},
+        GRANDPA: {VitalSign.SYSTOLIC: VitalRange(None, 170), VitalSign.HEART_RATE: VitalRange(50)},
+    }
+    # The household's set is the widest of theirs, for readings of no known resident.
+    widest = {VitalSign.SYSTOLIC: VitalRange(None, 170), VitalSign.HEART_RATE: VitalRange(50)}
+    return SafetyEngine(local.with_center_ranges(widest, center), T0)
+
+
+def test_a_residents_reading_is_judged_by_their_own_range_not_the_households_widest() -> None:
+    engine = _two_residents()
+    assert engine.handle(VitalReading("cuff", VitalSign.SYSTOLIC, 155, "mmHg", GRANDPA), T0) == []
+    engine.handle(VitalReading("cuff", VitalSign.SYSTOLIC, 155, "mmHg", GRANDMA), T0)
+    # Nothing about whose reading it is in the alarm: the care center knows the monitor.
+    assert open_alarm(engine, AlarmKind.VITALS).source == "systolic 155 mmHg high"
+
+
+def test_a_reading_of_no_known_resident_is_judged_by_the_households_range() -> None:
+    engine = _two_residents()
+    assert engine.handle(VitalReading("cuff", VitalSign.SYSTOLIC, 165, "mmHg"), T0) == []
+    stranger = "01HRESIDENTNOTKNOWNHERE000"
+    assert engine.handle(VitalReading("cuff", VitalSign.SYSTOLIC, 165, "mmHg", stranger), T0) == []
+    engine.handle(VitalReading("cuff", VitalSign.SYSTOLIC, 175, "mmHg", stranger), T0)
+    assert open_alarm(engine, AlarmKind.VITALS).source == "systolic 175 mmHg high"
+
+
+def test_a_sign_the_center_left_to_the_household_uses_the_households_own_option() -> None:
+    """Grandpa's heart-rate low is 50 (the center's); grandma has none from the center, so
+    her reading meets the household's own option (40), not grandpa's bound."""
+    engine = _two_residents()
+    assert engine.handle(VitalReading("ox", VitalSign.HEART_RATE, 45, "/min", GRANDMA), T0) == []
+    engine.handle(VitalReading("ox", VitalSign.HEART_RATE, 45, "/min", GRANDPA), T0)
+    assert open_alarm(engine, AlarmKind.VITALS).source == "heart_rate 45 /min low"

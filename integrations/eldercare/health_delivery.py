@@ -1,0 +1,61 @@
+"""A new health reading, handed to the household: the safety engine judges it against the
+resident's thresholds, and each value goes to the care center as a `vital`.
+
+The outbox keeps the vitals on disk until the hub acks them; the engine's verdict does not
+wait for the network, so an out-of-range reading alarms the family with the link down.
+"""
+
+from __future__ import annotations
+
+from homeassistant.util import dt as dt_util
+
+from gateway.health.readings import HealthReading
+from gateway.health.vitals import vital_observations
+from gateway.protocol import MessageType, vital_body
+from gateway.safety.observations import Activity, VitalReading
+from gateway.ulid import new_ulid
+
+from .entries import household_runtime
+from .health_monitor import HealthMonitor
+
+
+def deliver_reading(monitor: HealthMonitor, reading: HealthReading) -> bool:
+    """False when the household is not running (a reload): the monitor keeps the reading."""
+    runtime = household_runtime(monitor.hass)
+    if runtime is None:
+        return False
+    resident = monitor.resident
+    device = monitor.device_id or monitor.identity.address
+    reading_id = new_ulid()
+    current = reading.is_current(dt_util.utcnow())
+    for observation in vital_observations(reading):
+        runtime.link.send(
+            MessageType.VITAL,
+            vital_body(
+                code=observation.code,
+                value=observation.value,
+                unit=observation.unit,
+                measured_at=reading.measured_at,
+                device=device,
+                resident=resident,
+                flags=reading.flags,
+                reading=reading_id,
+            ),
+        )
+        # A reading the device itself doubts (sensor fault, demonstration data) is
+        # recorded, but never rings the family's phones.
+        # An old record (a meter synced days later) is history, not an emergency now.
+        if observation.sign is not None and reading.trusted and current:
+            runtime.safety.observe(
+                VitalReading(
+                    monitor.entry.entry_id,
+                    observation.sign,
+                    observation.value,
+                    observation.unit,
+                    resident=resident,
+                )
+            )
+    if current:
+        # Someone just used a cuff: the resident is up and about.
+        runtime.safety.observe(Activity(monitor.identity.name))
+    return True
