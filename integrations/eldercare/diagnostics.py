@@ -7,6 +7,8 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .entries import is_monitor
+from .health_monitor import HealthMonitor
 from .runtime import EldercareConfigEntry
 
 # Keys whose values identify people or carry health data: alarm sources and details can hold
@@ -30,6 +32,8 @@ TO_REDACT = {
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EldercareConfigEntry
 ) -> dict[str, Any]:
+    if is_monitor(entry):
+        return _monitor_diagnostics(entry.runtime_data)
     runtime = entry.runtime_data
     link = runtime.link
     safety = runtime.safety
@@ -55,4 +59,16 @@ async def async_get_config_entry_diagnostics(
             "confirmed_closed": safety.engine.hazards.confirmed_valves(),
         },
         "next_deadline": (d.isoformat() if (d := safety.engine.next_deadline()) else None),
+    }
+
+
+def _monitor_diagnostics(monitor: HealthMonitor) -> dict[str, Any]:
+    """How the monitor's connections went; no reading and no resident (health data)."""
+    return {
+        "profile": monitor.identity.profile.value,
+        "model": {k: v for k, v in monitor.info.items() if k != "serial"},
+        "battery": monitor.battery,
+        "assigned": monitor.resident is not None,
+        "last_sequence": monitor.last_sequence,
+        "counts": dict(monitor.counts),
     }

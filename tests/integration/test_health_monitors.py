@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
+from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
 from custom_components.eldercare.health_monitor import HealthMonitor
 from gateway.alarms import AlarmKind
 from gateway.ble import GlucoseUnit, TemperatureUnit
@@ -305,3 +306,19 @@ async def test_a_monitor_is_given_to_another_resident_in_its_options(
     rows = await _hub_vitals(hub_server, household, 4)
     residents = {row["value"]: row["resident_id"] for row in rows if row["code"] == "59408-5"}
     assert residents == {96: wang, 92: li}
+
+
+async def test_monitor_diagnostics_hold_no_reading_and_no_resident(
+    hass: HomeAssistant, household: MockConfigEntry, hub_server: RunningHub, ble: BleWorld
+) -> None:
+    resident = await _resident(hub_server, household, "Wang Fang", {})
+    scale = ble.devices.scale
+    scale.measure(62.5, at=_local(hass, 1))
+    monitor = await _add_monitor(hass, scale.address, resident)
+    await _state_value(hass, _entity(hass, monitor, "weight"), "62.5")
+    diagnostics = await async_get_config_entry_diagnostics(hass, monitor)
+    assert diagnostics["counts"]["readings"] == 1
+    assert diagnostics["assigned"] is True
+    text = str(diagnostics)
+    assert "62.5" not in text
+    assert resident not in text
