@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from ..ble import (
     BloodPressureMeasurement,
@@ -127,6 +128,34 @@ class HealthReading:
 
     def value_of(self, quantity: Quantity) -> Observed | None:
         return next((v for v in self.values if v.quantity is quantity), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """For a host's storage (readings waiting to be handed on survive a restart)."""
+        return {
+            "profile": self.profile.value,
+            "measured_at": self.measured_at.isoformat(),
+            "device_time": self.device_time,
+            "values": [[v.quantity.value, v.value, v.unit] for v in self.values],
+            "flags": list(self.flags),
+            "sequence": self.sequence,
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HealthReading:
+        """The reading `to_json` gave; ValueError when `data` is not one."""
+        try:
+            return cls(
+                profile=MonitorProfile(data["profile"]),
+                measured_at=datetime.fromisoformat(data["measured_at"]),
+                device_time=bool(data["device_time"]),
+                values=tuple(Observed(Quantity(q), float(v), str(u)) for q, v, u in data["values"]),
+                flags=tuple(data.get("flags", ())),
+                sequence=data.get("sequence"),
+                details=dict(data.get("details", {})),
+            )
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"not a saved reading: {err}") from err
 
 
 def reading_of(

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -42,6 +42,12 @@ from ..ble import (
 )
 from ..ble.uuids import uuid16
 from .profiles import MonitorProfile
+from .readings import (
+    HealthReading,
+    continuous_plx_reading,
+    heart_rate_reading,
+    reading_of,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -94,6 +100,30 @@ class SessionResult:
     complete: bool = False  # the profile's own end (RACP answered, device done), not a drop
     clock_set: bool = False
     records_on_device: int | None = None
+
+    @property
+    def streamed(self) -> bool:
+        """The monitor streams (a strap, a continuous oximeter) rather than stores."""
+        return bool(self.stream)
+
+    def readings(self, received_at: datetime, time_zone: tzinfo) -> list[HealthReading]:
+        """What the session brought, as readings: each stored measurement (glucose with its
+        context), and one spot reading from a stream."""
+        readings: list[HealthReading | None] = []
+        for measurement in self.measurements:
+            context = (
+                self.contexts.get(measurement.sequence)
+                if isinstance(measurement, GlucoseMeasurement)
+                else None
+            )
+            readings.append(reading_of(measurement, received_at, time_zone, context))
+        straps = [m for m in self.stream if isinstance(m, HeartRateMeasurement)]
+        oximeter = [m for m in self.stream if isinstance(m, PlxContinuous)]
+        if straps:
+            readings.append(heart_rate_reading(straps, received_at))
+        if oximeter:
+            readings.append(continuous_plx_reading(oximeter, received_at))
+        return [reading for reading in readings if reading is not None]
 
     @property
     def last_sequence(self) -> int | None:

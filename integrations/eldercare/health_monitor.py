@@ -26,16 +26,8 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from gateway.ble import GlucoseMeasurement, HeartRateMeasurement, PlxContinuous
 from gateway.health.profiles import MonitorProfile
-from gateway.health.readings import (
-    HealthReading,
-    Observed,
-    Quantity,
-    continuous_plx_reading,
-    heart_rate_reading,
-    reading_of,
-)
+from gateway.health.readings import HealthReading
 from gateway.health.seen import SeenReadings
 from gateway.health.session import MonitorSession, SessionResult, SessionTimeouts
 
@@ -92,7 +84,6 @@ class HealthMonitor:
         self.info: dict[str, str] = {}
         self.battery: int | None = None
         self.device_id: str | None = None  # set by the entities' device, for `vital.device`
-        self.latest: HealthReading | None = None
         self.counts = {"sessions": 0, "readings": 0, "duplicates": 0, "rejected": 0, "drops": 0}
         self._listeners: list[Callable[[list[HealthReading]], None]] = []
         self._task: asyncio.Task[None] | None = None
@@ -223,9 +214,8 @@ class HealthMonitor:
         self.counts["rejected"] += len(result.rejected)
         if not result.complete:
             self.counts["drops"] += 1
-        streamed = self.identity.profile is MonitorProfile.HEART_RATE or any(
-            isinstance(m, PlxContinuous) for m in result.stream
-        )
+        # A strap is a streaming monitor even on a visit when it sent nothing (taken off).
+        streamed = self.identity.profile is MonitorProfile.HEART_RATE or result.streamed
         self._quiet_until = self.hass.loop.time() + (
             QUIET_AFTER_STREAM if streamed else QUIET_AFTER_SESSION
         )
@@ -242,37 +232,15 @@ class HealthMonitor:
         for reading in fresh:
             if not self._deliver(self, reading):
                 self._pending.append(reading)
-        if fresh:
-            newest = max(fresh, key=lambda r: r.measured_at)
-            if self.latest is None or newest.measured_at >= self.latest.measured_at:
-                self.latest = newest
         self._save()
         if fresh or battery_changed or result.info:
             for listener in list(self._listeners):
                 listener(fresh)
 
     def _new_readings(self, result: SessionResult, received_at: datetime) -> list[HealthReading]:
-        time_zone = dt_util.get_default_time_zone()
-        readings: list[HealthReading] = []
-        for measurement in result.measurements:
-            context = (
-                result.contexts.get(measurement.sequence)
-                if isinstance(measurement, GlucoseMeasurement)
-                else None
-            )
-            reading = reading_of(measurement, received_at, time_zone, context)
-            if reading is not None:
-                readings.append(reading)
-        straps = [m for m in result.stream if isinstance(m, HeartRateMeasurement)]
-        oximeter = [m for m in result.stream if isinstance(m, PlxContinuous)]
-        for reading in (
-            heart_rate_reading(straps, received_at) if straps else None,
-            continuous_plx_reading(oximeter, received_at) if oximeter else None,
-        ):
-            if reading is not None:
-                readings.append(reading)
+        """The session's readings not seen before, oldest first."""
         fresh: list[HealthReading] = []
-        for reading in readings:
+        for reading in result.readings(received_at, dt_util.get_default_time_zone()):
             key = reading.key
             if key is not None and not self._seen.add(key):
                 self.counts["duplicates"] += 1
@@ -289,7 +257,7 @@ class HealthMonitor:
         self.info = dict(saved.get("info", {}))
         battery = saved.get("battery")
         self.battery = battery if isinstance(battery, int) else None
-        self._pending = [r for r in map(_reading_from_json, saved.get("pending", [])) if r]
+        self._pending = [r for r in map(_saved_reading, saved.get("pending", [])) if r]
 
     def _save(self) -> None:
         self._store.async_delay_save(self._data, 1.0)
@@ -300,36 +268,16 @@ class HealthMonitor:
             "last_sequence": self.last_sequence,
             "info": self.info,
             "battery": self.battery,
-            "pending": [_reading_to_json(r) for r in self._pending],
+            "pending": [r.to_json() for r in self._pending],
         }
 
     async def async_remove(self) -> None:
         await self._store.async_remove()
 
 
-def _reading_to_json(reading: HealthReading) -> dict[str, Any]:
-    return {
-        "profile": reading.profile.value,
-        "measured_at": reading.measured_at.isoformat(),
-        "device_time": reading.device_time,
-        "values": [[v.quantity.value, v.value, v.unit] for v in reading.values],
-        "flags": list(reading.flags),
-        "sequence": reading.sequence,
-        "details": reading.details,
-    }
-
-
-def _reading_from_json(data: dict[str, Any]) -> HealthReading | None:
+def _saved_reading(data: dict[str, Any]) -> HealthReading | None:
     try:
-        return HealthReading(
-            profile=MonitorProfile(data["profile"]),
-            measured_at=datetime.fromisoformat(data["measured_at"]),
-            device_time=bool(data["device_time"]),
-            values=tuple(Observed(Quantity(q), float(v), str(u)) for q, v, u in data["values"]),
-            flags=tuple(data.get("flags", ())),
-            sequence=data.get("sequence"),
-            details=dict(data.get("details", {})),
-        )
-    except (KeyError, ValueError, TypeError):
+        return HealthReading.from_json(data)
+    except ValueError:
         _LOGGER.warning("Dropping an unreadable saved reading of a health monitor")
         return None

@@ -26,7 +26,7 @@ from gateway.ble import (
     WeightMeasurement,
     WeightUnit,
 )
-from gateway.health.readings import Quantity, heart_rate_reading, reading_of
+from gateway.health.readings import HealthReading, Quantity, heart_rate_reading, reading_of
 from gateway.health.seen import SeenReadings
 from gateway.health.vitals import vital_observations
 from gateway.safety.roles import VitalSign
@@ -185,3 +185,14 @@ def test_a_strap_stream_gives_one_reading_from_samples_on_the_skin(
         assert reading is not None
         assert reading.values[0].value == expected
         assert not reading.device_time
+
+
+def test_a_reading_waiting_on_disk_comes_back_whole_and_garbage_is_refused() -> None:
+    cuff = BloodPressureMeasurement(
+        150, 95, None, timestamp=datetime(2026, 11, 22, 9, 0), status=BloodPressureStatus(True)
+    )
+    reading = reading_of(cuff, RECEIVED, SHANGHAI)
+    assert reading is not None
+    assert HealthReading.from_json(reading.to_json()) == reading
+    with pytest.raises(ValueError, match="not a saved reading"):
+        HealthReading.from_json({"profile": "blood_pressure"})
