@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,10 +94,6 @@ class OutboxMessage:
     body: dict[str, Any]
     created_at: datetime
 
-    @property
-    def priority(self) -> Priority:
-        return priority_of(self.type)
-
 
 class Outbox:
     """Messages for the hub in one SQLite file (WAL), in send order, until acked."""
@@ -107,10 +103,14 @@ class Outbox:
         path: Path,
         vital_cap: int = DEFAULT_VITAL_CAP,
         telemetry_cap: int = DEFAULT_TELEMETRY_CAP,
+        priorities: Mapping[str, Priority] | None = None,
     ) -> None:
+        """`priorities` classes message types of another channel (the DC-09 queue); types it
+        does not name are classed as for the hub."""
         if vital_cap < 1 or telemetry_cap < 1:
             raise ValueError("outbox caps must be at least 1")
         self.path = path
+        self._priorities = dict(priorities or {})
         self._caps = {Priority.VITAL: vital_cap, Priority.TELEMETRY: telemetry_cap}
         self._thinned = dict.fromkeys(Priority, 0)
         _create_private(path)
@@ -158,6 +158,10 @@ class Outbox:
     ) -> None:
         self.close()
 
+    def priority_of(self, type_: str) -> Priority:
+        chosen = self._priorities.get(type_)
+        return priority_of(type_) if chosen is None else chosen
+
     # Writing
 
     def put(self, message_id: str, type_: str, body: dict[str, Any], created_at: datetime) -> bool:
@@ -171,7 +175,13 @@ class Outbox:
     def put_many(self, messages: Iterable[OutboxMessage]) -> int:
         """Queue a burst in one transaction; returns how many were new (duplicates ignored)."""
         rows = [
-            (m.id, m.type, m.priority, json.dumps(m.body, ensure_ascii=False), _utc_text(m))
+            (
+                m.id,
+                m.type,
+                self.priority_of(m.type),
+                json.dumps(m.body, ensure_ascii=False),
+                _utc_text(m),
+            )
             for m in messages
         ]
         durable = any(row[2] in _KEPT for row in rows)

@@ -58,7 +58,7 @@ def test_put_then_peek_returns_the_message_unchanged(outbox: Outbox) -> None:
     (got,) = outbox.peek(10)
     assert got == OutboxMessage("01J0VITAL", "vital", body, created)
     assert got.created_at.tzinfo == UTC
-    assert got.priority == Priority.VITAL
+    assert outbox.priority_of(got.type) == Priority.VITAL
     assert outbox.depth() == 1
 
 
@@ -365,3 +365,16 @@ def test_bodies_are_stored_as_json_text(path: Path) -> None:
         check.close()
     assert json.loads(body) == {"name": "王秀英", "floor": 3}
     assert datetime.fromisoformat(created_at) == T0
+
+
+def test_another_channel_classes_its_own_types(tmp_path: Path) -> None:
+    """The DC-09 queue's events are alarms: kept past any cap and sent before telemetry."""
+    with Outbox(
+        tmp_path / "arc.sqlite3", telemetry_cap=1, priorities={"dc09.event": Priority.ALARM}
+    ) as arc:
+        created = datetime(2025, 3, 1, tzinfo=UTC)
+        arc.put("t1", "device.status", {}, created)
+        for n in range(3):
+            arc.put(f"e{n}", "dc09.event", {"n": n}, created)
+        assert [m.id for m in arc.peek(10)] == ["e0", "e1", "e2", "t1"]
+        assert arc.thinned == 0
