@@ -17,6 +17,7 @@ from homeassistant.helpers.typing import ConfigType
 from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
+from .arc import ArcChannel, arc_outbox_path
 from .blueprint_install import async_install_blueprints
 from .care_center import CareCenterThresholds
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
@@ -82,7 +83,10 @@ async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntr
     link = HubLink(async_get_clientsession(hass), credentials, outbox)
     safety = SafetyController(hass, entry)
     identity = str(entry.data.get(CONF_IDENTITY, credentials.gateway_id))
-    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity)
+    arc = ArcChannel(hass, entry)
+    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity, arc)
+    # Before the rules start, so the first alarm after a restart reaches the ARC too.
+    await arc.async_start()
     # The rules run whether or not the care center is reachable: the home protects itself.
     await safety.async_start()
     entry.async_on_unload(link.add_command_listener(safety.hub_command))
@@ -110,6 +114,7 @@ async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntr
 async def _options_updated(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
     """New roles or settings apply at once, without a restart or losing any timer."""
     entry.runtime_data.safety.rebuild()
+    await entry.runtime_data.arc.async_options_updated()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
@@ -119,6 +124,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if unloaded:
         runtime = entry.runtime_data
         await runtime.safety.async_stop()
+        await runtime.arc.async_stop()
         # The link first: nothing may touch the outbox once it is closed.
         await runtime.link.stop()
         await hass.async_add_executor_job(runtime.link.outbox.close)
@@ -132,10 +138,12 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
         await async_remove_monitor(hass, entry)
         return
     await CareCenterThresholds(hass, entry.entry_id).async_remove()
-    path = outbox_path(hass, entry.entry_id)
+    await ArcChannel(hass, entry).async_remove()
+    paths = (outbox_path(hass, entry.entry_id), arc_outbox_path(hass, entry.entry_id))
 
     def remove() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for path in paths:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     await hass.async_add_executor_job(remove)

@@ -71,6 +71,8 @@ class ActionRunner:
     def run(self, effects: list[Effect]) -> None:
         for effect in effects:
             self._run_one(effect)
+            # Beside the care center, never instead: the ARC hears alarms, restores, tests.
+            self._entry.runtime_data.arc.report(effect)
 
     def _run_one(self, effect: Effect) -> None:  # noqa: PLR0912 (one case per effect)
         runtime = self._entry.runtime_data

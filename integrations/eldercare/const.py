@@ -30,6 +30,7 @@ OPTION_ROLES: Final = "roles"
 OPTION_REMOTES: Final = "remotes"  # device id -> role, for remotes whose presses are events
 OPTION_TTS_ENTITY: Final = "tts_entity"
 OPTION_MEDIA_PLAYER: Final = "media_player"
+OPTION_ARC: Final = "arc"  # reporting to an alarm receiving centre (gateway.arc.options)
 
 
 def signal_alarms_changed(entry_id: str) -> str:

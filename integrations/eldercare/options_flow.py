@@ -1,4 +1,5 @@
-"""Options: which device does what, the rules' timings, the family, and the home speaker."""
+"""Options: which device does what, the rules' timings, the family, the home speaker, and
+reporting to a commercial alarm receiving centre (SIA DC-09)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers import selector
 
+from gateway.arc.options import KEY_HEX, KEY_TEXT, ArcOptions, ArcOptionsError
+from gateway.arc.settings import ReportFormat, Transport
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings, SettingsError
 
-from .const import OPTION_MEDIA_PLAYER, OPTION_REMOTES, OPTION_ROLES, OPTION_TTS_ENTITY
+from .const import (
+    OPTION_ARC,
+    OPTION_MEDIA_PLAYER,
+    OPTION_REMOTES,
+    OPTION_ROLES,
+    OPTION_TTS_ENTITY,
+)
 from .household import NO_ROLE, Inventory, build_inventory
 
 MAX_FAMILY = 3
@@ -49,9 +58,44 @@ _RULE_FIELDS: dict[str, selector.Selector[Any]] = {
 _MAY_BE_EMPTY = frozenset({"quiet_hours", "call_number"})
 
 
+def _choice(options: list[str], key: str) -> selector.SelectSelector:
+    return selector.SelectSelector(
+        selector.SelectSelectorConfig(
+            options=options, translation_key=key, mode=selector.SelectSelectorMode.DROPDOWN
+        )
+    )
+
+
+_TRANSPORTS = [t.value for t in Transport]
+_TEXT = selector.TextSelector()
+_ARC_SCHEMA = vol.Schema(
+    {
+        vol.Required("enabled"): selector.BooleanSelector(),
+        vol.Required("format"): _choice([f.value for f in ReportFormat], "arc_format"),
+        vol.Required("account"): _TEXT,
+        vol.Required("receiver_number"): _TEXT,
+        vol.Required("line_number"): _TEXT,
+        vol.Required("primary"): _TEXT,
+        vol.Required("primary_transport"): _choice(_TRANSPORTS, "arc_transport"),
+        vol.Optional("backup"): _TEXT,
+        vol.Required("backup_transport"): _choice(_TRANSPORTS, "arc_transport"),
+        vol.Optional("key"): selector.TextSelector(
+            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+        ),
+        vol.Required("key_format"): _choice([KEY_HEX, KEY_TEXT], "arc_key_format"),
+        vol.Required("supervision_interval"): _SECONDS,
+        vol.Required("test_interval"): selector.NumberSelector(
+            selector.NumberSelectorConfig(min=0, max=744, step=1, unit_of_measurement="h")
+        ),
+    }
+)
+
+
 class EldercareOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return self.async_show_menu(step_id="init", menu_options=["roles", "rules", "family"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["roles", "rules", "family", "arc"]
+        )
 
     async def async_step_roles(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One entity picker per role, pre-filled with what was inferred or chosen, and the
@@ -156,6 +200,26 @@ class EldercareOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="family",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(fields), suggested),
+        )
+
+    async def async_step_arc(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Report alarms, restores and tests to an alarm receiving centre too (SIA DC-09)."""
+        errors: dict[str, str] = {}
+        current = ArcOptions.from_dict(self.config_entry.options.get(OPTION_ARC, {}))
+        if user_input is not None:
+            # A cleared optional field means "none", not "keep the old value".
+            chosen = ArcOptions.from_dict({"backup": "", "key": "", **user_input})
+            try:
+                chosen.settings()
+            except ArcOptionsError as err:
+                errors[err.field] = err.error
+            else:
+                return self._save({OPTION_ARC: chosen.to_dict()})
+        suggested = {**current.to_dict(), **(user_input or {})}
+        return self.async_show_form(
+            step_id="arc",
+            data_schema=self.add_suggested_values_to_schema(_ARC_SCHEMA, suggested),
+            errors=errors,
         )
 
     def _settings(self) -> SafetySettings:

@@ -12,6 +12,7 @@ from gateway.link import GatewayCredentials, HubLink
 from gateway.safety.book import Alarm
 from gateway.safety.observations import Pressed, TestRequested
 
+from .arc import ArcChannel
 from .controller import SafetyController
 
 
@@ -24,6 +25,7 @@ class EldercareRuntime:
     # What entities and the device are keyed on: the first gateway id of this household's
     # entry, kept when a new enrollment (reauth) gives the gateway a new id.
     identity: str
+    arc: ArcChannel  # reporting to an alarm receiving centre, idle unless configured
 
     def raise_alarm(self, kind: AlarmKind, source: str) -> Alarm:
         """An emergency press from a button or an action; the open alarm it raised or repeated."""
