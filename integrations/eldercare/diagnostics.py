@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .arc import ArcChannel
 from .entries import is_monitor
 from .health_monitor import HealthMonitor
 from .runtime import EldercareConfigEntry
@@ -26,6 +27,7 @@ TO_REDACT = {
     "notify_service",
     "call_number",
     "vital_ranges",
+    "key",  # the ARC's encryption key
 }
 
 
@@ -59,6 +61,25 @@ async def async_get_config_entry_diagnostics(
             "confirmed_closed": safety.engine.hazards.confirmed_valves(),
         },
         "next_deadline": (d.isoformat() if (d := safety.engine.next_deadline()) else None),
+        "alarm_receiving_centre": _arc_diagnostics(runtime.arc),
+    }
+
+
+def _arc_diagnostics(arc: ArcChannel) -> dict[str, Any] | None:
+    """Whether the ARC hears the household: the receiver in use, counters, what waits."""
+    status = arc.status
+    if status is None:
+        return None
+    return {
+        "receiver": str(status.receiver) if status.receiver else None,
+        "up": status.up,
+        "last_ack_at": status.last_ack_at.isoformat() if status.last_ack_at else None,
+        "depth": status.depth,
+        "clock_offset": status.clock_offset,
+        "counts": {
+            name: getattr(status, name)
+            for name in ("sent", "acked", "naks", "duhs", "timeouts", "failovers", "refused")
+        },
     }
 
 

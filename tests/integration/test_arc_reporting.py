@@ -21,6 +21,8 @@ from pysiaalarm.aio import CommunicationsProtocol, SIAAccount, SIAClient
 from pysiaalarm.event import SIAEvent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
+
 from ..conftest import RunningHub, until
 
 BUTTON = "button.wang_household_call_for_help"
@@ -149,6 +151,12 @@ async def test_sos_reaches_the_arc_and_the_care_center(
     assert (event.event_qualifier, event.event_type, event.partition) == ("1", "101", "01")
     assert event.code == "QA"  # pysiaalarm's own reading of Contact ID 101
     assert event.ri == "001"  # the call-for-help button is the household's first zone
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, enrolled_entry)
+    assert TEXT_KEY_128 not in str(diagnostics)  # the ARC's key never leaves the gateway
+    arc_status = diagnostics["alarm_receiving_centre"]
+    assert arc_status["up"] is True
+    assert arc_status["counts"]["acked"] == 1
 
 
 async def test_smoke_and_its_restore_in_sia_dcs(
