@@ -71,11 +71,11 @@ class ArcReporter:
             case AlarmChanged(alarm, "cancelled", _):
                 return self._put(alarm, CANCEL, restore=False, at=alarm.last_seen)
             case SendToHub(MessageType.ALARM_CLEARED, body, alarm_id):
-                alarm = self._alarm_of(alarm_id)
-                if alarm is None or alarm.kind is AlarmKind.TEST:
+                gone = self._alarm_of(alarm_id)
+                if gone is None or gone.kind is AlarmKind.TEST:
                     return None
                 cleared = datetime.fromisoformat(body["occurred_at"])
-                return self._put(alarm, REPORT_CODES[alarm.kind], restore=True, at=cleared)
+                return self._put(gone, REPORT_CODES[gone.kind], restore=True, at=cleared)
         return None
 
     def periodic_test(self, now: datetime) -> str:
