@@ -2,6 +2,7 @@
 
 python -m gateway.sim serve --radio-port 8765 --control-port 8081 --ble-port 8766 --state radio.json
 python -m gateway.sim press sos            (any command of gateway/sim/commands.py)
+python -m gateway.sim panel fire           (an alarm panel's SIA DC-09 event to the hub)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import panel
 from .ble.wire import DEFAULT_PORT as DEFAULT_BLE_PORT
 from .commands import HELP
 from .control import serve
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                 serve(options.radio_port, options.control_port, options.state, options.ble_port)
             )
         return 0
+    if args[:1] == ["panel"]:
+        return panel.main(args[1:])
     control_url = DEFAULT_CONTROL_URL
     if args[:1] == ["--control-url"] and len(args) > 1:
         control_url, args = args[1], args[2:]
