@@ -8,6 +8,8 @@ python -m hub --data ./data heartbeat GATEWAY SECONDS    its heartbeat interval 
 python -m hub --data ./data user add NAME --role ROLE    an account (see hub/user_cli.py)
 python -m hub --data ./data backup OUT_FILE [--force]   a consistent copy, also while serving
 python -m hub --data ./data restore BACKUP_FILE         replace the database (hub/backup.py)
+python -m hub --data ./data panel-add ACCOUNT HOUSEHOLD  an alarm panel's DC-09 account
+python -m hub --data ./data --dc09-port 9000            serve, with alarm panels on TCP+UDP 9000
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from provisioning import ca
 
 from . import backup, logs, user_cli
 from .app import DATABASE_FILE, create_app, open_store
+from .panels import cli as panel_cli
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
 
@@ -41,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
         type=_heartbeat_seconds,
         default=int(DEFAULT_HEARTBEAT.total_seconds()),
         help="default gateway heartbeat interval in seconds (>= 20); 3 missed = link_lost",
+    )
+    parser.add_argument(
+        "--dc09-port",
+        type=int,
+        help="serve: listen for alarm panels' SIA DC-09 on this TCP and UDP port (default: off)",
+    )
+    parser.add_argument(
+        "--dc09-host", default="127.0.0.1", help="address the DC-09 listener binds to"
     )
     parser.add_argument(
         "--log-format",
@@ -64,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_cli.add_parser(commands)
     backup.add_parsers(commands)
+    panel_cli.add_parser(commands)
     return parser
 
 
@@ -93,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as err:
             print(f"{err.args[0]}; check the id (`household add` printed it).", file=sys.stderr)
             return 1
-        except (user_cli.UserCommandError, backup.BackupError) as err:
+        except (user_cli.UserCommandError, backup.BackupError, panel_cli.PanelCommandError) as err:
             print(err, file=sys.stderr)
             return 1
         return 0
@@ -109,7 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         except (ca.CaError, OSError) as err:
             print(f"TLS: {err}", file=sys.stderr)
             return 1
-    app = create_app(args.data, heartbeat_interval=timedelta(seconds=args.heartbeat), ca_pem=ca_pem)
+    app = create_app(
+        args.data,
+        heartbeat_interval=timedelta(seconds=args.heartbeat),
+        ca_pem=ca_pem,
+        dc09_host=args.dc09_host,
+        dc09_port=args.dc09_port,
+    )
     web.run_app(app, host=args.host, port=args.port, ssl_context=ssl_context, print=None)
     return 0
 
@@ -139,6 +157,7 @@ _ADMIN_COMMANDS: dict[str, Callable[[HubStore, argparse.Namespace], str]] = {
     "revoke": _revoke,
     "heartbeat": _heartbeat,
     "user": user_cli.run,
+    "panel-add": panel_cli.run,
 }
 # Commands on the database file itself (hub/backup.py): not through open_store, which would
 # create or migrate the live database first.

@@ -26,6 +26,7 @@ from .context import HUB_CONTEXT, HubContext
 from .desk import watch_desk
 from .keys import load_or_create_hub_key, load_or_create_metrics_token
 from .link_watch import load_supervision, watch_links
+from .panels import app as panels_app
 from .restore_watch import watch_restores
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, LinkSupervisor
@@ -42,9 +43,12 @@ def create_app(
     *,
     heartbeat_interval: timedelta = DEFAULT_HEARTBEAT,
     ca_pem: bytes | None = None,
+    dc09_host: str = "127.0.0.1",
+    dc09_port: int | None = None,
 ) -> web.Application:
     """`heartbeat_interval` is the default given to gateways; `ca_pem` the community CA
-    certificate served to enrolling gateways (a TLS hub), None for a plain loopback hub."""
+    certificate served to enrolling gateways (a TLS hub), None for a plain loopback hub;
+    `dc09_port` the TCP and UDP port alarm panels report to (hub/panels), None for none."""
     app = web.Application(
         client_max_size=256 * 1024, middlewares=[auth.security_headers, auth.access_control]
     )
@@ -91,4 +95,6 @@ def create_app(
 
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(lifecycle)
+    # After `lifecycle`: the panel listener starts after it and stops before the database.
+    panels_app.setup(app, context, host=dc09_host, port=dc09_port)
     return app

@@ -226,6 +226,27 @@ MIGRATIONS: list[str] = [
         ON vitals(household_id, device, code, measured_at, value);
     CREATE INDEX vitals_by_resident ON vitals(resident_id, measured_at);
     """,
+    # 9: alarm panels reporting over SIA DC-09 (docs/dc09.md, hub/panels).
+    # - panel_accounts: a DC-09 account (upper-case hex) reports for one household; key is
+    #   the AES key as hex (NULL: the panel sends in clear); last_heard is its newest message.
+    # - panel_messages: each accepted event once, by its fingerprint (so a retransmission
+    #   after a hub restart is not counted twice), and the panel's small event log.
+    # - alarms.panel_account: the panel that raised an alarm. Such an alarm has no gateway:
+    #   its gateway_id is '' (the column is NOT NULL and nothing joins it to gateways).
+    """
+    CREATE TABLE panel_accounts (
+        account TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        key TEXT, label TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, last_heard TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX panel_accounts_by_household ON panel_accounts(household_id);
+    CREATE TABLE panel_messages (
+        fingerprint TEXT PRIMARY KEY, account TEXT NOT NULL, received_at TEXT NOT NULL,
+        message TEXT NOT NULL, sequence INTEGER NOT NULL, data TEXT NOT NULL,
+        effect TEXT NOT NULL DEFAULT '', alarm_id TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX panel_messages_by_account ON panel_messages(account, received_at);
+    ALTER TABLE alarms ADD COLUMN panel_account TEXT;
+    """,
 ]
 
 

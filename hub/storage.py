@@ -18,7 +18,15 @@ from typing import Any
 
 import sqlite_utils
 
-from gateway.alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, RaisedAlarm, utc_iso
+from gateway.alarms import (
+    SEVERITY_OF,
+    AlarmAction,
+    AlarmClearedBody,
+    AlarmEventBody,
+    AlarmKind,
+    RaisedAlarm,
+    utc_iso,
+)
 from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
 from provisioning import codes
@@ -34,6 +42,7 @@ from .desk_model import (
     StaffStep,
     check_step,
 )
+from .panels.store import PanelStore
 from .registry import RegistryStore
 from .schema import migrate, schema_version
 from .sla import AnsweredAlarm
@@ -94,6 +103,7 @@ class HubStore:
         self.registry = RegistryStore(self.db)
         self.accounts = AccountStore(self.db)
         self.audit = AuditLog(self.db)
+        self.panels = PanelStore(self.db)
         # Gateways by id, read on every message: kept in memory, dropped when this store
         # changes one, and all dropped when another process (the CLI's `revoke`) wrote the file.
         self._gateway_cache: dict[str, Gateway] = {}
@@ -407,6 +417,7 @@ class HubStore:
         """Gateway id -> its open link_lost alarm id."""
         rows = self.db.query(
             "SELECT gateway_id, id FROM alarms WHERE kind = 'link_lost' AND status != 'resolved'"
+            " AND panel_account IS NULL"  # a panel's communication trouble is no gateway's
         )
         return {row["gateway_id"]: row["id"] for row in rows}
 
@@ -450,6 +461,109 @@ class HubStore:
                 alarm_id, received, HUB_ACTOR, "resolved", "link_lost resolves when cleared"
             )
         return self._stored_alarm(alarm_id)
+
+    # Alarm panels (hub/panels): a household's alarms that no gateway raised
+
+    def record_panel_alarm(
+        self,
+        household_id: str,
+        panel_account: str,
+        kind: AlarmKind,
+        *,
+        source: str,
+        occurred_at: datetime,
+        now: datetime,
+    ) -> AlarmRow:
+        """A panel's new event, merged like `record_alarm_raised`: a repeat of a kind open in
+        the household updates that alarm (count, last_seen), no second card. The alarm has no
+        gateway (gateway_id ''); panel_account names the panel."""
+        received = utc_iso(now)
+        with self._transaction():
+            target = self._open_alarm_of_kind(household_id, kind.value, panel_account)
+            if target is not None:
+                alarm_id = target["id"]
+                self.db.execute(
+                    "UPDATE alarms SET count = count + 1, last_seen = ?, cleared_at = NULL"
+                    " WHERE id = ?",
+                    [received, alarm_id],
+                )
+                action = "repeated"
+            else:
+                alarm_id = new_ulid()
+                self.db.table("alarms").insert(
+                    {
+                        "id": alarm_id,
+                        "household_id": household_id,
+                        "gateway_id": "",
+                        "panel_account": panel_account,
+                        "kind": kind.value,
+                        "severity": SEVERITY_OF[kind].value,
+                        "status": "new",
+                        "source": source,
+                        "occurred_at": utc_iso(occurred_at),
+                        "received_at": received,
+                        "last_seen": received,
+                        "count": 1,
+                    }
+                )
+                action = "raised"
+            self._append_event(
+                alarm_id,
+                received,
+                f"panel:{panel_account}",
+                action,
+                source,
+                occurred_at=utc_iso(occurred_at),
+            )
+        return self._stored_alarm(alarm_id)
+
+    def record_panel_restore(
+        self,
+        household_id: str,
+        panel_account: str,
+        kind: AlarmKind,
+        *,
+        detail: str,
+        occurred_at: datetime,
+        now: datetime,
+    ) -> AlarmRow | None:
+        """A panel's restore clears the household's open alarm of that kind, as alarm.cleared
+        does (the kinds in RESOLVED_BY_CLEAR resolve); None when none is open."""
+        received = utc_iso(now)
+        occurred = utc_iso(occurred_at)
+        with self._transaction():
+            target = self._open_alarm_of_kind(household_id, kind.value, panel_account)
+            if target is None:
+                return None
+            alarm_id = target["id"]
+            actor = f"panel:{panel_account}"
+            self._append_event(alarm_id, received, actor, "cleared", detail, occurred_at=occurred)
+            self.db.execute("UPDATE alarms SET cleared_at = ? WHERE id = ?", [occurred, alarm_id])
+            if kind.value in RESOLVED_BY_CLEAR:
+                self._resolve(alarm_id, received, Outcome.TECHNICAL)
+                self._append_event(
+                    alarm_id,
+                    received,
+                    HUB_ACTOR,
+                    "resolved",
+                    f"{kind.value} resolves on its own when cleared",
+                    occurred_at=occurred,
+                )
+        return self._stored_alarm(alarm_id)
+
+    def _open_alarm_of_kind(
+        self, household_id: str, kind: str, panel_account: str
+    ) -> dict[str, Any] | None:
+        """The card a panel's event belongs to: the household's oldest open alarm of the kind,
+        this panel's first. Never a gateway's link_lost (link supervision owns those)."""
+        return self._one(
+            "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+            " AND NOT (kind = 'link_lost' AND panel_account IS NULL)"
+            " ORDER BY panel_account IS NOT ?, received_at LIMIT 1",
+            household_id,
+            kind,
+            panel_account,
+        )
 
     # Staff steps
 

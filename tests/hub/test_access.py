@@ -74,6 +74,10 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/reports/sla.csv"): SUPERVISORS,
     ("GET", "/family"): FAMILY,
     ("GET", "/api/v1/family/household"): FAMILY,
+    ("GET", "/api/v1/panels"): SUPERVISORS,
+    ("POST", "/api/v1/panels"): SUPERVISORS,
+    ("GET", "/api/v1/panels/account"): SUPERVISORS,
+    ("DELETE", "/api/v1/panels/account"): SUPERVISORS,
 }
 
 
