@@ -9,6 +9,7 @@ All state lives in demo/.run/ and is kept between runs; delete that directory to
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import signal
@@ -32,6 +33,13 @@ from demo_zigbee import (
     valve_open,
 )
 
+from gateway.alarms import AlarmKind
+from gateway.sim.panel import (
+    DEFAULT_PANEL_ACCOUNT,
+    DEFAULT_PANEL_PORT,
+    panel_frame,
+    send_panel_event,
+)
 from hub.storage import HubStore
 
 if TYPE_CHECKING:
@@ -177,6 +185,18 @@ def ensure_household_details(household_id: str) -> None:
             )
     finally:
         store.close()
+
+
+def ensure_panel(household_id: str) -> None:
+    """A (simulated) alarm panel already in the demo home, reporting to the hub over DC-09."""
+    known = _hub_has_row(
+        "SELECT 1 FROM panel_accounts WHERE account = ? AND household_id = ?",
+        (DEFAULT_PANEL_ACCOUNT, household_id),
+    )
+    if not known:
+        _hub_cli_output(
+            "panel-add", DEFAULT_PANEL_ACCOUNT, household_id, "--label", "客厅报警主机 (模拟)"
+        )
 
 
 def ensure_household() -> str:
@@ -360,6 +380,26 @@ def check_gas_closes_the_valve(control_url: str, household_id: str, children: li
         time.sleep(SETTLE_SECONDS)  # let HA see the restore before the demo stops it
 
 
+def check_panel_reaches_the_dispatch_screen(
+    port: int, household_id: str, children: list[Child]
+) -> None:
+    """An alarm panel's DC-09 event becomes the household's alarm at the hub."""
+    since = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    print("Check: panel water_leak (SIA DC-09)", flush=True)
+    frame = panel_frame(
+        AlarmKind.WATER_LEAK, restore=False, zone=4, account=DEFAULT_PANEL_ACCOUNT, key=None
+    )
+    answer = asyncio.run(send_panel_event(HOST, port, frame, None))
+    if answer != "ACK":
+        raise DemoError(f"the hub's panel listener answered {answer}, not ACK")
+    wait_for(
+        "the panel's alarm at the hub",
+        lambda: hub_alarm_since(household_id, "water_leak", since),
+        10,
+        children,
+    )
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -384,6 +424,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ble-port", type=int, default=8766, help="simulated Bluetooth proxy (health monitors)"
     )
+    parser.add_argument(
+        "--panel-port",
+        type=int,
+        default=DEFAULT_PANEL_PORT,
+        help="the hub's SIA DC-09 listener for alarm panels (TCP and UDP)",
+    )
     return parser.parse_args(argv)
 
 
@@ -391,7 +437,9 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def _print_banner(hub_url: str, ha_url: str, control_url: str, passwords: dict[str, str]) -> None:
+def _print_banner(
+    hub_url: str, ha_url: str, control_url: str, passwords: dict[str, str], panel_port: int
+) -> None:
     accounts = "\n".join(
         f"    {a.role:<11} sign in as {a.username!r:<13} password {passwords[a.username]}"
         for a in DEMO_ACCOUNTS
@@ -416,6 +464,11 @@ Eldercare demo is running.
     measure spo2 91 pulse 88    measure temp 38.6    measure weight 62.5    ble drop bp 1
     A measured monitor appears in HA under Settings → Devices & services → Discovered: add it
     and pick the resident (王秀英); its readings then reach the sensors, the alarms and the hub.
+  Simulated alarm panel already in the home (SIA DC-09 account {DEFAULT_PANEL_ACCOUNT} to the hub's
+  panel listener, port {panel_port}; its alarms show on the dispatch screen as this household's):
+    .venv/bin/python -m gateway.sim panel fire    panel fire restore    panel sos --zone 2
+  Reporting to a commercial alarm receiving centre: in HA, the Eldercare entry's options →
+    "Report to an alarm receiving centre (SIA DC-09)".
 
   Logs: {RUN / "hub.log"}
         {RUN / "ha.log"}
@@ -433,12 +486,14 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     ensure_port_free(args.radio_port, "simulated radio", "--radio-port")
     ensure_port_free(args.control_port, "household control", "--control-port")
     ensure_port_free(args.ble_port, "simulated Bluetooth proxy", "--ble-port")
+    ensure_port_free(args.panel_port, "hub panel listener", "--panel-port")
 
     RUN.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     code, household_id = mint_enrollment_code(ensure_household())
     passwords = {a.username: ensure_account(a, household_id) for a in DEMO_ACCOUNTS}
     ensure_household_details(household_id)
+    ensure_panel(household_id)
     write_ha_config(hub_url, code, args.ha_port, args.ble_port)
     link_integration()
     # The simulator's Bluetooth proxy, registered with HA's Bluetooth as ESPHome proxies are.
@@ -447,6 +502,7 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
     print(f"Starting the hub on {hub_url} (log: {RUN / 'hub.log'})", flush=True)
     hub_argv = [sys.executable, "-m", "hub", "--data", str(HUB_DATA)]
     hub_argv += ["--host", HOST, "--port", str(args.hub_port)]
+    hub_argv += ["--dc09-host", HOST, "--dc09-port", str(args.panel_port)]
     children.append(start_child("hub", hub_argv, RUN / "hub.log"))
     wait_for(
         "the hub",
@@ -498,15 +554,16 @@ def run(args: argparse.Namespace, children: list[Child]) -> None:
             hint=f" See {RUN / 'ha.log'} and {RUN / 'household.log'}.",
         )
         check_gas_closes_the_valve(control_url, household_id, children)
-        _print_banner(hub_url, ha_url, control_url, passwords)
+        check_panel_reaches_the_dispatch_screen(args.panel_port, household_id, children)
+        _print_banner(hub_url, ha_url, control_url, passwords, args.panel_port)
         print(
             "Check passed: hub, Home Assistant and the Zigbee household are up; the gateway is"
-            " connected, ZHA has paired every device, and `gas on` closed the valve and raised"
-            " the gas alarm at the care center."
+            " connected, ZHA has paired every device, `gas on` closed the valve and raised"
+            " the gas alarm at the care center, and the alarm panel's DC-09 event reached it."
         )
         return
 
-    _print_banner(hub_url, ha_url, control_url, passwords)
+    _print_banner(hub_url, ha_url, control_url, passwords, args.panel_port)
     print("Press Ctrl-C to stop.", flush=True)
     while True:
         check_alive(children)
