@@ -26,6 +26,18 @@ dispatch-live (scripts/bench_dispatch.py), against a real hub process: 100 dispa
               commit -> visible on every screen p50/p99 (target p99 < 250 ms), no missed
               deliveries (else `make bench` fails), hub CPU and memory.
 
+dc09 (scripts/bench_dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the same machine in the
+              same run, plain and AES-128 ADM-CID frames. Receiver logic in this process
+              (Dc09Receiver.check vs pysiaalarm's parse, checks/s); receiver over TCP: our hub
+              (`python -m hub --dc09-port`, an ACK follows the durable store) and pysiaalarm's
+              SIAClient, each in its own process, under N one-in-flight panel connections from
+              a load process: ACKed events/s, ACK latency p50/p99, receiver CPU; sender: our
+              ArcSender draining K queued events (durable queue() timed) to each receiver,
+              beside a naive raw-socket loop without queue or durability. Lost, duplicated or
+              refused events, or an answer that is not the ACK sent for, fail `make bench`
+              (the hub's store and pysiaalarm's callbacks must match the ACKs exactly).
+              `--no-dc09` skips it.
+
 gas-to-valve: in a real Home Assistant, gas detector state change -> valve close command, for
 our built-in rule and for a plain YAML automation, interleaved in the same run (bench/).
 """
@@ -38,6 +50,7 @@ import sys
 from pathlib import Path
 
 import bench_codecs
+import bench_dc09
 import bench_dispatch
 import bench_link
 
@@ -51,8 +64,10 @@ def main() -> None:
     bench_link.add_arguments(parser)
     bench_dispatch.add_arguments(parser)
     bench_codecs.add_arguments(parser)
+    bench_dc09.add_arguments(parser)
     parser.add_argument("--no-codecs", action="store_true", help="skip codecs")
     parser.add_argument("--no-dispatch", action="store_true", help="skip dispatch-live")
+    parser.add_argument("--no-dc09", action="store_true", help="skip dc09")
     parser.add_argument("--no-gas", action="store_true", help="skip gas-to-valve")
     args = parser.parse_args()
     codecs_ok = True
@@ -65,12 +80,18 @@ def main() -> None:
     if not args.no_dispatch:
         print()
         delivered = bench_dispatch.run(args)
+    dc09_ok = True
+    if not args.no_dc09:
+        print()
+        dc09_ok = bench_dc09.run(args)
     if not args.no_gas:
         gas_to_valve()
     if not delivered:
         raise SystemExit("dispatch-live: a screen missed an alarm or was closed by the hub")
     if not codecs_ok:
         raise SystemExit("codecs: our decoders broke (see the FAIL lines of the codecs section)")
+    if not dc09_ok:
+        raise SystemExit("dc09: an event was lost, duplicated or refused (see its FAIL lines)")
 
 
 def gas_to_valve() -> None:
