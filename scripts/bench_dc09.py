@@ -38,8 +38,8 @@ counted on the open alarm of that kind); pysiaalarm's callbacks per account must
 A lost, duplicated or refused event, or an answer that is not the ACK of what was sent, fails
 `make bench`; speed never does.
 
-The hub runs as `python scripts/bench_dc09.py _hub ARGS`: bench_link's hub (`python -m hub`
-plus its stats route) with `--dc09-host 127.0.0.1 --dc09-port PORT` added.
+The hub is bench_link's (`python -m hub` plus its stats route) with `--dc09-host 127.0.0.1
+--dc09-port PORT` added.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ from bench_link import (
     receive,
     run_workers,
     sample_process,
-    serve_hub,
     split,
     stop_workers,
 )
@@ -108,7 +107,6 @@ from hub.app import DATABASE_FILE
 HOST = "127.0.0.1"
 TEXT_KEY = "0123456789ABCDEF"  # as typed into pysiaalarm
 KEY = TEXT_KEY.encode("ascii")  # the AES-128 key bytes that text stands for
-DC09_PORT_ENV = "BENCH_DC09_PORT"
 ANSWER_TIMEOUT = 10.0  # s a load connection waits for one answer
 DRAIN_TIMEOUT = 120.0  # s a sender may take to empty its queue
 NAIVE_BATCH = 500  # frames pre-built at a time by the naive sender (timestamps stay current)
@@ -280,32 +278,21 @@ def check_row(variant: Variant, plan: Dc09Plan) -> CheckRow:
 
 
 class Dc09Hub(HubProcess):
-    """bench_link's hub started as this script's `_hub`, which adds the DC-09 listener on
-    `dc09_port` (handed over in the environment HubProcess copies for the child)."""
-
-    SCRIPT = Path(__file__).resolve()
+    """bench_link's hub with the DC-09 listener on a port of its own."""
 
     def __init__(self, data: Path) -> None:
-        super().__init__(data)
-        self.dc09_port = free_port()
+        dc09_port = free_port()
+        super().__init__(data, extra_args=("--dc09-host", HOST, "--dc09-port", str(dc09_port)))
+        self.dc09_port = dc09_port
 
     def __enter__(self) -> Dc09Hub:
-        os.environ[DC09_PORT_ENV] = str(self.dc09_port)
-        try:
-            super().__enter__()
-        finally:
-            os.environ.pop(DC09_PORT_ENV, None)
+        super().__enter__()
         try:
             wait_for_port(self.dc09_port, 30, self.log_tail)
         except BaseException:
             self.stop()
             raise
         return self
-
-
-def serve_dc09_hub(argv: list[str]) -> int:
-    port = os.environ[DC09_PORT_ENV]
-    return serve_hub([*argv, "--dc09-host", HOST, "--dc09-port", port])
 
 
 def wait_for_port(port: int, seconds: float, log: Callable[[], str]) -> None:
@@ -1064,6 +1051,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["_hub"]:
-        raise SystemExit(serve_dc09_hub(sys.argv[2:]))
     main()

@@ -221,13 +221,19 @@ class HubProcess:
     SCRIPT = Path(__file__).resolve()
 
     def __init__(
-        self, data: Path, *, heartbeat: int | None = None, profile: str | None = None
+        self,
+        data: Path,
+        *,
+        heartbeat: int | None = None,
+        profile: str | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._heartbeat = heartbeat
         self._profile = profile
+        self._extra_args = extra_args  # more `python -m hub` flags (the DC-09 listener)
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path = data / "hub.log"
 
@@ -241,6 +247,7 @@ class HubProcess:
         command += ["--port", str(self.port)]
         if self._heartbeat is not None:
             command += ["--heartbeat", str(self._heartbeat)]
+        command += self._extra_args
         env = dict(os.environ)
         if self._profile:
             env[PROFILE_ENV] = self._profile
