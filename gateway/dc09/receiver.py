@@ -20,7 +20,8 @@ Order of the checks, and why:
    caller only records the panel as heard.
 8. An event -> ACCEPT.
 
-Replay memory: the fingerprint is (account, message id, sequence, timestamp, data). Accepted
+Replay memory: the fingerprint is (account, message id, sequence, timestamp, data), with the
+time of occurrence (x-data H) in place of the timestamp when the frame has one. Accepted
 fingerprints are remembered for `keep` (10 min) and at most `remember` of them, oldest
 dropped first. A timestamped frame older than the window is refused by the window check
 anyway, so only the window needs remembering for those; a frame without a timestamp
@@ -215,7 +216,11 @@ def _events(frame: Frame) -> tuple[ContactIdEvent | None, tuple[SiaDcsEvent, ...
 
 
 def _fingerprint(frame: Frame) -> str:
-    stamp = frame.timestamp.isoformat() if frame.timestamp is not None else ""
+    # A sender stamps each attempt afresh (it must, to pass the window), so a retransmission
+    # after a lost ACK differs in its timestamp. The time of occurrence (x-data H), when the
+    # sender gives one, names the event itself: then it stands in for the timestamp.
+    occurred = next((x for x in frame.extended if x.startswith("H")), None)
+    stamp = occurred or (frame.timestamp.isoformat() if frame.timestamp is not None else "")
     identity = "\n".join(
         (frame.account or "", frame.id.value, f"{frame.sequence:04d}", stamp, frame.data)
     )

@@ -293,6 +293,32 @@ def test_a_duplicate_is_acked_even_when_its_timestamp_aged(
     assert receiver.check(raw).reason == "timestamp_window"
 
 
+def test_a_restamped_retransmission_with_its_time_of_occurrence_is_a_duplicate(
+    receiver: Dc09Receiver, clock: Clock
+) -> None:
+    """Our gateway's sender stamps every attempt afresh and says when the event happened
+    (x-data H): a retry after a lost ACK is the same event, however it is stamped."""
+
+    def attempt(stamp: datetime, occurred: str = "08:29:58,11-22-2026") -> bytes:
+        sent = Frame(
+            MessageId.ADM_CID,
+            7,
+            account="1234",
+            data=SOS,
+            extended=(f"H{occurred}",),
+            timestamp=stamp,
+        )
+        return encode_frame(sent)
+
+    first = receiver.check(attempt(NOW))
+    assert first.message is not None
+    receiver.remember(first.message)
+    clock.now = NOW + timedelta(seconds=12)
+    assert receiver.check(attempt(clock.now)).verdict == Verdict.DUPLICATE
+    later_event = attempt(clock.now, occurred="08:30:10,11-22-2026")
+    assert receiver.check(later_event).verdict == Verdict.ACCEPT
+
+
 def test_another_sequence_or_timestamp_is_a_new_event(receiver: Dc09Receiver) -> None:
     outcome = receiver.check(frame())
     assert outcome.message is not None
