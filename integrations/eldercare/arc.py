@@ -136,11 +136,12 @@ class ArcChannel:
             self._cancel_test()
             self._cancel_test = None
         self._reporter = None
+        if self._sender is not None:
+            await self._sender.stop()  # its task, connection and worker thread
+            self._sender = None
         if self._task is not None:
-            self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        self._sender = None
         if self._outbox is not None:
             # The sender is stopped: nothing touches the outbox any more.
             await self._hass.async_add_executor_job(self._outbox.close)

@@ -21,6 +21,7 @@ from pysiaalarm.aio import CommunicationsProtocol, SIAAccount, SIAClient
 from pysiaalarm.event import SIAEvent
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.eldercare.const import DOMAIN
 from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
 
 from ..conftest import RunningHub, until
@@ -59,7 +60,7 @@ StartArc = Callable[..., Awaitable[Arc]]
 
 
 @pytest.fixture
-async def start_arc() -> AsyncIterator[StartArc]:
+async def start_arc(hass: HomeAssistant) -> AsyncIterator[StartArc]:
     started: list[Arc] = []
 
     async def start(
@@ -85,6 +86,10 @@ async def start_arc() -> AsyncIterator[StartArc]:
         return arc
 
     yield start
+    # pysiaalarm's stop waits for its clients to hang up, and our sender keeps its TCP
+    # connection open between events: the gateway goes first.
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
     for arc in started:
         assert arc.client is not None
         await arc.client.async_stop()
