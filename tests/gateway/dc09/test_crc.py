@@ -7,15 +7,7 @@ from hypothesis import strategies as st
 
 from gateway.dc09.crc import crc16
 
-
-def bitwise_crc(data: bytes) -> int:
-    """The textbook bit-at-a-time CRC-16/ARC, independent of the table the codec uses."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
+from ...hub.dc09_examples import crc16_arc as bitwise_crc
 
 
 def test_check_value() -> None:

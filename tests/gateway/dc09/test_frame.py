@@ -32,21 +32,13 @@ from gateway.dc09 import (
 )
 from gateway.dc09.frame import MAX_FRAME_BYTES
 
+from ...hub.dc09_examples import crc16_arc as bitwise_crc
+
 KEY16 = b"0123456789ABCDEF"
 KEY24 = b"0123456789ABCDEF01234567"
 KEY32 = b"0123456789ABCDEF0123456789ABCDEF"
 MOMENT = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 STAMP = "_03:04:05,01-02-2024"
-
-
-def bitwise_crc(data: bytes) -> int:
-    """CRC-16/ARC bit by bit: the tests never trust the codec's own CRC on both sides."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 def wrap(body: str, *, lf: bool = True, cr: bool = True) -> bytes:

@@ -24,6 +24,8 @@ from gateway.dc09 import (
     encode_frame,
 )
 
+from ...hub.dc09_examples import wrap
+
 KEYS = [
     None,
     "0123456789ABCDEF",  # AES-128
@@ -31,20 +33,6 @@ KEYS = [
     "0123456789ABCDEF0123456789ABCDEF",  # AES-256
 ]
 MOMENT = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-
-
-def bitwise_crc(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
-def wrap(body: str) -> bytes:
-    raw = body.encode("ascii")
-    return b"\n%04X0%03X%s\r" % (bitwise_crc(raw), len(raw), raw)
 
 
 def key_bytes(key: str | None) -> bytes | None:
