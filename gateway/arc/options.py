@@ -6,22 +6,25 @@ translation key, so the form can say exactly what to fix.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
+from ..dc09.credentials import (
+    ACCOUNT_PATTERN,
+    NUMBER_PATTERN,
+    InvalidKey,
+    KeyFormat,
+    UnknownKeyFormat,
+    parse_key,
+)
 from .settings import ArcSettings, ReceiverAddress, ReportFormat, Transport
 
 DEFAULT_PORT: Final = 12300
 DEFAULT_TEST_HOURS: Final = 24.0
-KEY_HEX: Final = "hex"  # DC-09: the key's bytes written as 32/48/64 hex digits
-KEY_TEXT: Final = "text"  # some panels and receivers: the 16/24/32 characters are the key
-
-_ACCOUNT = re.compile(r"[0-9A-Fa-f]{3,16}")
-_NUMBER = re.compile(r"[0-9A-Fa-f]{1,6}")
-_KEY_LENGTHS = (16, 24, 32)
+KEY_HEX: Final = KeyFormat.HEX.value
+KEY_TEXT: Final = KeyFormat.TEXT.value
 
 
 class ArcOptionsError(ValueError):
@@ -63,10 +66,10 @@ class ArcOptions:
         """The sender's settings; None when reporting is off. Raises ArcOptionsError."""
         if not self.enabled:
             return None
-        if not _ACCOUNT.fullmatch(self.account):
+        if not ACCOUNT_PATTERN.fullmatch(self.account):
             raise ArcOptionsError("account", "invalid_account")
         for field in ("receiver_number", "line_number"):
-            if not _NUMBER.fullmatch(getattr(self, field)):
+            if not NUMBER_PATTERN.fullmatch(getattr(self, field)):
                 raise ArcOptionsError(field, "invalid_number")
         try:
             report_format = ReportFormat(self.format)
@@ -113,15 +116,9 @@ def _port(text: str, field: str) -> int:
 
 
 def _key(text: str, key_format: str) -> bytes | None:
-    text = text.strip()
-    if not text:
-        return None
-    if key_format not in (KEY_HEX, KEY_TEXT):
-        raise ArcOptionsError("key_format", "invalid_key")
     try:
-        key = text.encode("ascii") if key_format == KEY_TEXT else bytes.fromhex(text)
-    except ValueError:  # UnicodeEncodeError is one
+        return parse_key(text, key_format)
+    except UnknownKeyFormat:
+        raise ArcOptionsError("key_format", "invalid_key") from None
+    except InvalidKey:
         raise ArcOptionsError("key", "invalid_key") from None
-    if len(key) not in _KEY_LENGTHS:
-        raise ArcOptionsError("key", "invalid_key")
-    return key

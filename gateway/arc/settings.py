@@ -6,14 +6,11 @@ Checked when built, so a sender never starts with settings a receiver would refu
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-_ACCOUNT = re.compile(r"[0-9A-F]{3,16}")
-_NUMBER = re.compile(r"[0-9A-F]{1,6}")
-_KEY_LENGTHS = (16, 24, 32)
+from ..dc09.credentials import ACCOUNT_PATTERN, KEY_SIZES, NUMBER_PATTERN
 
 
 class Transport(StrEnum):
@@ -66,13 +63,13 @@ class ArcSettings:
             object.__setattr__(self, name, getattr(self, name).upper())
         if not self.receivers:
             raise ValueError("at least one receiver is needed")
-        if not _ACCOUNT.fullmatch(self.account):
+        if not ACCOUNT_PATTERN.fullmatch(self.account):
             raise ValueError("account must be 3-16 hex digits")
-        if not _NUMBER.fullmatch(self.receiver_number):
+        if not NUMBER_PATTERN.fullmatch(self.receiver_number):
             raise ValueError("receiver number must be 1-6 hex digits")
-        if not _NUMBER.fullmatch(self.line_number):
+        if not NUMBER_PATTERN.fullmatch(self.line_number):
             raise ValueError("line number must be 1-6 hex digits")
-        if self.key is not None and len(self.key) not in _KEY_LENGTHS:
+        if self.key is not None and len(self.key) not in KEY_SIZES:
             raise ValueError("key must be 16, 24 or 32 bytes")  # never the key itself
         if not self.ack_timeout > 0:
             raise ValueError("ack_timeout must be positive")

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .credentials import ACCOUNT_PATTERN
 from .errors import DataError
 
 # Decimal digits only: hex event digits (A-F) are legal in DC-05's DTMF alphabet but are not
@@ -17,7 +18,6 @@ _DATA = re.compile(
     r"(?:#(?P<account>[0-9A-Fa-f]{3,16})\|)?"
     r"(?P<qualifier>[136])(?P<code>[0-9]{3}) (?P<group>[0-9]{2}) (?P<zone>[0-9]{3})"
 )
-_ACCOUNT = re.compile(r"[0-9A-Fa-f]{3,16}")
 
 
 class Qualifier(IntEnum):
@@ -35,7 +35,7 @@ class ContactIdEvent:
 
     def to_data(self, account: str) -> str:
         """`#1234|1101 01 015`; ValueError when a field does not fit its digits."""
-        if not _ACCOUNT.fullmatch(account):
+        if not ACCOUNT_PATTERN.fullmatch(account):
             raise ValueError(f"account must be 3-16 hex digits: {account!r}")
         if not (0 <= self.code <= 999 and 0 <= self.group <= 99 and 0 <= self.zone <= 999):
             raise ValueError(f"Contact ID field out of range: {self}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .credentials import ACCOUNT_PATTERN
 from .errors import DataError
 
 _PREFIX = re.compile(r"(?:#(?P<account>[0-9A-Fa-f]{3,16})\|)?N?")
@@ -17,7 +18,6 @@ _EVENT = re.compile(r"(?P<code>[A-Z]{2})(?P<zone>[0-9]{1,4})?")
 _USER = re.compile(r"id(?P<value>[0-9]{1,4})")
 _AREA = re.compile(r"ri(?P<value>[0-9]{1,4})")
 _TIME = re.compile(r"ti[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")  # panel-local time: read, not used
-_ACCOUNT = re.compile(r"[0-9A-Fa-f]{3,16}")
 _CODE = re.compile(r"[A-Z]{2}")
 
 
@@ -30,7 +30,7 @@ class SiaDcsEvent:
 
     def to_data(self, account: str) -> str:
         """`#1234|Nri1/QA15`; ValueError when a field does not fit."""
-        if not _ACCOUNT.fullmatch(account):
+        if not ACCOUNT_PATTERN.fullmatch(account):
             raise ValueError(f"account must be 3-16 hex digits: {account!r}")
         if not _CODE.fullmatch(self.code):
             raise ValueError(f"SIA code must be two uppercase letters: {self.code!r}")

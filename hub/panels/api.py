@@ -8,12 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.dc09.credentials import KeyFormat
+
 from ..audit import AuditAction
 from ..auth import SUPERVISORS, actor, allow, session_of
 from ..context import HUB_CONTEXT
 from ..http_json import bad_request, json_object, not_found, query_limit
 from .service import PANELS
-from .store import KeyFormat, PanelAccountError, normalize_account, parse_key
+from .store import PanelAccountError, normalize_account, parse_key
 
 PANEL_FIELDS = ("account", "household_id", "key", "key_format", "label")
 

@@ -8,10 +8,12 @@ import argparse
 import getpass
 from datetime import UTC, datetime
 
+from gateway.dc09.credentials import KeyFormat
+
 from ..audit import AuditAction
 from ..sql import Transaction
 from ..storage import HubStore
-from .store import KeyFormat, PanelAccountError, normalize_account, parse_key
+from .store import PanelAccountError, normalize_account, parse_key
 
 
 class PanelCommandError(Exception):

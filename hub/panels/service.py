@@ -51,16 +51,17 @@ class PanelService:
     async def run(self, app: web.Application) -> AsyncIterator[None]:
         """An aiohttp cleanup context."""
         await self.reload()
+        if self.port is None:  # no listener: nobody reads the directory, so no polling
+            yield
+            return
         watcher = asyncio.create_task(self._watch(), name="hub panel accounts")
-        if self.port is not None:
-            handler = PanelHandler(self.hub, self.receiver, DEFAULT_KEEP)
-            self.listener = PanelListener(handler, self.host, self.port)
-            await self.listener.start()
+        handler = PanelHandler(self.hub, self.receiver, DEFAULT_KEEP)
+        self.listener = PanelListener(handler, self.host, self.port)
         try:
+            await self.listener.start()
             yield
         finally:
-            if self.listener is not None:
-                await self.listener.close()
+            await self.listener.close()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher

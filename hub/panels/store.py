@@ -8,33 +8,24 @@ receiver's duplicate check, and a small event log per panel (LOG_KEPT).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from gateway.alarms import utc_iso
+from gateway.dc09 import credentials
+from gateway.dc09.credentials import ACCOUNT_PATTERN, KEY_SIZES, KeyFormat
 
 from ..sql import Transaction, one
 
-ACCOUNT_PATTERN = re.compile(r"[0-9A-F]{3,16}")
-KEY_SIZES = (16, 24, 32)  # AES-128/192/256
 MAX_LABEL = 200
 LOG_KEPT = timedelta(days=30)  # a panel's log: what staff look at when a panel misbehaves
 
 
 class PanelAccountError(ValueError):
     """Input the panel accounts refuse; str() says which field and why (shown to staff)."""
-
-
-class KeyFormat(StrEnum):
-    """How the installer typed the key (docs/dc09.md, "Keys")."""
-
-    HEX = "hex"  # 32/48/64 hex digits: the key's bytes
-    TEXT = "text"  # 16/24/32 characters taken as the bytes themselves (Ajax, pysiaalarm)
 
 
 def normalize_account(text: object) -> str:
@@ -45,23 +36,14 @@ def normalize_account(text: object) -> str:
 
 def parse_key(text: object, key_format: object = KeyFormat.HEX) -> bytes | None:
     """The key's bytes; None for no key (absent or empty)."""
-    if text is None or text == "":
+    if text is None:
         return None
     if not isinstance(text, str):
         raise PanelAccountError("key must be text")
-    if key_format == KeyFormat.TEXT:
-        key = text.encode("utf-8")
-    elif key_format == KeyFormat.HEX:
-        try:
-            key = bytes.fromhex(text.strip())
-        except ValueError:
-            raise PanelAccountError("key must be hex digits (or set key_format text)") from None
-    else:
-        raise PanelAccountError("key_format must be hex or text")
-    if len(key) not in KEY_SIZES:
-        # Never the key itself in the message: it goes back to the screen and maybe a log.
-        raise PanelAccountError("key must be 16, 24 or 32 bytes (AES-128/192/256)")
-    return key
+    try:
+        return credentials.parse_key(text, str(key_format))
+    except ValueError as err:  # its message never holds the key
+        raise PanelAccountError(str(err)) from None
 
 
 @dataclass(frozen=True, slots=True)
