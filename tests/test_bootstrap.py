@@ -109,7 +109,9 @@ echo "dpkg-query: no packages found matching $pkg" >&2; exit 1
             self.stubs / "apt-get",
             f"""echo "apt-get $*" >> {self.calls}
 case " $* " in
-  *" update "*) echo "Hit:1 http://mirror.invalid/debian bookworm InRelease"; echo "Reading package lists...";;
+  *" update "*)
+    echo "Hit:1 http://mirror.invalid/debian bookworm InRelease"
+    echo "Reading package lists...";;
   *" install "*)
     for p in "$@"; do
       case "$p" in -*|install) continue;; esac
