@@ -1,5 +1,7 @@
 """`python -m hub`: run the care-center hub, or administer it from the shell.
 
+Installed from the wheel, the same CLI is the `eldercare-hub` command (deploy/systemd/).
+
 python -m hub --data ./data --port 8080                 serve
 python -m hub --data ./data household add NAME ADDRESS  register a household
 python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
@@ -31,9 +33,15 @@ from .panels import cli as panel_cli
 from .storage import HubStore
 from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
 
+# The installed console command (pyproject.toml [project.scripts], deploy/systemd/).
+INSTALLED_COMMAND = "eldercare-hub"
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hub", description="Eldercare care-center hub")
+    # Usage lines name the command the operator typed: the installed one, or `python -m hub`.
+    called = Path(sys.argv[0]).name if sys.argv else ""
+    prog = INSTALLED_COMMAND if called == INSTALLED_COMMAND else "python -m hub"
+    parser = argparse.ArgumentParser(prog=prog, description="Eldercare care-center hub")
     parser.add_argument("--data", type=Path, default=Path("data"), help="data directory")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")

@@ -17,13 +17,14 @@ from homeassistant.helpers.typing import ConfigType
 from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
-from .arc import ArcChannel, arc_outbox_path
+from .arc import ArcChannel, arc_outbox_path, migrate_arc_options
 from .blueprint_install import async_install_blueprints
 from .care_center import CareCenterThresholds
-from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
+from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN, OPTION_ARC
 from .controller import SafetyController
 from .device_report import DeviceReporter
 from .entries import household_entries, is_monitor, monitor_entries
+from .link_log import LinkAvailabilityLog
 from .monitor_entry import async_remove_monitor, async_setup_monitor, async_unload_monitor
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
@@ -71,6 +72,23 @@ async def _install_blueprints(hass: HomeAssistant) -> None:
     await async_install_blueprints(hass)
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry saved by an older release up to this one before it is set up.
+
+    1.1 -> 1.2: the ARC report format is kept as its option key ("adm_cid"), no longer as the
+    DC-09 token ("ADM-CID"): HA's selector option keys must be lowercase.
+    """
+    if entry.version > 1:
+        return False  # saved by a newer release: nothing here can read it
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        arc = options.get(OPTION_ARC)
+        if isinstance(arc, dict):
+            options[OPTION_ARC] = migrate_arc_options(arc)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if is_monitor(entry):
         return await async_setup_monitor(hass, entry)
@@ -100,14 +118,25 @@ async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntr
             entry.async_start_reauth(hass)
 
     entry.async_on_unload(link.add_state_listener(_link_state))
+    entry.async_on_unload(
+        link.add_state_listener(LinkAvailabilityLog(hass, entry, credentials.hub_url))
+    )
     # A background task of the entry: cancelled by HA on unload and at shutdown.
     entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_options_updated))
-    # Readings a monitor took while the household was reloading wait in the monitor.
-    for monitor_entry in monitor_entries(hass):
-        if monitor_entry.state is ConfigEntryState.LOADED:
-            monitor_entry.runtime_data.flush_pending()
+
+    @callback
+    def _flush_monitors() -> None:
+        # Readings a monitor took while the household was reloading wait in the monitor. They
+        # are delivered only to a LOADED household, which this entry is once setup returned.
+        if entry.state is not ConfigEntryState.LOADED:
+            return
+        for monitor_entry in monitor_entries(hass):
+            if monitor_entry.state is ConfigEntryState.LOADED:
+                monitor_entry.runtime_data.flush_pending()
+
+    entry.async_on_unload(entry.async_on_state_change(_flush_monitors))
     return True
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
@@ -23,7 +24,7 @@ from homeassistant.util import dt as dt_util
 from gateway.arc.options import ArcOptions, ArcOptionsError
 from gateway.arc.reporter import ArcReporter, ZoneMap
 from gateway.arc.sender import ArcSender, ArcStatus
-from gateway.arc.settings import ArcSettings
+from gateway.arc.settings import ArcSettings, ReportFormat
 from gateway.link.errors import HubError
 from gateway.link.outbox import Outbox, Priority
 from gateway.safety.book import Alarm, UnknownAlarm
@@ -45,10 +46,45 @@ def arc_outbox_path(hass: HomeAssistant, entry_id: str) -> Path:
     return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.arc.sqlite3"))
 
 
-def arc_settings(options: dict[str, Any]) -> ArcSettings | None:
+# The report format as the entry's options and the options form hold it: HA's option keys
+# (translation keys, which must be lowercase) for the library's DC-09 tokens. Entries before
+# config entry minor version 2 stored the tokens ("ADM-CID"); async_migrate_entry rewrites them.
+FORMAT_OPTIONS: Final[dict[str, ReportFormat]] = {
+    "adm_cid": ReportFormat.CONTACT_ID,
+    "sia_dcs": ReportFormat.SIA_DCS,
+}
+_FORMAT_OPTION_OF: Final = {token.value: option for option, token in FORMAT_OPTIONS.items()}
+
+
+def arc_options(stored: Mapping[str, Any]) -> ArcOptions:
+    """The library's ARC options from the entry's (or the form's) ARC options."""
+    data = dict(stored)
+    token = FORMAT_OPTIONS.get(str(data.get("format", "")))
+    if token is not None:
+        data["format"] = token.value
+    # Anything else goes as it is: an old token still works, nonsense is refused by the library.
+    return ArcOptions.from_dict(data)
+
+
+def stored_arc_options(options: ArcOptions) -> dict[str, Any]:
+    """What the entry keeps (and the form shows) for the library's ARC options."""
+    data = options.to_dict()
+    data["format"] = _FORMAT_OPTION_OF.get(str(data["format"]), data["format"])
+    return data
+
+
+def migrate_arc_options(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """ARC options saved before minor version 2, with the format as its option key."""
+    data = dict(stored)
+    if "format" in data:
+        data["format"] = _FORMAT_OPTION_OF.get(str(data["format"]), data["format"])
+    return data
+
+
+def arc_settings(options: Mapping[str, Any]) -> ArcSettings | None:
     """The sender's settings from the entry's options; None when off or unusable."""
     try:
-        return ArcOptions.from_dict(options.get(OPTION_ARC, {})).settings()
+        return arc_options(options.get(OPTION_ARC, {})).settings()
     except ArcOptionsError as err:  # the options flow refuses these; a hand edit may not
         _LOGGER.error("Alarm receiving centre reporting is off: invalid %s", err.field)
         return None

@@ -36,6 +36,9 @@ from .options_flow import EldercareOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
 
+# The example address the forms show: a placeholder, so no translation carries a URL.
+EXAMPLE_HUB_URL = "https://care.example.org"
+
 # The code field also takes the care center's whole QR text (`eldercare:1?hub=…&ca=…&code=…`),
 # which carries the address and the CA fingerprint too.
 USER_SCHEMA = vol.Schema(
@@ -89,6 +92,7 @@ def _enrollment_target(user_input: dict[str, Any]) -> tuple[str, str, str | None
 
 class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
     VERSION = 1
+    MINOR_VERSION = 2  # 1.2: ARC report format stored as its option key (__init__)
 
     @staticmethod
     @callback
@@ -128,6 +132,7 @@ class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            description_placeholders={"example_url": EXAMPLE_HUB_URL},
             errors=errors,
         )
 
@@ -208,7 +213,10 @@ class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 RECONFIGURE_SCHEMA, user_input or {CONF_HUB_URL: current.hub_url}
             ),
-            description_placeholders={"household": current.household_name},
+            description_placeholders={
+                "household": current.household_name,
+                "example_url": EXAMPLE_HUB_URL,
+            },
             errors=errors,
         )
 

@@ -76,6 +76,7 @@ class SafetyController:
         self._heard: dict[str, datetime] = {}
         self._heartbeat_configured: set[str] = set()
         self._rebuild_pending = False
+        self._stopped = False
         self._presses = PressDebouncer()
         self.care_center = CareCenterThresholds(hass, entry.entry_id)
         self._inventory_listeners: list[Callable[[], None]] = []
@@ -115,6 +116,7 @@ class SafetyController:
         self._apply(self.engine.tick(dt_util.utcnow()))
 
     async def async_stop(self) -> None:
+        self._stopped = True
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -250,6 +252,10 @@ class SafetyController:
 
     @callback
     def observe(self, observation: Observation) -> list[Effect]:
+        if self._stopped:
+            # A hub receipt may still arrive while the entry unloads: the next controller owns
+            # the alarms now, and a timer re-armed here would alert the family a second time.
+            return []
         # Only the kind and the entity: readings can be health data.
         _LOGGER.debug("%s %s", type(observation).__name__, getattr(observation, "entity_id", ""))
         effects = self.engine.handle(observation, dt_util.utcnow())

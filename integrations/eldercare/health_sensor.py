@@ -19,7 +19,6 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
@@ -40,6 +39,7 @@ from gateway.health.vitals import KPA_TO_MMHG
 
 from .const import DOMAIN
 from .health_monitor import HealthMonitor
+from .monitor_entry import MonitorConfigEntry
 
 BEATS_PER_MINUTE = "bpm"
 
@@ -108,9 +108,11 @@ BATTERY = SensorEntityDescription(
 
 
 async def async_setup_monitor_sensors(
-    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    hass: HomeAssistant,
+    entry: MonitorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    monitor: HealthMonitor = entry.runtime_data
+    monitor = entry.runtime_data
     descriptions = SENSORS[monitor.identity.profile]
     async_add_entities(
         [

@@ -9,11 +9,12 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers import selector
 
-from gateway.arc.options import KEY_HEX, KEY_TEXT, ArcOptions, ArcOptionsError
-from gateway.arc.settings import ReportFormat, Transport
+from gateway.arc.options import KEY_HEX, KEY_TEXT, ArcOptionsError
+from gateway.arc.settings import Transport
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings, SettingsError
 
+from .arc import FORMAT_OPTIONS, arc_options, stored_arc_options
 from .const import (
     OPTION_ARC,
     OPTION_MEDIA_PLAYER,
@@ -71,7 +72,7 @@ _TEXT = selector.TextSelector()
 _ARC_SCHEMA = vol.Schema(
     {
         vol.Required("enabled"): selector.BooleanSelector(),
-        vol.Required("format"): _choice([f.value for f in ReportFormat], "arc_format"),
+        vol.Required("format"): _choice(list(FORMAT_OPTIONS), "arc_format"),
         vol.Required("account"): _TEXT,
         vol.Required("receiver_number"): _TEXT,
         vol.Required("line_number"): _TEXT,
@@ -205,17 +206,17 @@ class EldercareOptionsFlow(OptionsFlow):
     async def async_step_arc(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Report alarms, restores and tests to an alarm receiving centre too (SIA DC-09)."""
         errors: dict[str, str] = {}
-        current = ArcOptions.from_dict(self.config_entry.options.get(OPTION_ARC, {}))
+        current = arc_options(self.config_entry.options.get(OPTION_ARC, {}))
         if user_input is not None:
             # A cleared optional field means "none", not "keep the old value".
-            chosen = ArcOptions.from_dict({"backup": "", "key": "", **user_input})
+            chosen = arc_options({"backup": "", "key": "", **user_input})
             try:
                 chosen.settings()
             except ArcOptionsError as err:
                 errors[err.field] = err.error
             else:
-                return self._save({OPTION_ARC: chosen.to_dict()})
-        suggested = {**current.to_dict(), **(user_input or {})}
+                return self._save({OPTION_ARC: stored_arc_options(chosen)})
+        suggested = {**stored_arc_options(current), **(user_input or {})}
         return self.async_show_form(
             step_id="arc",
             data_schema=self.add_suggested_values_to_schema(_ARC_SCHEMA, suggested),

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+
+if TYPE_CHECKING:
+    import zigpy.device
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,7 +28,18 @@ _HEARTBEAT_ATTRIBUTES = (
 )
 
 
-def _zha_device(hass: HomeAssistant, device: dr.DeviceEntry):  # type: ignore[no-untyped-def]
+class _ZhaDevice(Protocol):
+    """What we use of ZHA's device (zha.zigbee.device.Device): the zha library ships no type
+    information, so mypy sees its gateway and devices as Any."""
+
+    @property
+    def last_seen(self) -> float | None: ...
+
+    @property
+    def device(self) -> zigpy.device.Device: ...
+
+
+def _zha_device(hass: HomeAssistant, device: dr.DeviceEntry) -> _ZhaDevice | None:
     ieee = next((value for kind, value in device.connections if kind == dr.CONNECTION_ZIGBEE), None)
     if ieee is None or "zha" not in hass.config.components:
         return None
@@ -32,7 +47,8 @@ def _zha_device(hass: HomeAssistant, device: dr.DeviceEntry):  # type: ignore[no
         from homeassistant.components.zha.helpers import get_zha_gateway  # noqa: PLC0415
         from zigpy.types import EUI64  # noqa: PLC0415
 
-        return get_zha_gateway(hass).devices.get(EUI64.convert(ieee))
+        zha_device: _ZhaDevice | None = get_zha_gateway(hass).devices.get(EUI64.convert(ieee))
+        return zha_device
     except (ValueError, KeyError):  # ZHA not set up (yet)
         return None
 
