@@ -81,26 +81,38 @@ class RaisedAlarm:
     kind: AlarmKind
     severity: Severity
     occurred_at: datetime
-    source: str
+    source: str  # stable: which sensor or action (an entity id, a panel zone)
+    # What the household calls the source ("厨房燃气报警器"), for people; "" when unnamed.
+    source_name: str = ""
 
     @classmethod
-    def new(cls, kind: AlarmKind, source: str, occurred_at: datetime | None = None) -> RaisedAlarm:
+    def new(
+        cls,
+        kind: AlarmKind,
+        source: str,
+        occurred_at: datetime | None = None,
+        source_name: str = "",
+    ) -> RaisedAlarm:
         return cls(
             alarm_id=new_ulid(),
             kind=kind,
             severity=SEVERITY_OF[kind],
             occurred_at=occurred_at or datetime.now(UTC),
             source=source,
+            source_name=source_name,
         )
 
     def to_body(self) -> dict[str, Any]:
-        return {
+        body = {
             "alarm_id": self.alarm_id,
             "kind": self.kind.value,
             "severity": self.severity.value,
             "occurred_at": utc_iso(self.occurred_at),
             "source": self.source,
         }
+        if self.source_name:  # optional: a hub that predates it reads the rest as before
+            body["source_name"] = self.source_name
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,6 +225,9 @@ def _alarm_id(body: dict[str, Any]) -> str:
     return alarm_id
 
 
+MAX_SOURCE_NAME = 100  # an HA device or entity name, as a person typed it
+
+
 def _short_text(body: dict[str, Any], name: str, limit: int = 200) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > limit:
@@ -241,8 +244,9 @@ def parse_alarm_raised(body: dict[str, Any]) -> RaisedAlarm:
     except ValueError as err:
         raise ProtocolError(NakReason.MALFORMED, f"unknown alarm kind or severity: {err}") from err
     source = _short_text(body, "source")
+    source_name = _short_text(body, "source_name", MAX_SOURCE_NAME).strip()
     occurred_at = parse_time(body.get("occurred_at"), "occurred_at")
-    return RaisedAlarm(alarm_id, kind, severity, occurred_at, source)
+    return RaisedAlarm(alarm_id, kind, severity, occurred_at, source, source_name)
 
 
 def parse_alarm_event(body: dict[str, Any]) -> AlarmEventBody:

@@ -9,7 +9,7 @@ outcome code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,9 @@ from typing import Any
 ESCALATE_AFTER = timedelta(seconds=60)
 # Closed loop: somebody must be on site within 30 min of a dispatch, or the screen re-alerts.
 ON_SITE_WITHIN = timedelta(minutes=30)
+# An alarm that reached the hub this long after it happened at home was held on the way (the
+# hub or the household's link was down): the screens say so, and by how much.
+LATE_AFTER = timedelta(seconds=10)
 
 
 class StaffStep(StrEnum):
@@ -123,6 +126,19 @@ class AlarmRow:
     outcome: str | None = None
     escalated_at: str | None = None  # unacknowledged for 60 s: the screen got louder
     realerted_at: str | None = None  # nobody on site 30 min after dispatch
+    # When it happened at home, on the hub's clock (received_at less the time the household
+    # held it); "" only for a row built without one.
+    happened_at: str = ""
+    source_name: str = ""  # what the household calls the device that raised it
+
+    @property
+    def late_by_seconds(self) -> int | None:
+        """Whole seconds between happening at home and reaching the hub, when that is
+        LATE_AFTER or more; None for an alarm delivered on time."""
+        if not self.happened_at:
+            return None
+        held = datetime.fromisoformat(self.received_at) - datetime.fromisoformat(self.happened_at)
+        return int(held.total_seconds()) if held >= LATE_AFTER else None
 
     @property
     def lane(self) -> Lane:
@@ -136,4 +152,4 @@ class AlarmRow:
     def as_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs for every alarm update.
         fields = {name: getattr(self, name) for name in self.__slots__}
-        return {**fields, "lane": self.lane.value}
+        return {**fields, "lane": self.lane.value, "late_by_seconds": self.late_by_seconds}

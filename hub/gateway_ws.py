@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -294,7 +295,11 @@ class GatewayConnection:
         record: _Recorder
         body: RaisedAlarm | AlarmEventBody | AlarmClearedBody
         if envelope.type == MessageType.ALARM_RAISED:
-            record, body = store.record_alarm_raised, parse_alarm_raised(envelope.body)
+            raised = parse_alarm_raised(envelope.body)
+            # Both times are the gateway's: its clock error cancels out of how long it held it.
+            held_for = envelope.sent_at() - raised.occurred_at
+            record = functools.partial(store.record_alarm_raised, held_for=held_for)
+            body = raised
         elif envelope.type == MessageType.ALARM_EVENT:
             record, body = store.record_alarm_event, parse_alarm_event(envelope.body)
         elif envelope.type == MessageType.ALARM_CLEARED:

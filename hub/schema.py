@@ -247,6 +247,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX panel_messages_by_account ON panel_messages(account, received_at);
     ALTER TABLE alarms ADD COLUMN panel_account TEXT;
     """,
+    # 10: what the screens say of an alarm's origin (docs/wire-contract.md, alarm.raised).
+    # - happened_at: when it happened at home, on the hub's clock: the receive time less how
+    #   long the household held it (gateway: sent - occurred_at, both on its own clock). Rows
+    #   from before: occurred_at, or received_at when the household's clock put it later.
+    # - source_name: what the household calls the device ('' when the gateway gave no name).
+    """
+    ALTER TABLE alarms ADD COLUMN happened_at TEXT;
+    UPDATE alarms SET happened_at = MIN(occurred_at, received_at);
+    ALTER TABLE alarms ADD COLUMN source_name TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

@@ -281,7 +281,13 @@ class HubStore:
         return row is not None
 
     def record_alarm_raised(
-        self, gateway: Gateway, message_id: str, alarm: RaisedAlarm, now: datetime
+        self,
+        gateway: Gateway,
+        message_id: str,
+        alarm: RaisedAlarm,
+        now: datetime,
+        *,
+        held_for: timedelta = timedelta(0),
     ) -> AlarmRow | None:
         """Store an alarm; None when this message id was stored before (a harmless duplicate).
 
@@ -290,6 +296,8 @@ class HubStore:
         condition is back, so a clear reported earlier no longer holds.
         An alarm id another household's alarm has at the hub already is stored under a fresh
         hub id (the household's id stays an alias), so no gateway can block another's alarm.
+        `held_for`: how long the gateway held the alarm before sending it (its own clock);
+        the alarm happened that long before `now`, on the hub's clock.
         """
         received = utc_iso(now)
         with self._transaction():
@@ -329,8 +337,10 @@ class HubStore:
                         "source": alarm.source,
                         "occurred_at": utc_iso(alarm.occurred_at),
                         "received_at": received,
+                        "happened_at": utc_iso(now - max(held_for, timedelta(0))),
                         "last_seen": received,
                         "count": 1,
+                        "source_name": alarm.source_name,
                     }
                 )
                 if taken:
@@ -439,6 +449,7 @@ class HubStore:
                     "status": "new",
                     "source": detail,
                     "occurred_at": received,
+                    "happened_at": received,
                     "received_at": received,
                     "last_seen": received,
                     "count": 1,
@@ -473,6 +484,7 @@ class HubStore:
         source: str,
         occurred_at: datetime,
         now: datetime,
+        held_for: timedelta = timedelta(0),
     ) -> AlarmRow:
         """A panel's new event, merged like `record_alarm_raised`: a repeat of a kind open in
         the household updates that alarm (count, last_seen), no second card. The alarm has no
@@ -502,6 +514,7 @@ class HubStore:
                         "source": source,
                         "occurred_at": utc_iso(occurred_at),
                         "received_at": received,
+                        "happened_at": utc_iso(now - max(held_for, timedelta(0))),
                         "last_seen": received,
                         "count": 1,
                     }
@@ -952,7 +965,8 @@ class HubStore:
             " COALESCE((SELECT e.action FROM alarm_events e WHERE e.alarm_id = a.id"
             " ORDER BY e.id DESC LIMIT 1), 'raised') AS last_action, a.last_seen,"
             " a.acknowledged_at, a.acknowledged_by, a.dispatched_at, a.responder, a.eta_minutes,"
-            " a.on_site_at, a.resolved_at, a.outcome, a.escalated_at, a.realerted_at"
+            " a.on_site_at, a.resolved_at, a.outcome, a.escalated_at, a.realerted_at,"
+            " a.happened_at, a.source_name"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )
         return [AlarmRow(**row) for row in self.db.query(sql, params)]

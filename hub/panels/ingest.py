@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from gateway.alarms import AlarmKind
 from gateway.dc09.codes import kind_of_contact_id, kind_of_sia
 from gateway.dc09.contact_id import Qualifier
+from gateway.dc09.errors import TimestampError
+from gateway.dc09.frame import Frame, parse_timestamp
 from gateway.dc09.receiver import PanelMessage
 
 from ..context import HubContext
@@ -65,6 +67,18 @@ def effects_of(message: PanelMessage) -> tuple[PanelEffect, ...]:
     return tuple(effects)
 
 
+def held_by_panel(frame: Frame) -> timedelta:
+    """How long the panel held the event before this frame: its timestamp less the time of
+    occurrence (x-data H), both on the panel's clock; zero when it gives either one not."""
+    stamp = next((x[1:] for x in frame.extended if x.startswith("H")), None)
+    if stamp is None or frame.timestamp is None:
+        return timedelta(0)
+    try:
+        return max(frame.timestamp - parse_timestamp(stamp), timedelta(0))
+    except TimestampError:
+        return timedelta(0)
+
+
 def store_panel_message(
     store: HubStore, message: PanelMessage, now: datetime, fresh_since: datetime
 ) -> list[AlarmRow] | None:
@@ -74,6 +88,7 @@ def store_panel_message(
     frame, account = message.frame, message.account.account
     household_id = message.account.owner
     occurred = frame.timestamp or now
+    held_for = held_by_panel(frame)
     with Transaction(store.db.conn):
         store.panels.touch(account, now)
         if store.panels.seen(message.fingerprint, fresh_since):
@@ -90,7 +105,13 @@ def store_panel_message(
                 )
             else:
                 row = store.record_panel_alarm(
-                    household_id, account, effect.kind, source=source, occurred_at=occurred, now=now
+                    household_id,
+                    account,
+                    effect.kind,
+                    source=source,
+                    occurred_at=occurred,
+                    now=now,
+                    held_for=held_for,
                 )
             if row is not None:
                 alarms.append(row)

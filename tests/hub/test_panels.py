@@ -375,6 +375,20 @@ async def test_a_panel_alarm_in_the_other_views(panel_hub: RunningHub) -> None:
     assert len(await panel_hub.open_alarms()) == 2
 
 
+async def test_a_panel_event_held_40_s_is_late_by_40_s(panel_hub: RunningHub) -> None:
+    """DC-09: the time of occurrence (x-data H) 40 s before the frame's timestamp."""
+    await add_panel(panel_hub, "4321")
+    sent = datetime.now(UTC)
+    held = panel.timestamp(sent - timedelta(seconds=40)).removeprefix("_")
+    frame = panel.message(
+        "ADM-CID", 1, "4321", "#4321|1101 01 015", now=sent, extended=f"[H{held}]"
+    )
+    (answer,) = await panel.send_tcp(port(panel_hub), frame)
+    assert panel.parse_reply(answer).id == "ACK"
+    (row,) = await panel_hub.wait_for_open_alarms(1)
+    assert row.late_by_seconds in (39, 40, 41)
+
+
 async def test_the_listener_stops_with_the_hub(panel_hub: RunningHub) -> None:
     old = port(panel_hub)
     await panel_hub.stop()
