@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""The integration's brand images, in the layout of the home-assistant/brands repository.
+"""The integration's brand images, in its own brand/ folder.
 
-Home Assistant 2026.2 shows a custom integration's icon and logo from its brands service only
-(no local brand folder yet), so these are what a pull request to that repository adds, under
-custom_integrations/eldercare/. The mark: a house with a heart in it, teal and white, on a
-transparent background. Drawn large and scaled down, so edges stay smooth at every size.
+From Home Assistant 2026.3 a custom integration's icon and logo are served from
+custom_components/<domain>/brand/ (the brands proxy); home-assistant/brands no longer takes
+custom integrations. They travel in the release zip. The mark: a house with a heart in it, teal
+and white, on a transparent background. Drawn large and scaled down, so edges stay smooth at
+every size.
 
-    .venv/bin/python scripts/brand_images.py      # rewrites brands/custom_integrations/eldercare
+    .venv/bin/python scripts/brand_images.py      # rewrites integrations/eldercare/brand
 
 The logo's word mark needs DejaVu Sans Bold (Debian's fonts-dejavu-core).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "brands" / "custom_integrations" / "eldercare"
+OUT = ROOT / "integrations" / "eldercare" / "brand"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 TEAL = (15, 118, 110, 255)  # the house
