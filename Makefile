@@ -49,4 +49,4 @@ lock:
 	python3 scripts/lock_requirements.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/.run
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo/.run dist
