@@ -17,6 +17,8 @@ class AuditAction(StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    LOGIN_UNLOCKED = "login_unlocked"  # a supervisor or the shell cleared sign-in delays
+    LOGIN_GUARDED = "login_guarded"  # the hub itself: many failures for one name, many places
     ALARM_STEP = "alarm_step"  # acknowledged / dispatched / on_site / resolved / note
     VIEW_MEDICAL = "view_medical"
     REGISTRY_CHANGE = "registry_change"

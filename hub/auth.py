@@ -1,4 +1,5 @@
-"""Who is asking, for every request: sessions, roles, CSRF, login and logout.
+"""Who is asking, for every request: sessions, roles, CSRF, and sign-out (sign-in and its
+throttle are hub/login_api.py).
 
 Deny by default: each handler declares who may call it (`allow`, `public`), and a route
 without a declaration answers 403 to everyone (a test walks every route of the app). The
@@ -15,7 +16,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp import hdrs, web
 
@@ -23,7 +23,6 @@ from .accounts import STAFF_ROLES, Role, Session, User
 from .audit import AuditAction
 from .context import HUB_CONTEXT, HubContext
 from .login_throttle import LoginThrottle
-from .passwords import dummy_hash, verify_password
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -164,7 +163,7 @@ def _refusal(request: web.Request, status: int, error: str) -> web.StreamRespons
     return web.json_response({"error": error}, status=status)
 
 
-# Login and logout
+# Sign-in (the login itself: hub/login_api.py) and sign-out
 
 
 @dataclass
@@ -175,68 +174,6 @@ class LoginState:
 
 
 LOGIN_STATE = web.AppKey("login_state", LoginState)
-
-
-@public
-async def login(request: web.Request) -> web.Response:
-    """POST {username, password}: a session cookie and the CSRF token, or a refusal."""
-    hub = request.app[HUB_CONTEXT]
-    state = request.app[LOGIN_STATE]
-    throttle = state.throttle
-    try:
-        payload: Any = await request.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        return web.json_response({"error": "bad_request"}, status=400)
-    username, password = payload.get("username"), payload.get("password")
-    if not (isinstance(username, str) and isinstance(password, str)) or len(username) > 64:
-        return web.json_response({"error": "bad_request"}, status=400)
-    address = request.remote or "?"
-    now = hub.clock()
-    wait = throttle.retry_after(username, address, now)
-    if wait is not None:
-        seconds = max(1, int(wait.total_seconds()))
-        return web.json_response(
-            {"error": "too_many_attempts", "retry_after": seconds},
-            status=429,
-            headers={hdrs.RETRY_AFTER: str(seconds)},
-        )
-    found = await hub.db(hub.store.accounts.password_hash, username)
-    async with state.hashing:
-        valid = await asyncio.get_running_loop().run_in_executor(
-            None, verify_password, password, found[1] if found else dummy_hash()
-        )
-    if found is None or not valid:
-        throttle.failed(username, address, now)
-        await hub.db(
-            hub.store.audit.append,
-            f"login:{username}",
-            AuditAction.LOGIN_FAILED,
-            "session",
-            now,
-            address,
-        )
-        return web.json_response({"error": "invalid_credentials"}, status=401)
-    user = found[0]
-    throttle.succeeded(username)
-
-    def start() -> tuple[str, Session]:
-        started = hub.store.accounts.start_session(user, now)
-        hub.store.audit.append(actor(user), AuditAction.LOGIN, "session", now, address)
-        return started
-
-    token, session = await hub.db(start)
-    response = web.json_response({"user": user.as_dict(), "csrf_token": session.csrf_token})
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path="/",
-    )
-    return response
 
 
 @allow(*Role)
@@ -275,6 +212,5 @@ async def login_page(request: web.Request) -> web.FileResponse:
 def add_routes(app: web.Application) -> None:
     app[LOGIN_STATE] = LoginState(LoginThrottle(), asyncio.Semaphore(2))
     app.router.add_get(LOGIN_PATH, login_page)
-    app.router.add_post("/api/v1/login", login)
     app.router.add_post("/api/v1/logout", logout)
     app.router.add_get("/api/v1/me", me)

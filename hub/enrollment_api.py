@@ -11,6 +11,7 @@ from provisioning import keys
 
 from .auth import public
 from .context import HUB_CONTEXT
+from .http_json import BodyError, read_json_object
 from .storage import EnrollmentRejected
 
 _LOGGER = logging.getLogger(__name__)
@@ -31,11 +32,9 @@ def _refuse(error: EnrollError, message: str) -> web.Response:
 async def enroll(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     try:
-        payload = await request.json()
-    except ValueError:
-        return _refuse(EnrollError.BAD_REQUEST, "The request body must be JSON.")
-    if not isinstance(payload, dict):
-        return _refuse(EnrollError.BAD_REQUEST, "The request body must be a JSON object.")
+        payload = await read_json_object(request)
+    except BodyError as err:
+        return _refuse(EnrollError.BAD_REQUEST, f"The request body: {err}.")
     code, public_key, name = payload.get("code"), payload.get("public_key"), payload.get("name")
     if not (isinstance(code, str) and isinstance(public_key, str) and isinstance(name, str)):
         return _refuse(EnrollError.BAD_REQUEST, "code, public_key and name are required strings.")

@@ -34,6 +34,10 @@ def check_new_password(password: str, username: str) -> None:
         raise WeakPassword(f"a password has at most {MAX_LENGTH} characters")
     if username.casefold() in password.casefold():
         raise WeakPassword("a password must not contain the user name")
+    if password != password.strip():
+        # Sign-in forgives the trailing whitespace a copy picks up (hub/login_api.py), so a
+        # password ending in whitespace would be a trap: docs/hub-api.md, "Signing in".
+        raise WeakPassword("a password must not begin or end with a space")
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
