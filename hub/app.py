@@ -16,7 +16,9 @@ from . import (
     dispatch,
     enrollment_api,
     family_api,
+    family_live,
     gateway_ws,
+    login_api,
     metrics,
     people_api,
     registry_api,
@@ -61,6 +63,7 @@ def create_app(
     )
     app[HUB_CONTEXT] = context
     auth.add_routes(app)
+    login_api.add_routes(app)
     enrollment_api.add_routes(app)
     gateway_ws.add_routes(app)
     dispatch.add_routes(app)
@@ -69,6 +72,7 @@ def create_app(
     people_api.add_routes(app)
     reports_api.add_routes(app)
     family_api.add_routes(app)
+    family_live.add_routes(app)
     metrics.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

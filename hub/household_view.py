@@ -39,6 +39,10 @@ _FAMILY_ALARM_FIELDS = (
 )
 
 
+# Messages of the live feed that carry one alarm's new state.
+_ALARM_MESSAGES = frozenset({"alarm", "escalation"})
+
+
 def resident_for_staff(resident: Resident, now: datetime) -> dict[str, Any]:
     return {
         "id": resident.id,
@@ -100,3 +104,28 @@ def alarm_history(alarms: list[AlarmRow]) -> list[dict[str, Any]]:
 
 def alarm_for_family(alarm: AlarmRow) -> dict[str, Any]:
     return {name: getattr(alarm, name) for name in _FAMILY_ALARM_FIELDS}
+
+
+def family_update(message: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """What the family pages of one household get of a message to the dispatch screens:
+    (household id, message) for a change of one of its alarms, with the family fields only
+    (an escalation is just the alarm's new state to them); None for anything else."""
+    alarm = message.get("alarm")
+    if message.get("type") not in _ALARM_MESSAGES or not isinstance(alarm, dict):
+        return None
+    household_id = alarm.get("household_id")
+    if not isinstance(household_id, str):
+        return None
+    family = {name: alarm.get(name) for name in _FAMILY_ALARM_FIELDS}
+    return household_id, {"type": "alarm", "alarm": family}
+
+
+def gateway_last_seen(store: HubStore, household_id: str) -> str | None:
+    """When the hub last heard one of the household's gateways, as last flushed to the
+    database (link supervision writes it every 30 s); None if never. A family page says
+    since when a home has been offline with it."""
+    row = store.db.execute(
+        "SELECT MAX(last_seen) FROM gateways WHERE household_id = ? AND revoked_at IS NULL",
+        [household_id],
+    ).fetchone()
+    return row[0] if row and row[0] else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.alarms import AlarmKind
+from gateway.alarms import AlarmKind, utc_iso
 from hub.accounts import Role
 from hub.desk_model import StaffStep
 
@@ -41,6 +41,10 @@ async def test_family_sees_who_is_coming_to_their_home_only(hub_server: RunningH
     await hub_server.staff_step(
         fall.id, StaffStep.DISPATCHED, responder="Nurse Gao", eta_minutes=9, note="gate code 1234"
     )
+    # Link supervision's record of when the hub last heard the gateway: how long the home
+    # has been offline, for the family page.
+    heard = now - timedelta(minutes=4)
+    await hub_server.context.db(store.touch_gateways, {ours.id: heard})
     async with cookie_session() as session:
         await hub_server.sign_in(session, Role.FAMILY, household_id=ours.household_id)
         async with session.get(hub_server.url + "/api/v1/family/household") as answer:
@@ -65,5 +69,6 @@ async def test_family_sees_who_is_coming_to_their_home_only(hub_server: RunningH
         (96.0, resident.id, ["irregular_pulse"], "cuff-17"),
     ]
     assert view["online"] is False  # the seeded gateway never connected
+    assert view["gateway_last_seen"] == utc_iso(heard)
     for secret in ("Wu household", "Orchid", other.id, "metformin", "gate code"):
         assert secret not in text
