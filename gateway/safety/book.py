@@ -7,15 +7,17 @@ entries. The book is plain data so the host can persist it and restore it after 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from ..alarms import SEVERITY_OF, AlarmAction, AlarmKind, RaisedAlarm, Severity
+from ..protocol import MAX_SOURCE_NAME
 from ..ulid import new_ulid
 
 # How many finished alarms the household keeps for its own history (the hub keeps all).
 FINISHED_KEPT = 50
+MAX_SOURCE = 200  # the hub's limit for an alarm's `source`
 
 
 class AlarmState(StrEnum):
@@ -55,6 +57,45 @@ class FamilyProgress:
 
 
 @dataclass(slots=True)
+class CareResponse:
+    """What the care center's staff said they do about an alarm: who took it, who goes, and
+    in how many minutes (the dispatch screen's fields, as the staff steps brought them)."""
+
+    staff: str = ""  # who at the care center took the last step
+    responder: str = ""  # who goes ("社区护士 刘芳"); "" when staff named nobody
+    eta_minutes: int | None = None
+    dispatched_at: datetime | None = None
+    on_site_at: datetime | None = None
+
+    @property
+    def arrives_at(self) -> datetime | None:
+        """When the responder should be there: the dispatch plus the ETA staff gave."""
+        if self.dispatched_at is None or self.eta_minutes is None:
+            return None
+        return self.dispatched_at + timedelta(minutes=self.eta_minutes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "staff": self.staff,
+            "responder": self.responder,
+            "eta_minutes": self.eta_minutes,
+            "dispatched_at": _iso(self.dispatched_at),
+            "on_site_at": _iso(self.on_site_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CareResponse:
+        eta = data.get("eta_minutes")
+        return cls(
+            staff=str(data.get("staff", "")),
+            responder=str(data.get("responder", "")),
+            eta_minutes=int(eta) if eta is not None else None,
+            dispatched_at=_time(data.get("dispatched_at")),
+            on_site_at=_time(data.get("on_site_at")),
+        )
+
+
+@dataclass(slots=True)
 class Alarm:
     id: str
     kind: AlarmKind
@@ -67,6 +108,9 @@ class Alarm:
     cleared_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     family: FamilyProgress = field(default_factory=FamilyProgress)
+    # What the household calls the device or button that raised it, for people ("" unnamed).
+    source_name: str = ""
+    response: CareResponse | None = None  # the care center's, once staff took a step
 
     @property
     def open(self) -> bool:
@@ -77,7 +121,16 @@ class Alarm:
         return any(entry.action is AlarmAction.CANCELLED for entry in self.history)
 
     def raised(self) -> RaisedAlarm:
-        return RaisedAlarm(self.id, self.kind, self.severity, self.raised_at, self.source)
+        # Cut to what the hub accepts: a longer name or source would be refused as malformed,
+        # and the alarm with it.
+        return RaisedAlarm(
+            self.id,
+            self.kind,
+            self.severity,
+            self.raised_at,
+            self.source[:MAX_SOURCE],
+            self.source_name.strip()[:MAX_SOURCE_NAME],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,6 +139,7 @@ class Alarm:
         data["family"]["next_at"] = _iso(data["family"]["next_at"])
         for entry in data["history"]:
             entry["at"] = _iso(entry["at"])
+        data["response"] = self.response.to_dict() if self.response is not None else None
         return data
 
     @classmethod
@@ -115,6 +169,11 @@ class Alarm:
                 acked_by=family.get("acked_by"),
                 next_at=_time(family.get("next_at")),
             ),
+            # Both absent from alarms saved by an older release.
+            source_name=str(data.get("source_name", "")),
+            response=CareResponse.from_dict(response)
+            if isinstance(response := data.get("response"), dict)
+            else None,
         )
 
 
@@ -158,7 +217,9 @@ class AlarmBook:
     def open_of_kind(self, kind: AlarmKind) -> Alarm | None:
         return next((a for a in self.open_alarms() if a.kind is kind), None)
 
-    def raise_alarm(self, kind: AlarmKind, source: str, now: datetime) -> tuple[Alarm, bool]:
+    def raise_alarm(
+        self, kind: AlarmKind, source: str, now: datetime, source_name: str = ""
+    ) -> tuple[Alarm, bool]:
         """The open alarm of this kind, repeated, or a new one; True when it is new."""
         alarm = self.open_of_kind(kind)
         if alarm is not None:
@@ -168,6 +229,7 @@ class AlarmBook:
             alarm.history.append(HistoryEntry(now, AlarmAction.REPEATED, "household", source))
             return alarm, False
         alarm = Alarm(new_ulid(), kind, SEVERITY_OF[kind], source, now, now)
+        alarm.source_name = source_name
         self._alarms[alarm.id] = alarm
         self.raised_total += 1
         self._forget_old()

@@ -48,8 +48,11 @@ class AlarmDesk:
         effects, self.effects = self.effects, []
         return sorted(effects, key=lambda effect: not isinstance(effect, _PROTECTIVE))
 
-    def raise_alarm(self, kind: AlarmKind, source: str, now: datetime) -> Alarm:
-        alarm, new = self.book.raise_alarm(kind, source, now)
+    def raise_alarm(
+        self, kind: AlarmKind, source: str, now: datetime, source_name: str = ""
+    ) -> Alarm:
+        """`source_name`: what the household calls the device or button, for people."""
+        alarm, new = self.book.raise_alarm(kind, source, now, source_name)
         # A repeat goes to the hub as the same alarm id: the hub counts it, it never duplicates.
         self.emit(SendToHub(MessageType.ALARM_RAISED, alarm.raised().to_body(), alarm.id))
         self.emit(AlarmChanged(alarm, "raised" if new else AlarmAction.REPEATED.value, source))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..alarms import AlarmAction, AlarmKind
-from .book import AlarmBook, UnknownAlarm
+from .book import AlarmBook, CareResponse, UnknownAlarm
 from .desk import AlarmDesk
 from .effects import AlarmChanged, Announce, Effect, SirensOff
 from .observations import (
@@ -24,6 +24,7 @@ from .observations import (
     HubReceived,
     Observation,
     Pressed,
+    StaffDetails,
     VitalReading,
 )
 from .roles import Role
@@ -52,8 +53,9 @@ class SafetyEngine:
         self.book = AlarmBook.from_dict(saved.get("book", {}))
         self.desk = AlarmDesk(self.book, settings)
         self._valves: dict[str, Role] = {}
+        self._valve_names: dict[str, str] = {}
         readings: dict[str, bool] = dict(saved.get("readings", {}))
-        self.hazards = HazardRule(self.desk, self._valves, readings)
+        self.hazards = HazardRule(self.desk, self._valves, readings, self._valve_names)
         self.hazards.resume_closing(dict(saved.get("closing", {})), now)
         self.emergency = EmergencyRule(self.desk, readings)
         self.door = DoorRule(self.desk, readings)
@@ -80,9 +82,12 @@ class SafetyEngine:
     def update_settings(self, settings: SafetySettings) -> None:
         self.desk.settings = settings
 
-    def set_valves(self, valves: dict[str, Role]) -> None:
+    def set_valves(self, valves: dict[str, Role], names: dict[str, str] | None = None) -> None:
+        """The household's valves by entity, and what the household calls each one."""
         self._valves.clear()
         self._valves.update(valves)
+        self._valve_names.clear()
+        self._valve_names.update(names or {})
 
     def supervise(self, devices: dict[str, str], now: datetime) -> None:
         self.supervision.supervise(devices, now)
@@ -141,6 +146,10 @@ class SafetyEngine:
             if alarm.family.acked_by is not None:
                 return  # someone is already on the way
             alarm.family.acked_by = update.detail or update.actor
+        if update.staff is not None:
+            # Before the record: the step's effects (entities, the family's phones) tell who
+            # is coming.
+            alarm.response = _responded(alarm.response, update.action, update.staff, now)
         self.desk.record(
             alarm, update.action, update.actor, now, update.detail, to_hub=not update.from_hub
         )
@@ -185,6 +194,25 @@ class SafetyEngine:
             "offline": dict(self.supervision.offline),
             "battery_low": dict(self.supervision.battery_low),
         }
+
+
+def _responded(
+    before: CareResponse | None, action: AlarmAction, staff: StaffDetails, now: datetime
+) -> CareResponse:
+    """The care center's response after one more staff step. A new dispatch (another
+    responder) replaces the last one; the step's time is the care center's unless that is
+    ahead of ours (clocks differ a little), so a step delivered late keeps its ETA."""
+    response = before if before is not None else CareResponse()
+    at = min(staff.at, now) if staff.at is not None else now
+    response.staff = staff.staff or response.staff
+    if action is AlarmAction.DISPATCHED:
+        response.responder = staff.responder
+        response.eta_minutes = staff.eta_minutes
+        response.dispatched_at = at
+        response.on_site_at = None
+    elif action is AlarmAction.ON_SITE:
+        response.on_site_at = at
+    return response
 
 
 def _source_of(observation: Observation) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..alarms import AlarmKind
-from .book import Alarm
+from ..alarms import AlarmAction, AlarmKind
+from .book import Alarm, CareResponse
+from .care_response import language_of
 from .settings import SafetySettings
 
 ACTION_PREFIX = "ELDERCARE_ON_MY_WAY"
+_PRESS_KINDS = frozenset({AlarmKind.SOS, AlarmKind.FALL})
 
 _KIND_TEXT: dict[str, dict[AlarmKind, str]] = {
     "en": {
@@ -58,6 +60,13 @@ _PHRASES: dict[str, dict[str, str]] = {
         "cancelled": "{what} at {home} was cancelled by the resident.",
         "resolved": "{what} at {home} is resolved.",
         "dispatched": "{what} at {home}: the care center has sent help.",
+        "dispatched_eta": (
+            "{what} at {home}: the care center has sent help, arriving in about {eta} min."
+        ),
+        "dispatched_responder": "{what} at {home}: {responder} is on the way.",
+        "dispatched_responder_eta": (
+            "{what} at {home}: {responder} is on the way, arriving in about {eta} min."
+        ),
         "valve_closed": "{what} at {home}: the gas valve is confirmed closed.",
     },
     "zh-Hans": {
@@ -68,13 +77,16 @@ _PHRASES: dict[str, dict[str, str]] = {
         "cancelled": "{home}{what}已被老人取消。",
         "resolved": "{home}{what}已处理完毕。",
         "dispatched": "{home}{what}：服务中心已派人前往。",
+        "dispatched_eta": "{home}{what}：服务中心已派人前往，约 {eta} 分钟后到达。",
+        "dispatched_responder": "{home}{what}：{responder} 正在赶来。",
+        "dispatched_responder_eta": "{home}{what}：{responder} 正在赶来，约 {eta} 分钟后到达。",
         "valve_closed": "{home}{what}：燃气阀已确认关闭。",
     },
 }
 
 
 def _language(language: str) -> str:
-    return "zh-Hans" if language.lower().startswith("zh") else "en"
+    return language_of(language)
 
 
 def alarm_tag(alarm_id: str) -> str:
@@ -110,15 +122,26 @@ def notification(
     what = _KIND_TEXT[lang][alarm.kind]
     local: datetime = settings.local(alarm.raised_at)
     if update is None:
+        # A press names its button as the household calls it, not as "button:button.x".
+        source = alarm.source_name if alarm.kind in _PRESS_KINDS else ""
         message = phrases["alert"].format(
-            what=what, home=home, time=f"{local:%H:%M}", source=alarm.source
+            what=what, home=home, time=f"{local:%H:%M}", source=source or alarm.source
         )
         return {"title": what, "message": message, "data": _critical(alarm, member, settings, lang)}
     actor = alarm.family.acked_by or ""
-    template = phrases.get(update, phrases["resolved"])
+    response = alarm.response or CareResponse()
+    key = update
+    if update == AlarmAction.DISPATCHED:
+        # Who is coming and how soon, as staff said on the dispatch screen.
+        key += "_responder" if response.responder else ""
+        key += "_eta" if response.eta_minutes is not None else ""
+    template = phrases.get(key, phrases["resolved"])
+    message = template.format(
+        what=what, home=home, actor=actor, responder=response.responder, eta=response.eta_minutes
+    )
     return {
         "title": what,
-        "message": template.format(what=what, home=home, actor=actor),
+        "message": message,
         # Same tag: the update replaces the alert instead of ringing a second time.
         "data": {"tag": alarm_tag(alarm.id), "group": "eldercare"},
     }

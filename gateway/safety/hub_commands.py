@@ -8,11 +8,12 @@ hub), so the step lands on whichever of them this household knows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ..alarms import AlarmAction
 from ..protocol import MessageType
-from .observations import AlarmUpdate, Observation, TestRequested
+from .observations import AlarmUpdate, Observation, StaffDetails, TestRequested
 
 STAFF_STEPS: dict[MessageType, AlarmAction] = {
     MessageType.ALARM_ACKNOWLEDGED: AlarmAction.ACKNOWLEDGED,
@@ -21,6 +22,9 @@ STAFF_STEPS: dict[MessageType, AlarmAction] = {
     MessageType.ALARM_RESOLVED: AlarmAction.RESOLVED,
 }
 CARE_CENTER = "care center"
+MAX_RESPONDER = 100
+# Where a step may name its staff member for people, newest spelling first.
+_STAFF_NAME_KEYS = ("staff_display_name", "staff_name", "display_name", "staff")
 
 
 def observation_for(
@@ -40,9 +44,39 @@ def observation_for(
     staff = _text(body.get("staff"), 100) or CARE_CENTER
     detail = _text(body.get("note"), 400)
     eta = body.get("eta_minutes")
-    if isinstance(eta, int) and not isinstance(eta, bool) and 0 <= eta < 24 * 60:
+    if not (isinstance(eta, int) and not isinstance(eta, bool) and 0 <= eta < 24 * 60):
+        eta = None
+    if eta is not None:
         detail = f"{detail} (ETA {eta} min)".strip()
-    return AlarmUpdate(alarm_id, action, f"staff:{staff}", detail, from_hub=True)
+    details = StaffDetails(
+        staff=_staff_name(body) or staff,
+        responder=_text(body.get("responder"), MAX_RESPONDER).strip(),
+        eta_minutes=eta,
+        at=_time(body.get("at")),
+    )
+    return AlarmUpdate(alarm_id, action, f"staff:{staff}", detail, from_hub=True, staff=details)
+
+
+def _staff_name(body: dict[str, Any]) -> str:
+    """The staff member as the care center shows them (a display name), when the step says.
+    Read leniently: a hub that sends none, or another shape, leaves the user name."""
+    for key in _STAFF_NAME_KEYS:
+        value = body.get(key)
+        if isinstance(value, dict):
+            value = value.get("display_name") or value.get("name")
+        if name := _text(value, 100).strip():
+            return name
+    return ""
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _text(value: object, limit: int) -> str:

@@ -11,12 +11,16 @@ from .roles import Role, VitalSign
 
 @dataclass(frozen=True, slots=True)
 class DetectorChanged:
-    """A detector's reading: True active, False quiet, None unavailable or unknown."""
+    """A detector's reading: True active, False quiet, None unavailable or unknown.
+
+    `name` describes the detector in the alarm's source; `source_name` is what the household
+    calls the device (its name in the host), for the care center's screens."""
 
     entity_id: str
     role: Role
     active: bool | None
     name: str = ""
+    source_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class Pressed:
 
     source: str
     kind: AlarmKind = AlarmKind.SOS
+    source_name: str = ""  # what the household calls the button, fob or action
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class CancelPressed:
 @dataclass(frozen=True, slots=True)
 class TestRequested:
     source: str
+    source_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,7 @@ class VitalReading:
     value: float
     unit: str = ""
     resident: str | None = None
+    source_name: str = ""  # what the household calls the sensor or monitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,16 @@ class FamilyAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffDetails:
+    """What a care-center step says besides its action: who took it, who goes, how soon."""
+
+    staff: str = ""  # the staff member, by the name the care center shows
+    responder: str = ""  # dispatched: who goes ("社区护士 刘芳")
+    eta_minutes: int | None = None  # dispatched: in how many minutes they will be there
+    at: datetime | None = None  # when staff took the step, on the care center's clock
+
+
+@dataclass(frozen=True, slots=True)
 class AlarmUpdate:
     """A lifecycle step from outside the rules: staff at the hub, or a local action."""
 
@@ -113,6 +130,7 @@ class AlarmUpdate:
     actor: str
     detail: str = ""
     from_hub: bool = False  # staff steps came from the hub; local ones go to it
+    staff: StaffDetails | None = None  # a care-center step's details
 
 
 @dataclass(frozen=True, slots=True)

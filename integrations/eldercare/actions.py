@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from gateway.protocol import MessageType
+from gateway.alarms import AlarmAction
+from gateway.protocol import MAX_SOURCE_NAME, MessageType
+from gateway.safety.book import Alarm
 from gateway.safety.effects import (
     AlarmChanged,
     Announce,
@@ -54,6 +57,25 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _DELIVERY_WAIT = 3600.0  # re-armed until the hub acks; the link resends meanwhile
+# Steps of the care center's that say who is coming: their events carry the response.
+_STAFF_STEPS = frozenset(
+    {AlarmAction.ACKNOWLEDGED.value, AlarmAction.DISPATCHED.value, AlarmAction.ON_SITE.value}
+)
+
+
+def response_data(alarm: Alarm, what: str) -> dict[str, Any]:
+    """The care center's response as event data (automations, the event entities, the
+    logbook): who took the step, who goes, in how many minutes, arriving when."""
+    response = alarm.response
+    if what not in _STAFF_STEPS or response is None:
+        return {}
+    arrives_at = response.arrives_at
+    return {
+        "staff": response.staff,
+        "responder": response.responder,
+        "eta_minutes": response.eta_minutes,
+        "arrives_at": arrives_at.isoformat() if arrives_at is not None else None,
+    }
 
 
 class ActionRunner:
@@ -87,6 +109,9 @@ class ActionRunner:
             case Announce(message, alarm_id):
                 self._announce(message, alarm_id)
             case SendToHub(type_, body, alarm_id):
+                if type_ is MessageType.ALARM_RAISED and not body.get("source_name"):
+                    # Raised by the home itself (inactivity, a test): the gateway is the source.
+                    body = {**body, "source_name": self._gateway_name()[:MAX_SOURCE_NAME]}
                 message_id = runtime.link.send(type_, body)
                 if type_ is MessageType.ALARM_RAISED:
                     self._entry.async_create_background_task(
@@ -101,10 +126,12 @@ class ActionRunner:
                     "count": alarm.count,
                 }
                 if what == "raised":
-                    self._hass.bus.async_fire(EVENT_ALARM_RAISED, {**data, "source": alarm.source})
+                    source = {"source": alarm.source, "source_name": alarm.source_name}
+                    self._hass.bus.async_fire(EVENT_ALARM_RAISED, {**data, **source})
                 else:
                     self._hass.bus.async_fire(
-                        EVENT_ALARM_UPDATED, {**data, "change": what, "detail": detail}
+                        EVENT_ALARM_UPDATED,
+                        {**data, "change": what, "detail": detail, **response_data(alarm, what)},
                     )
             case NotifyFamily(member, alarm, update):
                 settings = runtime.safety.engine.settings
@@ -136,6 +163,14 @@ class ActionRunner:
                 ir.async_delete_issue(self._hass, DOMAIN, f"{problem}_{device}")
             case _:
                 pass
+
+    def _gateway_name(self) -> str:
+        """The household's gateway device as the household calls it in Home Assistant."""
+        runtime = self._entry.runtime_data
+        device = dr.async_get(self._hass).async_get_device(identifiers={(DOMAIN, runtime.identity)})
+        if device is not None and (name := device.name_by_user or device.name):
+            return name
+        return runtime.credentials.household_name
 
     def _task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._entry.async_create_task(self._hass, coro, f"eldercare {name}", eager_start=True)
@@ -186,7 +221,9 @@ class ActionRunner:
             return
 
     def _announce(self, message: str, alarm_id: str | None) -> None:
-        text = announcement_text(message, self._hass.config.language)
+        book = self._entry.runtime_data.safety.engine.book
+        response = book.get(alarm_id).response if alarm_id and book.knows(alarm_id) else None
+        text = announcement_text(message, self._hass.config.language, response)
         self._hass.bus.async_fire(
             EVENT_ANNOUNCEMENT, {"message": message, "text": text, "alarm_id": alarm_id}
         )

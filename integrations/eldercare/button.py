@@ -21,7 +21,7 @@ from .runtime import EldercareConfigEntry, EldercareRuntime
 PARALLEL_UPDATES = 0
 
 
-def _cancel(runtime: EldercareRuntime, source: str) -> None:
+def _cancel(runtime: EldercareRuntime, source: str, _name: str) -> None:
     try:
         runtime.safety.cancel(source)
     except NothingToCancel:
@@ -32,20 +32,21 @@ def _cancel(runtime: EldercareRuntime, source: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class EldercareButtonDescription(ButtonEntityDescription):
-    press_fn: Callable[[EldercareRuntime, str], object]
+    # (runtime, source, what the household calls the button)
+    press_fn: Callable[[EldercareRuntime, str, str], object]
 
 
 BUTTONS: tuple[EldercareButtonDescription, ...] = (
     EldercareButtonDescription(
         key="call_for_help",
         translation_key="call_for_help",
-        press_fn=lambda runtime, source: runtime.raise_alarm(AlarmKind.SOS, source),
+        press_fn=lambda runtime, source, name: runtime.raise_alarm(AlarmKind.SOS, source, name),
     ),
     EldercareButtonDescription(key="cancel", translation_key="cancel", press_fn=_cancel),
     EldercareButtonDescription(
         key="send_test_alarm",
         translation_key="send_test_alarm",
-        press_fn=lambda runtime, source: runtime.send_test(source),
+        press_fn=lambda runtime, source, name: runtime.send_test(source, name),
     ),
 )
 
@@ -62,4 +63,7 @@ class EldercareButton(EldercareEntity, ButtonEntity):
     entity_description: EldercareButtonDescription
 
     async def async_press(self) -> None:
-        self.entity_description.press_fn(self.runtime, f"button:{self.entity_id}")
+        # The name the household sees on the button (its friendly name, renamed or not).
+        state = self.hass.states.get(self.entity_id)
+        name = state.name if state is not None else self.entity_id
+        self.entity_description.press_fn(self.runtime, f"button:{self.entity_id}", name)

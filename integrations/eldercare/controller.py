@@ -106,6 +106,12 @@ class SafetyController:
             hass.bus.async_listen(ZHA_EVENT, self._remote_command),
             # A device renamed "SOS button" (or joined) may now have a role.
             hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._devices_changed),
+            # An entity renamed by the household: the care center shows its new name.
+            hass.bus.async_listen(
+                er.EVENT_ENTITY_REGISTRY_UPDATED,
+                self._entity_renamed,
+                event_filter=_is_rename,
+            ),
             async_track_time_interval(hass, self._check_liveness, LIVENESS_INTERVAL),
         ]
         if not hass.is_running:
@@ -141,7 +147,7 @@ class SafetyController:
         remote_overrides = dict(self._entry.options.get(OPTION_REMOTES, {}))
         self.inventory = build_inventory(self._hass, overrides, remote_overrides)
         self.engine.update_settings(self.settings())
-        self.engine.set_valves(self.inventory.valves())
+        self.engine.set_valves(self.inventory.valves(), self.inventory.valve_names())
         self.engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
         self._actions.sirens = [m.entity_id for m in self.inventory.with_role(Role.SIREN)]
         for entity_id, mapped in self.inventory.entities.items():
@@ -187,6 +193,10 @@ class SafetyController:
 
     @callback
     def _devices_changed(self, _event: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
+        self._rebuild_soon()
+
+    @callback
+    def _entity_renamed(self, _event: Event[er.EventEntityRegistryUpdatedData]) -> None:
         self._rebuild_soon()
 
     @callback
@@ -343,3 +353,8 @@ class SafetyController:
     def last_heard(self, device: str) -> datetime | None:
         """When a supervised device was last heard, as the liveness check last saw it."""
         return self._heard.get(device)
+
+
+@callback
+def _is_rename(data: er.EventEntityRegistryUpdatedData) -> bool:
+    return data["action"] == "update" and "name" in data["changes"]

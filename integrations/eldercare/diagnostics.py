@@ -19,7 +19,10 @@ TO_REDACT = {
     "household_name",
     "title",
     "source",
+    "source_name",
     "detail",
+    "staff",  # the care center's staff member and responder: people
+    "responder",
     "actor",
     "acked_by",
     "name",

@@ -33,6 +33,9 @@ EVENT_TYPES = [
 ]
 
 
+_DETAILS = ("source_name", "staff", "responder", "eta_minutes", "arrives_at")
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlarmFamilyDescription(EventEntityDescription):
     kinds: frozenset[AlarmKind]
@@ -99,5 +102,7 @@ class AlarmFamilyEvent(EldercareEntity, EventEntity):
             "severity": event.data["severity"],
             "count": event.data["count"],
         }
+        # Who raised it, or who is coming (a care-center step), when the event says.
+        attributes |= {key: event.data[key] for key in _DETAILS if key in event.data}
         self._trigger_event(change, attributes)
         self.async_write_ha_state()

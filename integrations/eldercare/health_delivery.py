@@ -7,6 +7,7 @@ wait for the network, so an out-of-range reading alarms the family with the link
 
 from __future__ import annotations
 
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from gateway.health.readings import HealthReading
@@ -26,6 +27,7 @@ def deliver_reading(monitor: HealthMonitor, reading: HealthReading) -> bool:
         return False
     resident = monitor.resident
     device = monitor.device_id or monitor.identity.address
+    name = _monitor_name(monitor)
     reading_id = new_ulid()
     current = reading.is_current(dt_util.utcnow())
     for observation in vital_observations(reading):
@@ -53,9 +55,19 @@ def deliver_reading(monitor: HealthMonitor, reading: HealthReading) -> bool:
                     observation.value,
                     observation.unit,
                     resident=resident,
+                    source_name=name,
                 )
             )
     if current:
         # Someone just used a cuff: the resident is up and about.
         runtime.safety.observe(Activity(monitor.identity.name))
     return True
+
+
+def _monitor_name(monitor: HealthMonitor) -> str:
+    """What the household calls the monitor: its device's name in Home Assistant."""
+    if monitor.device_id is not None:
+        device = dr.async_get(monitor.hass).async_get(monitor.device_id)
+        if device is not None and (name := device.name_by_user or device.name):
+            return name
+    return monitor.identity.name

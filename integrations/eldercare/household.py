@@ -76,6 +76,9 @@ class Inventory:
     def valves(self) -> dict[str, Role]:
         return {m.entity_id: m.role for m in self.with_role(*VALVE_ROLES)}
 
+    def valve_names(self) -> dict[str, str]:
+        return {m.entity_id: m.device_name for m in self.with_role(*VALVE_ROLES)}
+
     def supervised_devices(self) -> dict[str, str]:
         devices = {m.device: m.device_name for m in self.with_role(*SUPERVISED_ROLES)}
         return devices | {r.device: r.name for r in self.remotes.values()}
@@ -107,13 +110,12 @@ def build_inventory(
         role = Role(chosen) if chosen else infer_role(facts)
         if role is None:
             continue
-        device_name = (device.name_by_user or device.name or "") if device else ""
         entities[state.entity_id] = MappedEntity(
             entity_id=state.entity_id,
             role=role,
             name=state.name,
             device=device_key,
-            device_name=device_name or state.name,
+            device_name=household_name(state, entry, device),
             automatic=chosen is None,
             vital=infer_vital_sign(facts) if role is Role.HEALTH_MONITOR else None,
         )
@@ -121,6 +123,21 @@ def build_inventory(
     mapped_devices = {m.device for m in entities.values()} | set(remotes)
     batteries = {e: d for e, d in battery_candidates.items() if d in mapped_devices}
     return Inventory(entities, batteries, remotes)
+
+
+def household_name(
+    state: State, entry: er.RegistryEntry | None, device: dr.DeviceEntry | None
+) -> str:
+    """What the household calls the device behind an entity, as it shows in Home Assistant:
+    the name it gave the device, else the name it gave the entity, else the device's own
+    name, else the entity's. The care center shows this, never the Zigbee ids behind it."""
+    if device is not None and device.name_by_user:
+        return device.name_by_user
+    if entry is not None and entry.name:
+        return entry.name
+    if device is not None and device.name:
+        return device.name
+    return state.name
 
 
 def _remotes(
@@ -178,14 +195,19 @@ def observations_for(
     if new.domain in _PRESS_DOMAINS:
         return _press(mapped, old, new) if not initial else []
     if mapped.role in _DETECTOR_ROLES:
-        return [DetectorChanged(mapped.entity_id, mapped.role, _active(new), mapped.name)]
+        return [
+            DetectorChanged(
+                mapped.entity_id, mapped.role, _active(new), mapped.name, mapped.device_name
+            )
+        ]
     if mapped.role is Role.HEALTH_MONITOR and not initial:
         return _reading(mapped, old, new)
     return []
 
 
 def remote_press(remote: MappedRemote) -> Pressed:
-    return Pressed(remote.name, AlarmKind.FALL if remote.role is Role.FALL else AlarmKind.SOS)
+    kind = AlarmKind.FALL if remote.role is Role.FALL else AlarmKind.SOS
+    return Pressed(remote.name, kind, remote.name)
 
 
 def _press(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:
@@ -195,7 +217,7 @@ def _press(mapped: MappedEntity, old: State | None, new: State) -> list[Observat
     if old.state == new.state:
         return []
     kind = AlarmKind.FALL if mapped.role is Role.FALL else AlarmKind.SOS
-    return [Pressed(mapped.name, kind)]
+    return [Pressed(mapped.name, kind, mapped.device_name)]
 
 
 def _reading(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:
@@ -204,7 +226,9 @@ def _reading(mapped: MappedEntity, old: State | None, new: State) -> list[Observ
     if mapped.vital is None or old is None or old.state in _INVALID or value is None:
         return []
     unit = new.attributes.get("unit_of_measurement") or ""
-    return [VitalReading(mapped.entity_id, mapped.vital, value, unit)]
+    return [
+        VitalReading(mapped.entity_id, mapped.vital, value, unit, source_name=mapped.device_name)
+    ]
 
 
 def battery_observation(device: str, device_name: str, new: State | None) -> BatteryLevel | None:

@@ -27,14 +27,15 @@ class EldercareRuntime:
     identity: str
     arc: ArcChannel  # reporting to an alarm receiving centre, idle unless configured
 
-    def raise_alarm(self, kind: AlarmKind, source: str) -> Alarm:
-        """An emergency press from a button or an action; the open alarm it raised or repeated."""
-        self.safety.observe(Pressed(source, kind))
+    def raise_alarm(self, kind: AlarmKind, source: str, source_name: str) -> Alarm:
+        """An emergency press from a button or an action; the open alarm it raised or repeated.
+        `source_name`: what the household calls the button or action, for the care center."""
+        self.safety.observe(Pressed(source, kind, source_name))
         # Usually the open alarm; a second press inside the cancel window cancelled it.
         return self._latest(kind)
 
-    def send_test(self, source: str) -> Alarm:
-        self.safety.observe(TestRequested(source))
+    def send_test(self, source: str, source_name: str) -> Alarm:
+        self.safety.observe(TestRequested(source, source_name))
         return self._latest(AlarmKind.TEST)
 
     def _latest(self, kind: AlarmKind) -> Alarm:

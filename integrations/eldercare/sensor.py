@@ -19,6 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from gateway.alarms import AlarmKind
 from gateway.link import LinkState
+from gateway.safety.book import Alarm, AlarmState, CareResponse
+from gateway.safety.care_response import responding_alarm, response_summary
 
 from .entity import AlarmStateEntity, LinkStateEntity
 from .entries import is_monitor
@@ -51,6 +53,48 @@ def _status_attributes(runtime: EldercareRuntime) -> dict[str, Any]:
     }
 
 
+def _responding(runtime: EldercareRuntime) -> Alarm | None:
+    return responding_alarm(runtime.safety.open_alarms())
+
+
+def _response(runtime: EldercareRuntime) -> str:
+    """Where the care center's response stands, in the household's language."""
+    alarm = _responding(runtime)
+    state = alarm.state.value if alarm is not None else None
+    response = alarm.response if alarm is not None else None
+    return response_summary(state, response, runtime.hass.config.language)
+
+
+def _response_attributes(runtime: EldercareRuntime) -> dict[str, Any]:
+    alarm = _responding(runtime)
+    if alarm is None:
+        return {}
+    response = alarm.response or CareResponse()
+    return {
+        "alarm_id": alarm.id,
+        "kind": alarm.kind.value,
+        "lifecycle": alarm.state.value,
+        "staff": response.staff or None,
+        "responder": response.responder or None,
+        "eta_minutes": response.eta_minutes,
+        "dispatched_at": _iso(response.dispatched_at),
+        "arrives_at": _iso(response.arrives_at),
+        "on_site_at": _iso(response.on_site_at),
+    }
+
+
+def _arrival(runtime: EldercareRuntime) -> datetime | None:
+    """When help should be there: only while it is on the way."""
+    alarm = _responding(runtime)
+    if alarm is None or alarm.state is not AlarmState.DISPATCHED or alarm.response is None:
+        return None
+    return alarm.response.arrives_at
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class EldercareSensorDescription(SensorEntityDescription):
     value_fn: Callable[[EldercareRuntime], str | int | datetime | None]
@@ -65,6 +109,19 @@ SENSORS: tuple[EldercareSensorDescription, ...] = (
         options=[IDLE, *(kind.value for kind in AlarmKind)],
         value_fn=_status,
         attributes_fn=_status_attributes,
+    ),
+    # Who is coming, as the family page shows it: "社区护士 刘芳，约 8 分钟".
+    EldercareSensorDescription(
+        key="care_response",
+        translation_key="care_response",
+        value_fn=_response,
+        attributes_fn=_response_attributes,
+    ),
+    EldercareSensorDescription(
+        key="help_arrival",
+        translation_key="help_arrival",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_arrival,
     ),
     EldercareSensorDescription(
         key="open_alarms",

@@ -33,8 +33,12 @@ from .entries import household_entries
 from .runtime import EldercareConfigEntry
 
 _ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+DEFAULT_SOURCE = "action"
 TRIGGER_EMERGENCY_SCHEMA = vol.Schema(
-    {**_ENTRY, vol.Optional(ATTR_SOURCE, default="action"): vol.All(cv.string, vol.Length(max=100))}
+    {
+        **_ENTRY,
+        vol.Optional(ATTR_SOURCE, default=DEFAULT_SOURCE): vol.All(cv.string, vol.Length(max=100)),
+    }
 )
 ALARM_STEP_SCHEMA = vol.Schema(
     {
@@ -92,7 +96,10 @@ async def _actor(call: ServiceCall) -> str:
 
 async def _trigger_emergency(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call)
-    alarm = entry.runtime_data.raise_alarm(AlarmKind.SOS, f"action:{call.data[ATTR_SOURCE]}")
+    source = call.data[ATTR_SOURCE]
+    # The caller's name for it ("kitchen tablet"); none given: the gateway names itself.
+    name = "" if source == DEFAULT_SOURCE else source
+    alarm = entry.runtime_data.raise_alarm(AlarmKind.SOS, f"action:{source}", name)
     return {"alarm_id": alarm.id}
 
 
@@ -115,7 +122,7 @@ async def _resolve(call: ServiceCall) -> ServiceResponse:
 
 async def _test(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call)
-    return {"alarm_id": entry.runtime_data.send_test("action").id}
+    return {"alarm_id": entry.runtime_data.send_test("action", "").id}
 
 
 @callback

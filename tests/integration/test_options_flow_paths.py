@@ -127,7 +127,8 @@ async def test_the_speaker_announces_that_help_is_on_the_way(
     assert speak[0].data == {
         "entity_id": "tts.home_voice",
         "media_player_entity_id": "media_player.living_room",
-        "message": "Help is on the way. The care center has sent someone to you.",
+        # Who is coming, as the dispatcher entered it.
+        "message": "Help is on the way. Xiao Liu is coming to you.",
     }
 
 

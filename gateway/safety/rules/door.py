@@ -15,25 +15,28 @@ class DoorRule:
     def __init__(self, desk: AlarmDesk, readings: dict[str, bool] | None = None) -> None:
         self._desk = desk
         self.onsets = OnsetTracker(readings)
-        self._open_since: dict[str, tuple[datetime, str]] = {}  # entity -> (opened at, name)
+        # entity -> (opened at, name, what the household calls the door's sensor)
+        self._open_since: dict[str, tuple[datetime, str, str]] = {}
         self._reported_open: set[str] = set()
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
-            case DetectorChanged(entity_id, Role.DOOR, active, name):
+            case DetectorChanged(entity_id, Role.DOOR, active, name, source_name):
                 change = self.onsets.update(entity_id, active)
                 if change == "onset":
-                    self._opened(entity_id, name or entity_id, now)
+                    self._opened(entity_id, name or entity_id, source_name or name, now)
                 elif change == "restore":
                     self._closed(entity_id, name or entity_id, now)
             case _:
                 pass
 
-    def _opened(self, entity_id: str, name: str, now: datetime) -> None:
-        self._open_since[entity_id] = (now, name)
+    def _opened(self, entity_id: str, name: str, source_name: str, now: datetime) -> None:
+        self._open_since[entity_id] = (now, name, source_name)
         quiet = self._desk.settings.quiet_hours
         if quiet is not None and quiet.contains(self._desk.settings.local(now).time()):
-            self._desk.raise_alarm(AlarmKind.DOOR, f"{name}: opened during quiet hours", now)
+            self._desk.raise_alarm(
+                AlarmKind.DOOR, f"{name}: opened during quiet hours", now, source_name
+            )
 
     def _closed(self, entity_id: str, name: str, now: datetime) -> None:
         self._open_since.pop(entity_id, None)
@@ -44,12 +47,12 @@ class DoorRule:
 
     def tick(self, now: datetime) -> None:
         limit = self._desk.settings.door_open_limit
-        for entity_id, (since, name) in self._open_since.items():
+        for entity_id, (since, name, source_name) in self._open_since.items():
             if entity_id not in self._reported_open and since + limit <= now:
                 self._reported_open.add(entity_id)
                 minutes = int(limit.total_seconds() // 60)
                 self._desk.raise_alarm(
-                    AlarmKind.DOOR, f"{name}: open for more than {minutes} min", now
+                    AlarmKind.DOOR, f"{name}: open for more than {minutes} min", now, source_name
                 )
 
     def next_deadline(self) -> datetime | None:
@@ -57,7 +60,7 @@ class DoorRule:
         return min(
             (
                 since + limit
-                for entity_id, (since, _) in self._open_since.items()
+                for entity_id, (since, _, _) in self._open_since.items()
                 if entity_id not in self._reported_open
             ),
             default=None,

@@ -30,13 +30,15 @@ class EmergencyRule:
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
-            case DetectorChanged(entity_id, role, active, name) if role in _PRESS_ROLES:
+            case DetectorChanged(entity_id, role, active, name, source_name) if (
+                role in _PRESS_ROLES
+            ):
                 if self.onsets.update(entity_id, active) == "onset":
-                    self._press(_PRESS_ROLES[role], name or entity_id, now)
-            case Pressed(source, kind):
-                self._press(kind, source, now)
-            case TestRequested(source):
-                self._desk.raise_alarm(AlarmKind.TEST, source, now)
+                    self._press(_PRESS_ROLES[role], name or entity_id, now, source_name or name)
+            case Pressed(source, kind, source_name):
+                self._press(kind, source, now, source_name)
+            case TestRequested(source, source_name):
+                self._desk.raise_alarm(AlarmKind.TEST, source, now, source_name)
             case HubReceived(alarm_id):
                 try:
                     alarm = self._desk.book.get(alarm_id)
@@ -48,13 +50,13 @@ class EmergencyRule:
             case _:
                 pass
 
-    def _press(self, kind: AlarmKind, source: str, now: datetime) -> None:
+    def _press(self, kind: AlarmKind, source: str, now: datetime, source_name: str) -> None:
         window = self._desk.settings.sos_cancel_window
         open_alarm = self._desk.book.open_of_kind(kind)
         if open_alarm is not None and self._in_window(open_alarm.id, now):
             self.cancel(open_alarm, f"second press: {source}", now)
             return
-        alarm = self._desk.raise_alarm(kind, source, now)
+        alarm = self._desk.raise_alarm(kind, source, now, source_name)
         if window and alarm.count == 1:
             self._cancellable[alarm.id] = now + window
 

@@ -49,10 +49,16 @@ class _Closing:
 
 class HazardRule:
     def __init__(
-        self, desk: AlarmDesk, valves: dict[str, Role], readings: dict[str, bool] | None = None
+        self,
+        desk: AlarmDesk,
+        valves: dict[str, Role],
+        readings: dict[str, bool] | None = None,
+        valve_names: dict[str, str] | None = None,
     ) -> None:
         self._desk = desk
         self._valves = valves  # entity_id -> GAS_VALVE / WATER_VALVE, kept current by the host
+        # entity_id -> what the household calls the valve, kept current by the host
+        self._valve_names = valve_names if valve_names is not None else {}
         self.onsets = OnsetTracker(readings)
         self._closing: dict[str, _Closing] = {}
         self._confirmed: set[str] = set()  # valves confirmed closed since the last hazard
@@ -64,11 +70,11 @@ class HazardRule:
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
-            case DetectorChanged(entity_id, role, active, name) if role in HAZARDS:
+            case DetectorChanged(entity_id, role, active, name, source_name) if role in HAZARDS:
                 self._detector_roles[entity_id] = role
                 change = self.onsets.update(entity_id, active)
                 if change == "onset":
-                    self._hazard(HAZARDS[role], name or entity_id, now)
+                    self._hazard(HAZARDS[role], name or entity_id, now, source_name or name)
                 elif change == "restore":
                     self._restored(HAZARDS[role], name or entity_id, now)
             case ValveCommandDone(entity_id, ok) if entity_id in self._closing:
@@ -91,8 +97,8 @@ class HazardRule:
             case _:
                 pass
 
-    def _hazard(self, hazard: Hazard, source: str, now: datetime) -> None:
-        alarm = self._desk.raise_alarm(hazard.kind, source, now)
+    def _hazard(self, hazard: Hazard, source: str, now: datetime, source_name: str) -> None:
+        alarm = self._desk.raise_alarm(hazard.kind, source, now, source_name)
         if hazard.valve_role is not None:
             for entity_id, role in self._valves.items():
                 if role is hazard.valve_role and entity_id not in self._closing:
@@ -144,7 +150,9 @@ class HazardRule:
             self._close(entity_id, closing.alarm_id, closing.attempt + 1, now)
             return
         del self._closing[entity_id]
-        failed = self._desk.raise_alarm(AlarmKind.VALVE_FAILED, entity_id, now)
+        failed = self._desk.raise_alarm(
+            AlarmKind.VALVE_FAILED, entity_id, now, self._valve_names.get(entity_id, "")
+        )
         self._desk.emit(SirensOn(AlarmKind.VALVE_FAILED.value))
         self._desk.record(failed, AlarmAction.SIRENS_ON, "household", now, to_hub=False)
 

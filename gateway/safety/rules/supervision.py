@@ -60,7 +60,7 @@ class SupervisionRule:
             self.battery_low[device] = name
             placeholders = {"name": name, "percent": f"{percent:g}"}
             self._desk.emit(RepairOpened(device, name, "battery_low", placeholders))
-            self._desk.raise_alarm(AlarmKind.BATTERY_LOW, f"{name}: {percent:g} %", now)
+            self._desk.raise_alarm(AlarmKind.BATTERY_LOW, f"{name}: {percent:g} %", now, name)
         elif percent >= threshold + BATTERY_HYSTERESIS and device in self.battery_low:
             del self.battery_low[device]
             self._desk.emit(RepairClosed(device, "battery_low"))
@@ -79,7 +79,7 @@ class SupervisionRule:
                     RepairOpened(device, name, "device_offline", {"name": name, "minutes": minutes})
                 )
                 self._desk.raise_alarm(
-                    AlarmKind.DEVICE_OFFLINE, f"{name}: not heard for {minutes} min", now
+                    AlarmKind.DEVICE_OFFLINE, f"{name}: not heard for {minutes} min", now, name
                 )
 
     def next_deadline(self) -> datetime | None:

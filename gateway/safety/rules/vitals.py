@@ -21,7 +21,7 @@ class VitalsRule:
 
     def handle(self, observation: Observation, now: datetime) -> None:
         match observation:
-            case VitalReading(_, sign, value, unit, resident):
+            case VitalReading(_, sign, value, unit, resident, source_name):
                 verdict = self._desk.settings.vital_range(sign, resident)
                 if verdict is None:
                     return
@@ -40,7 +40,7 @@ class VitalsRule:
                     # The reading as measured, in its own unit: what the resident's device
                     # showed. Nothing about whose reading it is.
                     reading = f"{sign.value} {value:g}{' ' + unit if unit else ''} {outside}"
-                    self._desk.raise_alarm(AlarmKind.VITALS, reading, now)
+                    self._desk.raise_alarm(AlarmKind.VITALS, reading, now, source_name)
             case _:
                 pass
 

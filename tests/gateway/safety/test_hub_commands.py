@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -29,9 +30,12 @@ def _knows(alarm_id: str) -> bool:
 )
 def test_each_staff_step_is_an_update_from_the_hub(type_: MessageType, action: AlarmAction) -> None:
     body = {"alarm_id": MINE, "staff": "Zhao Lei", "note": "on the phone", "eta_minutes": 12}
-    assert observation_for(type_, body, _knows) == observations.AlarmUpdate(
+    update = observation_for(type_, body, _knows)
+    assert isinstance(update, observations.AlarmUpdate)
+    assert replace(update, staff=None) == observations.AlarmUpdate(
         MINE, action, "staff:Zhao Lei", "on the phone (ETA 12 min)", from_hub=True
     )
+    assert update.staff == observations.StaffDetails("Zhao Lei", eta_minutes=12)
 
 
 def test_a_step_lands_on_the_household_id_merged_at_the_hub() -> None:
