@@ -7,10 +7,13 @@ from typing import Any
 
 from aiohttp import web
 
+from .accounts import AccountStore
+from .alarm_words import said
 from .audit import AuditAction
 from .auth import STAFF, actor, allow, session_of
+from .card_devices import card_devices, speaks_for_devices
 from .context import HUB_CONTEXT
-from .desk_model import Outcome, StaffStep, StepRefused
+from .desk_model import AlarmRow, Outcome, StaffStep, StepRefused
 from .household_view import (
     HISTORY_LIMIT,
     alarm_history,
@@ -26,6 +29,7 @@ from .http_json import (
     query_time,
     refusal,
 )
+from .registry import DeviceState
 from .staff import StepDetails, add_staff_note, take_staff_step
 
 MAX_NOTE = 500
@@ -54,12 +58,21 @@ async def alarm_card(request: web.Request) -> web.Response:
             now,
             f"alarm:{alarm.id}",
         )
+        devices = hub.store.registry.devices(alarm.household_id)
+        events = hub.store.alarm_events(alarm.id)
+        names = _staff_names(hub.store.accounts, events)
+        speaking = [(alarm, events)] + [
+            (other, hub.store.alarm_events(other.id))
+            for other in others
+            if other.id != alarm.id and other.status != "resolved" and speaks_for_devices(other)
+        ]
         return {
             "alarm": alarm.as_dict(),
             **card,
+            "devices": card_devices(devices, speaking),
             "vitals": recent_vitals(hub.store, alarm.household_id, now),
             "history": alarm_history([a for a in others if a.id != alarm.id][:HISTORY_LIMIT]),
-            "events": hub.store.alarm_events(alarm.id),
+            "events": [_event(alarm, event, devices, names) for event in events],
         }
 
     card = await hub.db(read)
@@ -94,9 +107,16 @@ async def post_step(request: web.Request) -> web.Response:
         eta_minutes=_eta(payload.get("eta_minutes")),
         outcome=_outcome(payload.get("outcome")),
     )
-    username = session_of(request).user.username
+    user = session_of(request).user
     try:
-        alarm = await take_staff_step(hub, request.match_info["alarm_id"], step, username, details)
+        alarm = await take_staff_step(
+            hub,
+            request.match_info["alarm_id"],
+            step,
+            user.username,
+            details,
+            staff_name=user.display_name,
+        )
     except KeyError:
         raise not_found("such alarm") from None
     except StepRefused as err:
@@ -117,6 +137,36 @@ async def post_note(request: web.Request) -> web.Response:
     except KeyError:
         raise not_found("such alarm") from None
     return web.json_response({"alarm": alarm.as_dict()})
+
+
+def _staff_names(accounts: AccountStore, events: list[dict[str, Any]]) -> dict[str, str]:
+    """Actor ("staff:li.na") -> the display name people know them by."""
+    names = {}
+    for actor_ in {str(e["actor"]) for e in events if str(e["actor"]).startswith("staff:")}:
+        user = accounts.user_by_name(actor_.removeprefix("staff:"))
+        if user is not None:
+            names[actor_] = user.display_name
+    return names
+
+
+def _event(
+    alarm: AlarmRow, event: dict[str, Any], devices: list[DeviceState], names: dict[str, str]
+) -> dict[str, Any]:
+    """A log entry with who (a staff member's display name) and what its detail says, for
+    the screen to put into words."""
+    detail = str(event["detail"] or "")
+    own = detail.strip() == alarm.source.strip()
+    return {
+        **event,
+        "actor_name": names.get(str(event["actor"])),
+        "said": said(
+            event["action"],
+            event["actor"],
+            detail,
+            source_name=alarm.source_name if own else "",
+            devices=devices,
+        ),
+    }
 
 
 def _eta(value: object) -> int | None:

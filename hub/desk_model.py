@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from .alarm_words import about
+
 # The telecare yardstick (UK TSA): 97.5 % of alarm calls answered within 60 s.
 ESCALATE_AFTER = timedelta(seconds=60)
 # Closed loop: somebody must be on site within 30 min of a dispatch, or the screen re-alerts.
@@ -75,7 +77,14 @@ def check_step(status: str, step: StaffStep, outcome: Outcome | None) -> None:
 
 class Lane(StrEnum):
     """Emergencies and work items never share a queue: a flat battery must not push a fall
-    down the screen."""
+    down the screen.
+
+    The lane follows the kind, not the severity. Work items are technical (a device or a
+    gateway to look after) and carry no 60 s promise. Every other alarm may have a person in
+    danger behind it and is answered within 60 s, whatever its severity: a door opened at
+    night (`normal`, DESIGN.md's alarm model) can be a resident with dementia leaving the
+    home, so it sounds, waits and escalates like the rest. The screens call this lane
+    "alarms, answer within 60 s"; severity orders alarms within it."""
 
     EMERGENCY = "emergency"
     WORK = "work"
@@ -130,6 +139,8 @@ class AlarmRow:
     # held it); "" only for a row built without one.
     happened_at: str = ""
     source_name: str = ""  # what the household calls the device that raised it
+    source: str = ""  # which device or rule raised it, as the household said (ids included)
+    acknowledged_by_name: str | None = None  # the display name of `acknowledged_by`
 
     @property
     def late_by_seconds(self) -> int | None:
@@ -152,4 +163,10 @@ class AlarmRow:
     def as_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies, and this runs for every alarm update.
         fields = {name: getattr(self, name) for name in self.__slots__}
-        return {**fields, "lane": self.lane.value, "late_by_seconds": self.late_by_seconds}
+        return {
+            **fields,
+            "lane": self.lane.value,
+            "late_by_seconds": self.late_by_seconds,
+            # What the source says, for people: the screens never show `source` itself.
+            "about": about(self.source, self.source_name),
+        }

@@ -32,6 +32,10 @@ PLOTLY_JS = _plotly_js()
 DISPATCH_LIVE_PATH = "/api/v1/dispatch/live"
 SESSION_CHECK = timedelta(minutes=1)  # well inside the idle timeout
 SESSION_ENDED = 4401  # WebSocket close code (application range): sign in again
+# Said when nothing else was for this long, so a screen can tell a quiet feed from a dead one
+# (a half-open connection looks open to the browser): it drops a feed silent for 25 s.
+KEEPALIVE_AFTER = 10.0  # s
+KEEPALIVE = '{"type":"keepalive"}'
 
 
 @public
@@ -74,11 +78,15 @@ async def dispatch_live(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _send_updates(ws: web.WebSocketResponse, subscription: Subscription) -> None:
-    """Each change as it is published (texts encoded once for every screen). A screen that
-    fell too far behind is closed; its page reconnects and gets a fresh snapshot."""
+    """Each change as it is published (texts encoded once for every screen), a keepalive
+    when there was none for a while. A screen that fell too far behind is closed; its page
+    reconnects and gets a fresh snapshot."""
     try:
         while True:
-            text = await subscription.queue.get()
+            try:
+                text = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_AFTER)
+            except TimeoutError:
+                text = KEEPALIVE
             if subscription.overflowed:
                 await ws.close(code=1013, message=b"behind; reconnect for a snapshot")
                 return

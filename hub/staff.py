@@ -27,8 +27,11 @@ async def take_staff_step(
     step: StaffStep,
     staff: str,
     details: StepDetails = StepDetails(),
+    *,
+    staff_name: str = "",
 ) -> AlarmRow:
-    """KeyError for an unknown alarm, StepRefused for a step its state does not allow."""
+    """KeyError for an unknown alarm, StepRefused for a step its state does not allow.
+    `staff` is the user name; `staff_name` the display name the home is told."""
 
     def record() -> tuple[AlarmRow, list[OutboundMessage]]:
         now = hub.clock()
@@ -41,6 +44,7 @@ async def take_staff_step(
             eta_minutes=details.eta_minutes,
             responder=details.responder,
             outcome=details.outcome,
+            staff_name=staff_name,
         )
         _audit(hub, staff, alarm_id, now, step.value)
         return result

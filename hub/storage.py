@@ -32,6 +32,7 @@ from gateway.ulid import new_ulid
 from provisioning import codes
 
 from .accounts import AccountStore
+from .alarm_words import name_from_devices
 from .audit import AuditLog
 from .desk_model import (
     STAFF_MESSAGE_TYPES,
@@ -340,7 +341,13 @@ class HubStore:
                         "happened_at": utc_iso(now - max(held_for, timedelta(0))),
                         "last_seen": received,
                         "count": 1,
-                        "source_name": alarm.source_name,
+                        # Unnamed in the message: the name its device report gives it.
+                        "source_name": alarm.source_name
+                        or name_from_devices(
+                            alarm.kind.value,
+                            alarm.source,
+                            self.registry.devices(gateway.household_id),
+                        ),
                     }
                 )
                 if taken:
@@ -591,11 +598,13 @@ class HubStore:
         eta_minutes: int | None = None,
         responder: str | None = None,
         outcome: Outcome | None = None,
+        staff_name: str = "",
     ) -> tuple[AlarmRow, list[OutboundMessage]]:
         """A dispatcher moved an alarm on. The step is logged with its time and who took it,
         the status follows, and every active gateway of the household is sent the step (kept
         until it acks), so the home and the family see who is coming. KeyError for an
-        unknown alarm; StepRefused for a step that does not fit its state."""
+        unknown alarm; StepRefused for a step that does not fit its state. `staff` is the
+        user name (the record's), `staff_name` the display name people read at home."""
         received = utc_iso(now)
         with self._transaction():
             row = self._one(
@@ -620,6 +629,7 @@ class HubStore:
                     "UPDATE alarms SET outcome = ? WHERE id = ?", [outcome.value, alarm_id]
                 )
             body = self._step_body(alarm_id, staff, note, received)
+            body["staff_name"] = staff_name or staff
             if eta_minutes is not None:
                 body["eta_minutes"] = eta_minutes
             if responder:
@@ -966,7 +976,9 @@ class HubStore:
             " ORDER BY e.id DESC LIMIT 1), 'raised') AS last_action, a.last_seen,"
             " a.acknowledged_at, a.acknowledged_by, a.dispatched_at, a.responder, a.eta_minutes,"
             " a.on_site_at, a.resolved_at, a.outcome, a.escalated_at, a.realerted_at,"
-            " a.happened_at, a.source_name"
+            " a.happened_at, a.source_name, a.source,"
+            " (SELECT u.display_name FROM users u WHERE u.username = a.acknowledged_by)"
+            " AS acknowledged_by_name"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )
         return [AlarmRow(**row) for row in self.db.query(sql, params)]

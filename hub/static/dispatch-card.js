@@ -2,15 +2,13 @@
 // from a metre away. The head follows the live feed; the body is the alarm card of
 // GET /api/v1/alarms/{id} (residents, contacts, vitals, devices, log, history).
 
+import { devicesSection } from "./dispatch-devices.js";
+import { aboutText, ageSeconds, alarmTitle, delayText, happenedText, saidText } from "./dispatch-words.js";
 import { el } from "./dom.js";
-import { DETECTOR_KINDS, currentLanguage, deviceState, formatAgo, formatDuration, formatTime, t, word } from "./i18n.js";
+import { currentLanguage, formatAgo, formatDuration, formatTime, t, word } from "./i18n.js";
 import { drawVitals, latestByCode, outOfRange, thresholdsByCode, unitLabel, vitalLabel } from "./vitals-chart.js";
 
-const GAS_KINDS = new Set(["gas", "valve_failed"]);
-const VALVE_KINDS = new Set(["valve", "gas_valve"]);
-const LOW_BATTERY = 20;
-
-/** Seconds the alarm has waited for a dispatcher (while new). */
+/** Seconds since the hub received the alarm: the SLA and the escalation count from here. */
 export function waitedSeconds(alarm, now) {
   return (now - Date.parse(alarm.received_at)) / 1000;
 }
@@ -39,10 +37,10 @@ export function responderText(alarm) {
   return `${alarm.responder}${eta}`;
 }
 
-/** Who took the alarm and when its current step was taken: "li.na · 2 分钟前". */
+/** Who took the alarm and when its current step was taken: "值班调度员 · 2 分钟前". */
 function stepSince(alarm) {
   const at = { acknowledged: alarm.acknowledged_at, dispatched: alarm.dispatched_at, on_site: alarm.on_site_at }[alarm.status];
-  return [alarm.acknowledged_by, at ? formatAgo(at) : ""].filter(Boolean).join(" · ");
+  return [alarm.acknowledged_by_name || alarm.acknowledged_by, at ? formatAgo(at) : ""].filter(Boolean).join(" · ");
 }
 
 export function addressLine(household, alarm) {
@@ -55,37 +53,54 @@ export function addressLine(household, alarm) {
   return parts.filter(Boolean).join(" · ");
 }
 
-function actorText(actor) {
+function actorText(event) {
+  const actor = event.actor;
   if (!actor) return "";
   const [kind, ...rest] = actor.split(":");
   const name = rest.join(":");
-  if (kind === "staff" || kind === "family") return name;
+  if (kind === "staff") return event.actor_name || name;
+  if (kind === "family") return name;
   if (kind === "gateway") return t("actorHome");
   if (kind === "hub") return t("actorHub");
-  return actor;
+  if (kind === "panel") return t("actorPanel", { account: name });
+  return "";
 }
 
-/** The head: kind, waiting time / status, household and address. Rebuilt on every change. */
+/** "18:05:57 发生 · 晚到 27 秒 · 中心 18:06:24 收到": when a late alarm happened and arrived. */
+function timesLine(alarm) {
+  const late = Boolean(alarm.late_by_seconds);
+  return el("p", { className: "card-times", dataset: { late: late ? "true" : "false" }, title: t("timerExplain") },
+    el("span", { className: "happened" }, happenedText(alarm)),
+    late ? el("span", { className: "received" }, ` · ${t("receivedAt2", { time: formatTime(alarm.received_at) })}`) : null,
+    late ? el("span", { className: "timer-explain" }, t("timerExplain")) : null);
+}
+
+/** The head: the event, waiting time / status, household and address. Rebuilt on every change. */
 export function renderHead(head, alarm, detail, now) {
   const household = detail?.household;
   const sla = slaState(alarm, now);
   head.dataset.severity = alarm.severity;
   head.dataset.sla = sla;
   head.dataset.status = alarm.status;
+  // The timer shows what the resident has waited (since it happened at home); its colour is
+  // the SLA's, which counts from the hub's receipt like the escalation.
   const timer = alarm.status === "new"
-    ? el("p", { className: "card-waiting waiting", dataset: { sla } },
+    ? el("p", { className: "card-waiting waiting", dataset: { sla }, title: t("timerExplain") },
       el("span", { className: "label" }, t("waitingFor")), " ",
-      el("span", { className: "value", dataset: { receivedAt: alarm.received_at } }, formatDuration(waitedSeconds(alarm, now))))
+      el("span", { className: "value", dataset: { since: alarm.happened_at || alarm.received_at } }, formatDuration(ageSeconds(alarm, now))))
     : el("div", { className: "card-waiting card-progress", dataset: { status: alarm.status } },
       el("span", { className: "progress-status" }, progressText(alarm)),
       el("span", { className: "progress-since" }, stepSince(alarm)));
+  const about = aboutText(alarm.about);
   const parts = [
     el("div", { className: "card-title-row" },
-      el("h2", { id: "card-kind", className: "card-kind" }, word("kinds", alarm.kind)),
+      el("h2", { id: "card-kind", className: "card-kind" }, alarmTitle(alarm)),
       el("span", { className: "chip severity", dataset: { severity: alarm.severity } }, word("severities", alarm.severity)),
       alarm.count > 1 ? el("span", { className: "chip count-chip" }, `×${alarm.count} ${t("times")}`) : null,
       alarm.cleared_at ? el("span", { className: "chip cleared-chip" }, t("cleared")) : null,
       timer),
+    about ? el("p", { className: "card-about" }, about) : null,
+    timesLine(alarm),
     el("p", { className: "card-household" }, alarm.household_name),
     el("p", { className: "card-address" }, addressLine(household, alarm)),
     household?.grid_area ? el("p", { className: "card-grid-area" }, `${t("gridArea")}: ${household.grid_area}`) : null,
@@ -151,39 +166,25 @@ function vitalsSection(vitals, residents, chart) {
   return section("vitals", t("vitals"), latest, chart);
 }
 
-function devicesSection(devices, alarm) {
-  if (!devices.length) return section("devices", t("devices"), empty(t("noDevices")));
-  const gasAlarm = GAS_KINDS.has(alarm.kind);
-  let valveOpen = false;
-  const rows = devices.map((device) => {
-    const openValve = gasAlarm && VALVE_KINDS.has(device.kind) && device.state === "open";
-    valveOpen ||= openValve;
-    const danger = openValve || (DETECTOR_KINDS.has(device.kind) && device.state === "on");
-    const lowBattery = device.battery !== null && device.battery !== undefined && device.battery < LOW_BATTERY;
-    return el("tr", { className: danger ? "danger" : "", dataset: { kind: device.kind, state: device.state || "" } },
-      el("th", { scope: "row" }, device.name, el("span", { className: "device-kind" }, word("deviceKinds", device.kind))),
-      el("td", { className: "device-state" }, deviceState(device.kind, device.state) || "—"),
-      el("td", { className: lowBattery ? "battery low" : "battery" }, device.battery === null || device.battery === undefined ? "—" : `${device.battery}%`),
-      el("td", {}, device.last_seen ? formatAgo(device.last_seen) : "—"));
-  });
-  return section("devices", t("devices"),
-    valveOpen ? el("p", { className: "valve-warning", role: "alert" }, `⚠ ${t("valveOpenDuringGas")}`) : null,
-    el("table", { className: "devices" },
-      el("thead", {}, el("tr", {},
-        el("th", { scope: "col" }, t("device")), el("th", { scope: "col" }, t("deviceState")),
-        el("th", { scope: "col" }, t("battery")), el("th", { scope: "col" }, t("lastSeen")))),
-      el("tbody", {}, rows)));
+/** A log entry's time: the first `raised` is when it happened at home (and how late it came). */
+function eventTime(event, index, alarm) {
+  if (index === 0 && event.action === "raised" && alarm.happened_at) {
+    return [formatTime(alarm.happened_at), alarm.late_by_seconds ? t("lateBy", { d: delayText(alarm.late_by_seconds) }) : ""];
+  }
+  return [formatTime(event.at), ""];
 }
 
-function eventsSection(events) {
+function eventsSection(events, alarm) {
   if (!events.length) return section("events", t("events"), empty(t("noEvents")));
-  return section("events", t("events"), el("ol", { className: "events" }, events.map((event) =>
-    el("li", { className: "event", dataset: { action: event.action } },
-      el("time", { dateTime: event.at }, formatTime(event.at)),
+  return section("events", t("events"), el("ol", { className: "events" }, events.map((event, index) => {
+    const [time, late] = eventTime(event, index, alarm);
+    const detail = saidText(event.said);
+    return el("li", { className: "event", dataset: { action: event.action, ...(late ? { late: "" } : {}) } },
+      el("time", { dateTime: index === 0 && event.action === "raised" && alarm.happened_at ? alarm.happened_at : event.at }, time),
       el("span", { className: "event-action" }, word("actions", event.action)),
-      el("span", { className: "event-actor" }, actorText(event.actor)),
-      event.detail ? el("span", { className: "event-detail" },
-        ["raised", "repeated"].includes(event.action) ? `${t("source")}: ${event.detail}` : event.detail) : null))));
+      el("span", { className: "event-actor" }, actorText(event)),
+      detail || late ? el("span", { className: "event-detail" }, [late, detail].filter(Boolean).join(" · ")) : null);
+  })));
 }
 
 function historySection(history) {
@@ -209,10 +210,10 @@ export function renderBody(body, detail, alarm) {
     el("div", { className: "card-column" },
       residentsSection(residents),
       contactsSection(detail.contacts || []),
-      eventsSection(detail.events || [])),
+      eventsSection(detail.events || [], alarm)),
     el("div", { className: "card-column" },
       vitalsSection(vitals, residents, chart),
-      devicesSection(detail.devices || [], alarm),
+      devicesSection(section, detail.devices || [], alarm),
       historySection(detail.history || [])),
   );
   if (vitals.length) drawVitals(chart, vitals, residents);

@@ -2,7 +2,8 @@
 // POST /api/v1/alarms/{id}/steps (or /notes) with the session's CSRF token.
 
 import { ApiError, api } from "./api.js";
-import { OUTCOME_CODES, errorText, t, word } from "./i18n.js";
+import { alarmTitle } from "./dispatch-words.js";
+import { OUTCOME_CODES, currentLanguage, errorText, t, word } from "./i18n.js";
 
 const ORDER = { new: 0, acknowledged: 1, dispatched: 2, on_site: 3, resolved: 4 };
 const RESPONDERS_KEY = "dispatch.responders";
@@ -33,7 +34,8 @@ export function refusalMessage(error) {
   if (already) return t("refusedAlready", { status: word("statuses", already[1]) });
   if (message.startsWith("dispatch someone")) return t("refusedOnSite");
   if (message.startsWith("choose an outcome")) return t("refusedOutcome");
-  if (message) return message;
+  // Any other refusal is the hub's English for people: shown as it is only in English.
+  if (message && currentLanguage() === "en") return message;
   return errorText(error.code);
 }
 
@@ -88,7 +90,7 @@ export function setUpSteps({ current, done, refused }) {
     const form = dialog.querySelector("form");
     form.reset();
     form.dataset.alarmId = alarm.id;
-    dialog.querySelector(".dialog-alarm").textContent = `${word("kinds", alarm.kind)} · ${alarm.household_name}`;
+    dialog.querySelector(".dialog-alarm").textContent = `${alarmTitle(alarm)} · ${alarm.household_name}`;
     dialog.querySelector(".dialog-error").textContent = "";
     if (step === "dispatched") {
       document.getElementById("responders").replaceChildren(

@@ -5,10 +5,17 @@
 import { ApiError, api, me, serverNow, sessionEnded, signInAgain, signOut } from "./api.js";
 import { renderBody, renderBodyMessage, renderHead, responderText, slaState, waitedSeconds } from "./dispatch-card.js";
 import { setUpKeys } from "./dispatch-keys.js";
+import { emptyQueueText, isLive, laneEmptyText, linkLive, linkLost, linkState, renderLink } from "./dispatch-link.js";
 import { refusalText, setUpSteps, stepAllowed } from "./dispatch-steps.js";
+import { ageSeconds, alarmTitle, happenedText } from "./dispatch-words.js";
 import { el } from "./dom.js";
-import { applyStatic, currentLanguage, errorText, formatClock, formatDuration, renderSwitch, t, toggleLanguage, word } from "./i18n.js";
+import { applyStatic, currentLanguage, errorText, extend, formatClock, formatDuration, renderSwitch, t, toggleLanguage, word } from "./i18n.js";
 import { play, setUpSound } from "./sound.js";
+
+extend({
+  "zh-CN": { resolvedConfirm: "已处理完毕：{alarm}（{outcome}），已移出队列", leavingQueue: "已处理，移出队列" },
+  en: { resolvedConfirm: "Resolved: {alarm} ({outcome}), removed from the queue", leavingQueue: "Resolved, leaving the queue" },
+});
 
 const SEVERITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 };
 const SUPERVISORS = new Set(["supervisor", "admin"]);
@@ -18,6 +25,11 @@ const ALERT_SEVERITIES = new Set(["critical", "high"]);
 const LIVE_PATH = "/api/v1/dispatch/live";
 const SESSION_ENDED = 4401;
 const BEHIND = 1013;
+// The hub says something at least every 10 s (a keepalive when nothing changed): a feed
+// silent for longer is dead even if the browser has not noticed (a half-open connection).
+const SILENT_FEED_MS = 25000;
+const LEAVING_MS = 2500; // a resolved alarm stays this long, marked, before it leaves the queue
+const CONFIRMATION_MS = 10000;
 
 const state = {
   user: null,
@@ -35,6 +47,7 @@ const state = {
   escalationSounded: new Set(),
   announced: new Set(),
   lastRepeat: 0,
+  leaving: new Map(), // alarm id -> the alarm, resolved, shown leaving the queue for a moment
 };
 
 let steps = null;
@@ -42,6 +55,7 @@ let socket = null;
 let leaving = false; // signing out: a closing feed is not a disconnect
 let cardRequest = 0;
 let cardRefetch = null;
+let lastReceived = 0; // browser time of the newest message on the current feed
 
 // Queue
 
@@ -68,8 +82,8 @@ function row(alarm, now) {
   const sla = slaState(alarm, now);
   // While new: the SLA timer. Once somebody took it: its status instead.
   const timer = alarm.status === "new"
-    ? el("span", { className: "waiting", title: t("waiting"), dataset: { receivedAt: alarm.received_at, sla } },
-      formatDuration(waitedSeconds(alarm, now)))
+    ? el("span", { className: "waiting", title: t("timerExplain"), dataset: { since: alarm.happened_at || alarm.received_at, sla } },
+      formatDuration(ageSeconds(alarm, now)))
     : el("span", { className: "waiting badge", dataset: { status: alarm.status } }, word("statuses", alarm.status));
   const who = responderText(alarm);
   return el("li", {
@@ -83,13 +97,21 @@ function row(alarm, now) {
     onclick: () => select(alarm.id, { focusCard: false }),
   },
   el("span", { className: "title" },
-    el("span", { className: "kind" }, word("kinds", alarm.kind)),
+    el("span", { className: "kind" }, alarmTitle(alarm)),
     el("span", { className: "count" }, alarm.count > 1 ? `×${alarm.count} ${t("times")}` : "")),
   timer,
   el("span", { className: "household" }, alarm.household_name),
   alarm.status === "new" ? el("span", { className: "badge", dataset: { status: "new" } }, word("statuses", "new")) : el("span"),
   el("span", { className: "address" }, alarm.address),
+  alarm.late_by_seconds ? el("span", { className: "late" }, happenedText(alarm)) : null,
   el("span", { className: "state" }, [who, stateLine(alarm)].filter(Boolean).join(" · "))));
+}
+
+/** A resolved alarm on its way out of the queue: seen leaving, not vanishing. */
+function leavingRow(alarm) {
+  return el("li", { className: "alarm-leaving", dataset: { alarmId: alarm.id, kind: alarm.kind, status: "resolved" } },
+    el("span", { className: "leaving-title" }, `${alarmTitle(alarm)} · ${alarm.household_name}`),
+    el("span", { className: "leaving-note" }, t("leavingQueue")));
 }
 
 // Rows are rebuilt only when what they show changed (a busy shift has many alarms and many
@@ -99,7 +121,7 @@ const rowCache = new Map(); // alarm id -> {key, node}
 function rowFor(alarm, now) {
   const key = [alarm.status, alarm.severity, alarm.count, alarm.cleared_at, alarm.last_action, alarm.responder,
     alarm.eta_minutes, alarm.household_name, alarm.address, alarm.id === state.selectedId, slaState(alarm, now),
-    currentLanguage()].join("|");
+    currentLanguage(), JSON.stringify(alarm.about), alarm.late_by_seconds, alarm.happened_at].join("|");
   const cached = rowCache.get(alarm.id);
   if (cached && cached.key === key) return cached.node;
   const node = row(alarm, now);
@@ -107,16 +129,30 @@ function rowFor(alarm, now) {
   return node;
 }
 
+const leavingCache = new Map(); // alarm id -> node (rebuilt only with the language)
+
+function leavingFor(alarm) {
+  const key = `${alarm.id}|${currentLanguage()}`;
+  const cached = leavingCache.get(alarm.id);
+  if (cached && cached.key === key) return cached.node;
+  const node = leavingRow(alarm);
+  leavingCache.set(alarm.id, { key, node });
+  return node;
+}
+
 function renderQueue() {
   const now = serverNow();
   const sorted = sortedAlarms();
   for (const id of rowCache.keys()) if (!state.alarms.has(id)) rowCache.delete(id);
+  for (const id of leavingCache.keys()) if (!state.leaving.has(id)) leavingCache.delete(id);
+  const leaving = [...state.leaving.values()];
   for (const lane of ["emergency", "work"]) {
     const alarms = sorted.filter((alarm) => alarm.lane === lane);
+    const shown = [...alarms, ...leaving.filter((alarm) => alarm.lane === lane)].sort(compareAlarms);
     const list = document.getElementById(`lane-${lane}`);
-    const rows = alarms.length ? alarms.map((alarm) => rowFor(alarm, now))
+    const rows = shown.length ? shown.map((alarm) => (state.alarms.has(alarm.id) ? rowFor(alarm, now) : leavingFor(alarm)))
       : [list.querySelector(".lane-empty") || el("li", { className: "lane-empty" })];
-    if (!alarms.length) rows[0].textContent = t("laneEmpty");
+    if (!shown.length) rows[0].textContent = laneEmptyText();
     const current = [...list.children];
     if (current.length !== rows.length || current.some((node, index) => node !== rows[index])) {
       const focusedId = document.activeElement?.closest?.(".alarm")?.dataset.alarmId;
@@ -125,12 +161,17 @@ function renderQueue() {
     }
     document.getElementById(`lane-${lane}-count`).textContent = alarms.length ? `(${alarms.length})` : "";
   }
-  document.getElementById("empty").hidden = sorted.length > 0;
+  // Never "no alarms" unless the hub said so just now: unknown while the feed is down.
+  const empty = document.getElementById("empty");
+  empty.hidden = sorted.length > 0;
+  empty.textContent = emptyQueueText();
+  empty.dataset.link = linkState();
   const count = document.getElementById("queue-count");
   const countText = t("queueCount", { n: sorted.length });
   if (count.textContent !== countText) count.textContent = countText;
   const waiting = sorted.filter((alarm) => alarm.lane === "emergency" && alarm.status === "new").length;
-  document.title = `${waiting ? `(${waiting}) ` : ""}${t("title")} · Eldercare`;
+  const lost = linkState() === "lost" ? `${t("titleLinkLost")} · ` : "";
+  document.title = `${lost}${waiting ? `(${waiting}) ` : ""}${t("title")} · Eldercare`;
 }
 
 // Selection and the card
@@ -240,7 +281,7 @@ function escalationReason(alarm, now) {
 }
 
 function alarmLabel(alarm) {
-  return `${word("kinds", alarm.kind)} · ${alarm.household_name}`;
+  return `${alarmTitle(alarm)} · ${alarm.household_name}`;
 }
 
 function renderBanners(now) {
@@ -302,7 +343,7 @@ function soundDue(now) {
 function announce(alarm) {
   if (state.announced.has(alarm.id)) return;
   state.announced.add(alarm.id);
-  document.getElementById("announce").textContent = t("newCritical", { kind: word("kinds", alarm.kind), household: alarm.household_name });
+  document.getElementById("announce").textContent = t("newCritical", { kind: alarmTitle(alarm), household: alarm.household_name });
 }
 
 // Missed while disconnected
@@ -334,7 +375,7 @@ function renderMissed() {
   const { fresh, resolved, alarms } = state.missed;
   document.getElementById("missed-title").textContent = t("missedSummary", { n: fresh.length, m: resolved.length });
   document.getElementById("missed-list").replaceChildren(...alarms.map((alarm) => el("li", { dataset: { alarmId: alarm.id, status: alarm.status } },
-    el("strong", {}, word("kinds", alarm.kind)), " · ", alarm.household_name, " · ",
+    el("strong", {}, alarmTitle(alarm)), " · ", alarm.household_name, " · ",
     alarm.status === "resolved" ? `${word("statuses", "resolved")}${alarm.outcome ? ` (${word("outcomes", alarm.outcome)})` : ""}` : word("statuses", alarm.status))));
   panel.hidden = false;
 }
@@ -346,6 +387,7 @@ function merge(alarm, { fromFeed = true } = {}) {
   state.seen.add(alarm.id);
   if (alarm.status === "resolved") {
     state.seenResolved.add(alarm.id);
+    if (known) leave(alarm);
     state.alarms.delete(alarm.id);
     state.escalations.delete(alarm.id);
     state.announced.delete(alarm.id);
@@ -354,7 +396,10 @@ function merge(alarm, { fromFeed = true } = {}) {
   } else {
     state.alarms.set(alarm.id, alarm);
   }
-  if (fromFeed && !known && !state.seenResolved.has(alarm.id) && alarm.status === "new" && ALERT_SEVERITIES.has(alarm.severity)) {
+  // Every new emergency is heard (a door at night too: it waits for an answer like the rest);
+  // of the work items, those of high severity (a gateway gone silent).
+  if (fromFeed && !known && !state.seenResolved.has(alarm.id) && alarm.status === "new"
+      && (alarm.lane === "emergency" || ALERT_SEVERITIES.has(alarm.severity))) {
     play("alert");
     state.lastRepeat = Date.now();
     if (alarm.severity === "critical") announce(alarm);
@@ -362,8 +407,19 @@ function merge(alarm, { fromFeed = true } = {}) {
   if (alarm.id === state.selectedId || (!state.alarms.has(alarm.id) && state.detail?.alarm?.id === alarm.id)) refetchCardSoon();
 }
 
+/** Keep a resolved alarm in the queue for a moment, marked, so it is seen leaving. */
+function leave(alarm) {
+  state.leaving.set(alarm.id, { ...state.alarms.get(alarm.id), ...alarm });
+  setTimeout(() => {
+    state.leaving.delete(alarm.id);
+    renderQueue();
+  }, LEAVING_MS);
+}
+
 function onMessage(message) {
+  lastReceived = Date.now();
   if (message.type === "snapshot") {
+    linkLive();
     const previous = state.selectedId;
     if (state.missedSince !== null) fetchMissed(state.missedSince, new Set(state.seen), new Set(state.seenResolved));
     state.missedSince = null;
@@ -387,6 +443,7 @@ function onMessage(message) {
     }
   }
   state.lastMessageAt = serverNow();
+  if (message.type === "keepalive") return;
   ensureSelection();
   render();
 }
@@ -405,6 +462,7 @@ function connect(attempt = 0) {
   socket.onopen = () => {
     opened = true;
     attempt = 0;
+    lastReceived = Date.now();
     setConnection("open");
     if (!state.user) {
       me().then((answer) => {
@@ -427,6 +485,9 @@ function connect(attempt = 0) {
     if (leaving) return;
     if (opened && state.missedSince === null && state.lastMessageAt) state.missedSince = state.lastMessageAt;
     setConnection("closed");
+    linkLost();
+    render();
+    renderLink(state.lastMessageAt, serverNow());
     if (event.code === SESSION_ENDED || await sessionEnded()) {
       signInAgain();
       return;
@@ -439,12 +500,24 @@ function connect(attempt = 0) {
   };
 }
 
+/** A feed that went silent is dead: drop it and connect again, as if it had closed. */
+function dropSilentFeed() {
+  if (socket?.readyState !== WebSocket.OPEN || Date.now() - lastReceived < SILENT_FEED_MS) return;
+  const dead = socket;
+  const closed = dead.onclose;
+  dead.onclose = null;
+  dead.onmessage = null;
+  dead.close();
+  closed?.({ code: 1006 });
+}
+
 // Rendering
 
 function render() {
   renderQueue();
   renderCard(false);
   renderBanners(serverNow());
+  renderLink(state.lastMessageAt, serverNow());
 }
 
 function renderLanguage() {
@@ -463,15 +536,20 @@ function renderWho() {
   document.getElementById("who").textContent = user ? `${user.display_name || user.username} · ${word("roles", user.role)}` : "";
 }
 
+let lastLinkState = "";
+
 /** Once a second: timers, SLA colours, escalations, the clock. No rebuild of the queue. */
 function tick() {
   const now = serverNow();
   document.getElementById("clock").textContent = formatClock(new Date(now));
   let changed = false;
-  for (const node of document.querySelectorAll("[data-received-at]")) {
+  const wasLive = isLive();
+  dropSilentFeed();
+  if (wasLive !== isLive()) changed = true;
+  for (const node of document.querySelectorAll("[data-since]")) {
     const alarm = state.alarms.get(node.closest("[data-alarm-id]")?.dataset.alarmId);
     if (!alarm) continue;
-    node.textContent = formatDuration(waitedSeconds(alarm, now));
+    node.textContent = formatDuration(ageSeconds(alarm, now));
     const sla = slaState(alarm, now);
     const holder = node.closest(".alarm") || node.closest(".card-waiting");
     if (holder && holder.dataset.sla !== sla) {
@@ -480,8 +558,12 @@ function tick() {
       changed = true;
     }
   }
+  // A first connect that takes too long turns "loading" into "lost" with no message.
+  if (linkState() !== lastLinkState) changed = true;
+  lastLinkState = linkState();
   if (changed) render();
   renderBanners(now);
+  renderLink(state.lastMessageAt, now);
   soundDue(now);
 }
 
@@ -507,6 +589,7 @@ async function start() {
     current: (id) => (id ? state.alarms.get(id) || null : selectedAlarm()),
     done: (alarm) => {
       showAlert("");
+      if (alarm.status === "resolved") showConfirmation(alarm);
       merge(alarm, { fromFeed: false });
       ensureSelection();
       render();
@@ -530,6 +613,20 @@ async function start() {
   setInterval(tick, 1000);
   tick();
   connect();
+}
+
+let confirmationTimer = null;
+/** A clear word that the resolution went through: the alarm, its outcome, out of the queue. */
+function showConfirmation(alarm) {
+  const known = state.alarms.get(alarm.id) || alarm;
+  const node = document.getElementById("confirmation");
+  node.textContent = t("resolvedConfirm", {
+    alarm: `${alarmTitle({ ...known, ...alarm })} · ${alarm.household_name}`,
+    outcome: word("outcomes", alarm.outcome),
+  });
+  node.hidden = false;
+  clearTimeout(confirmationTimer);
+  confirmationTimer = setTimeout(() => { node.hidden = true; }, CONFIRMATION_MS);
 }
 
 let alertTimer = null;

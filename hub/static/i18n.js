@@ -6,12 +6,12 @@ const STORAGE_KEY = "dispatch.language";
 const KINDS = {
   "zh-CN": {
     sos: "紧急呼叫", fall: "跌倒", fire: "火警", gas: "燃气泄漏", water_leak: "漏水",
-    vitals: "生命体征异常", inactivity: "长时间无活动", door: "门磁", device_offline: "设备离线",
+    vitals: "生命体征异常", inactivity: "长时间无活动", door: "开门报警", device_offline: "设备离线",
     battery_low: "电量低", valve_failed: "阀门未关闭", link_lost: "网关失联", test: "测试",
   },
   en: {
     sos: "Emergency call", fall: "Fall", fire: "Fire", gas: "Gas leak", water_leak: "Water leak",
-    vitals: "Vital signs", inactivity: "Inactivity", door: "Door", device_offline: "Device offline",
+    vitals: "Vital signs", inactivity: "Inactivity", door: "Door alarm", device_offline: "Device offline",
     battery_low: "Battery low", valve_failed: "Valve not closed", link_lost: "Gateway lost", test: "Test",
   },
 };
@@ -130,7 +130,7 @@ const TEXT = {
     soundOn: "声音已开启", skip: "跳到警报详情", clock: "当前时间",
     open: "已连接", connecting: "连接中…", closed: "连接中断，正在重连…",
     queue: "待处理警报", queueCount: "共 {n} 条待处理", empty: "暂无警报",
-    laneEmergency: "紧急警报", laneWork: "工单", laneEmpty: "无", keysHint: "切换警报",
+    laneEmergency: "警报 · 60 秒内应答", laneWork: "工单 · 设备与网络", laneEmpty: "无", keysHint: "切换警报",
     waiting: "等待", times: "次触发", cleared: "已恢复", eta: "预计 {n} 分钟",
     noSelection: "请从左侧选择一条警报", loading: "加载中…", loadFailed: "无法加载警报详情：{e}",
     waitingFor: "已等待", statusLabel: "状态", severityLabel: "级别",
@@ -170,7 +170,7 @@ const TEXT = {
     soundOn: "Sound on", skip: "Skip to alarm details", clock: "Current time",
     open: "Connected", connecting: "Connecting…", closed: "Connection lost, reconnecting…",
     queue: "Open alarms", queueCount: "{n} open", empty: "No open alarms",
-    laneEmergency: "Emergencies", laneWork: "Work items", laneEmpty: "None", keysHint: "move between alarms",
+    laneEmergency: "Alarms · answer within 60 s", laneWork: "Work items · devices and links", laneEmpty: "None", keysHint: "move between alarms",
     waiting: "waiting", times: "triggers", cleared: "Cleared", eta: "ETA {n} min",
     noSelection: "Select an alarm from the queue", loading: "Loading…", loadFailed: "Cannot load the alarm: {e}",
     waitingFor: "Waiting", statusLabel: "Status", severityLabel: "Severity",

@@ -12,6 +12,8 @@ const PATTERNS = {
     type: "square", gain: 0.6,
     notes: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i % 2 ? 1400 : 1000, i * 0.14, 0.11]),
   },
+  // Low, falling and slow, unlike any alarm: the screen lost the hub and is not live.
+  offline: { type: "triangle", gain: 0.5, notes: [[520, 0, 0.35], [390, 0.4, 0.35], [290, 0.8, 0.6]] },
 };
 
 let context = null;
@@ -58,7 +60,7 @@ export function soundBlocked() {
   return !context || context.state !== "running";
 }
 
-/** Play "alert" or "escalation"; false when audio is blocked or missing. */
+/** Play "alert", "escalation" or "offline"; false when audio is blocked or missing. */
 export function play(name) {
   const ctx = audioContext();
   const pattern = PATTERNS[name];

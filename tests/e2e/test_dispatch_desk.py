@@ -273,7 +273,7 @@ async def test_english_switch_relabels_everything_and_is_remembered(
     await page.get_by_role("button", name="English").click()
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await expect(page.locator("h1")).to_have_text("Dispatch")
-    await expect(page.locator("#lane-emergency-title")).to_contain_text("Emergencies")
+    await expect(page.locator("#lane-emergency-title")).to_contain_text("Alarms")
     await expect(page.locator("#lane-work-title")).to_contain_text("Work items")
     await expect(page.locator(f"{SOS_ROW} .kind")).to_have_text("Emergency call")
     await expect(page.locator(f"{SOS_ROW} .badge")).to_have_text("New")
@@ -436,18 +436,19 @@ async def test_queue_keeps_emergencies_and_work_items_apart_and_keys_move_the_se
     raised: dict[str, str] = {}
 
     def populate() -> None:
-        for minutes, name, kind in (
-            (0, "Battery home", AlarmKind.BATTERY_LOW),  # work, low, the oldest of all
-            (1, "Leak home", AlarmKind.WATER_LEAK),  # emergency, high
-            (2, "Fall home", AlarmKind.FALL),  # emergency, critical
-            (3, "Offline home", AlarmKind.DEVICE_OFFLINE),  # work, normal
-            (4, "Fire home", AlarmKind.FIRE),  # emergency, critical, the newest
+        for minutes, name, kind, source in (
+            # work, low, the oldest of all
+            (0, "Battery home", AlarmKind.BATTERY_LOW, "厨房烟雾报警器: 15 %"),
+            (1, "Leak home", AlarmKind.WATER_LEAK, "卫生间水浸"),  # emergency, high
+            (2, "Fall home", AlarmKind.FALL, "卧室雷达"),  # emergency, critical
+            (3, "Offline home", AlarmKind.DEVICE_OFFLINE, "卧室按钮: not heard for 240 min"),
+            (4, "Fire home", AlarmKind.FIRE, "客厅烟感"),  # emergency, critical, the newest
         ):
             household = store.create_household(name, f"{name} Road")
             gateway = store.redeem_enrollment_code(
                 store.mint_enrollment_code(household.id), "KEY", name
             )
-            body = parse_alarm_raised(RaisedAlarm.new(kind, "test").to_body())
+            body = parse_alarm_raised(RaisedAlarm.new(kind, source).to_body())
             alarm = store.record_alarm_raised(
                 gateway, new_ulid(), body, start + timedelta(minutes=minutes)
             )
@@ -488,7 +489,7 @@ async def test_queue_keeps_emergencies_and_work_items_apart_and_keys_move_the_se
     await page.keyboard.press("k")
     await expect(selected).to_have_attribute("data-kind", "water_leak")
     await page.locator('.alarm[data-kind="battery_low"] button').click()
-    await expect(page.locator("#card-kind")).to_have_text("电量低")
+    await expect(page.locator("#card-kind")).to_have_text("电量低：厨房烟雾报警器")
     # A acts on the selected alarm only.
     await page.keyboard.press("a")
     await expect(page.locator('.alarm[data-kind="battery_low"]')).to_have_attribute(
