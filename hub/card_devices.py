@@ -18,6 +18,7 @@ from typing import Any
 
 from .desk_model import AlarmRow
 from .registry import DeviceState
+from .storage import HubStore
 
 # An open, uncleared alarm of the kind means its detector is alarming.
 DETECTORS_OF = {
@@ -34,7 +35,22 @@ VALVES_OF = {
 
 def speaks_for_devices(alarm: AlarmRow) -> bool:
     """Whether the alarm's kind can say anything about a device's state."""
-    return alarm.kind in DETECTORS_OF or alarm.kind in VALVES_OF
+    return speaks_for_devices_of_kind(alarm.kind)
+
+
+def speaks_for_devices_of_kind(kind: str) -> bool:
+    return kind in DETECTORS_OF or kind in VALVES_OF
+
+
+def household_devices(store: HubStore, household_id: str) -> list[dict[str, Any]]:
+    """The household's devices as its open alarms leave them (the family page's table), on
+    the database thread."""
+    speaking = [
+        (alarm, store.alarm_events(alarm.id))
+        for alarm in store.open_household_alarms(household_id)
+        if speaks_for_devices(alarm)
+    ]
+    return card_devices(store.registry.devices(household_id), speaking)
 
 
 def card_devices(

@@ -5,15 +5,15 @@ The page itself is kept current by the live feed of hub/family_live.py."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
 from .accounts import Role
 from .auth import STATIC_DIR, allow, session_of
+from .card_devices import household_devices
 from .context import HUB_CONTEXT, HubContext
-from .household_view import alarm_for_family, gateway_last_seen, recent_vitals
+from .household_view import alarm_for_family, recent_vitals
 from .http_json import not_found
 
 FAMILY_ALARMS = 50
@@ -73,13 +73,14 @@ def _home(hub: HubContext, household_id: str) -> dict[str, Any] | None:
     return {
         "household": {"name": household.name, "address": household.address},
         "gateway_ids": [g.id for g in store.household_gateways(household_id)],
-        "gateway_last_seen": gateway_last_seen(store, household_id),
+        "gateway_last_seen": store.gateway_last_seen(household_id),
         "residents": [
             {"id": r.id, "name": r.name, "age": r.age(now)}
             for r in store.registry.residents(household_id)
         ],
         "vitals": recent_vitals(store, household_id, now),
-        "devices": [asdict(d) for d in store.registry.devices(household_id)],
+        # As the household's open alarms leave them, like the alarm card's (hub/card_devices.py).
+        "devices": household_devices(store, household_id),
     }
 
 

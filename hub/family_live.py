@@ -7,7 +7,8 @@ household's alarms as it is published, in the family fields only; a page that fe
 is closed (1013) to reconnect for a fresh snapshot, one whose session ended is closed
 (4401), and a quiet feed says "keepalive" every 10 s, so the page can tell a quiet feed from
 a dead one and say so. Beside the alarms, the page learns at once when the home's gateway
-comes or goes, and gets the home's vitals and devices afresh every 30 s.
+comes or goes, and gets the home's vitals and devices afresh every 30 s, and within a second
+of a change of an alarm that speaks for its devices (a valve's confirmed closure).
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ async def _watch_home(
     while True:
         await asyncio.sleep(CHECK_EVERY)
         now = clock()
-        if online(hub, gateway_ids) != was_online or now - last_home >= HOME_EVERY:
+        if (
+            online(hub, gateway_ids) != was_online
+            or subscription.home_stale
+            or now - last_home >= HOME_EVERY
+        ):
+            subscription.home_stale = False
             home = await home_view(hub, household_id)
             if home is None:
                 return

@@ -118,14 +118,3 @@ def family_update(message: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         return None
     family = {name: alarm.get(name) for name in _FAMILY_ALARM_FIELDS}
     return household_id, {"type": "alarm", "alarm": family}
-
-
-def gateway_last_seen(store: HubStore, household_id: str) -> str | None:
-    """When the hub last heard one of the household's gateways, as last flushed to the
-    database (link supervision writes it every 30 s); None if never. A family page says
-    since when a home has been offline with it."""
-    row = store.db.execute(
-        "SELECT MAX(last_seen) FROM gateways WHERE household_id = ? AND revoked_at IS NULL",
-        [household_id],
-    ).fetchone()
-    return row[0] if row and row[0] else None

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .card_devices import speaks_for_devices_of_kind
 from .household_view import family_update
 
 _QUEUE_LIMIT = 1000
@@ -32,6 +33,9 @@ class Subscription:
     # A family page's household (it gets that household's alarms only); None: a dispatch
     # screen, which gets everything.
     household_id: str | None = None
+    # A family page: an alarm that speaks for the household's devices changed since its home
+    # view (devices) was sent, so the page needs a fresh one (hub/family_live.py).
+    home_stale: bool = False
 
 
 class LiveFeed:
@@ -82,8 +86,10 @@ class LiveFeed:
         if not pages:
             return
         text = _encode(family_message)
+        stale = speaks_for_devices_of_kind(str(family_message["alarm"].get("kind")))
         for subscription in list(pages):
             self._offer(subscription, text)
+            subscription.home_stale = subscription.home_stale or stale
 
     def _offer(self, subscription: Subscription, text: str) -> None:
         try:

@@ -228,6 +228,16 @@ class HubStore:
         """A household's gateways that are not revoked."""
         return self._gateway_rows("WHERE household_id = ? AND revoked_at IS NULL", [household_id])
 
+    def gateway_last_seen(self, household_id: str) -> str | None:
+        """When the hub last heard one of the household's gateways, as last flushed to the
+        database (link supervision writes it every 30 s); None if never."""
+        row = self._one(
+            "SELECT MAX(last_seen) AS seen FROM gateways"
+            " WHERE household_id = ? AND revoked_at IS NULL",
+            household_id,
+        )
+        return row["seen"] if row and row["seen"] else None
+
     def _gateway_rows(self, where: str, params: list[Any]) -> list[Gateway]:
         sql = (
             "SELECT id, household_id, name, public_key, revoked_at, heartbeat_seconds"  # noqa: S608
@@ -850,6 +860,13 @@ class HubStore:
         return self._alarm_rows(
             "WHERE a.household_id = ? ORDER BY a.received_at DESC, a.id DESC LIMIT ?",
             [household_id, limit],
+        )
+
+    def open_household_alarms(self, household_id: str) -> list[AlarmRow]:
+        """A household's alarms not yet resolved, oldest first."""
+        return self._alarm_rows(
+            "WHERE a.household_id = ? AND a.status != 'resolved' ORDER BY a.received_at, a.id",
+            [household_id],
         )
 
     def alarms_changed_since(self, since: datetime, limit: int = 500) -> list[AlarmRow]:

@@ -158,3 +158,46 @@ async def test_a_fall_card_shows_the_gas_leak_open_in_the_same_home(
     shown = await _devices(hub_server, staff, fall_row.id)
     assert shown["gas_valve"]["state"] == "closed"
     assert shown["gas"]["state"] == "on"
+
+
+async def test_the_family_page_shows_the_valve_closed_with_the_alarm_and_at_once(
+    hub_server: RunningHub,
+) -> None:
+    """The family page's devices agree with the household's alarms, as the card's do: on
+    load, and pushed within a second of the closure (not at the next 30 s refresh)."""
+    gateway = await enrolled_gateway(hub_server, "燃气之家")
+    start = hub_server.context.clock() - timedelta(seconds=30)
+    await _report(hub_server, gateway, start, valve="open", detector="off")
+    alarm_id = await _gas_leak(hub_server, gateway, start + timedelta(seconds=1))
+    async with cookie_session() as family:
+        await hub_server.sign_in(family, Role.FAMILY, household_id=gateway.household_id)
+        async with family.get(f"{hub_server.url}/api/v1/family/household") as response:
+            devices = {d["kind"]: d for d in (await response.json())["devices"]}
+        assert (devices["gas_valve"]["state"], devices["gas"]["state"]) == ("open", "on")
+
+        page = await family.ws_connect(f"{hub_server.url}/api/v1/family/live")
+        assert (await page.receive_json(timeout=5))["type"] == "snapshot"
+        closure = AlarmEventBody(
+            alarm_id,
+            AlarmAction.VALVE_CLOSED,
+            start + timedelta(seconds=2),
+            "household",
+            VALVE_ENTITY,
+        )
+        await _event(hub_server, gateway, closure)
+        store = hub_server.context.store
+        row = await hub_server.context.db(store.alarm, alarm_id)
+        assert row is not None
+        hub_server.context.live.publish(
+            {"type": "alarm", "alarm": row.as_dict()}
+        )  # as gateway_ws does
+        home = None
+        while home is None:
+            message = await page.receive_json(timeout=5)
+            home = message if message["type"] == "home" else None
+        devices = {d["kind"]: d for d in home["devices"]}
+        assert (devices["gas_valve"]["state"], devices["gas_valve"]["state_from"]) == (
+            "closed",
+            "alarm",
+        )
+        await page.close()
