@@ -9,17 +9,19 @@ the device path is the only difference.
 from __future__ import annotations
 
 import json
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from demo_hub import DemoError
+
 # The version of HA's config-entry storage this entry is written in (HA 2026.2: 1.5).
 _STORAGE_VERSION, _STORAGE_MINOR_VERSION = 1, 5
 _ZHA_ENTRY_VERSION, _ZHA_ENTRY_MINOR_VERSION = 5, 1
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_TIMEOUT = aiohttp.ClientTimeout(total=5)
 
 
 def _zha_entry(radio_port: int) -> dict[str, Any]:
@@ -73,36 +75,41 @@ def seed_zha_entry(ha_config: Path, radio_port: int) -> bool:
     return True
 
 
-def household_status(control_url: str) -> dict[str, Any] | None:
-    try:
-        with _OPENER.open(f"{control_url}/status", timeout=2) as response:
-            status: dict[str, Any] = json.loads(response.read())
-            return status
-    except (OSError, ValueError):
-        return None
+class HouseholdClient:
+    """The simulated household's control endpoint (gateway/sim/control.py), as the demo uses it."""
 
+    def __init__(self, session: aiohttp.ClientSession, control_url: str) -> None:
+        self._session = session
+        self._url = control_url
 
-def household_ready(control_url: str) -> bool:
-    """Every device joined, and every IAS zone enrolled by ZHA (so ZHA configured it)."""
-    status = household_status(control_url)
-    if status is None or not status.get("radio_connected"):
-        return False
-    devices = status["devices"].values()
-    return all(d["joined"] and d.get("enrolled", True) for d in devices)
+    async def status(self) -> dict[str, Any] | None:
+        try:
+            async with self._session.get(f"{self._url}/status", timeout=_TIMEOUT) as response:
+                status: dict[str, Any] = await response.json()
+                return status
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
 
+    async def ready(self) -> bool:
+        """Every device joined, and every IAS zone enrolled by ZHA (so ZHA configured it)."""
+        status = await self.status()
+        if status is None or not status.get("radio_connected"):
+            return False
+        devices = status["devices"].values()
+        return all(d["joined"] and d.get("enrolled", True) for d in devices)
 
-def household_command(control_url: str, command: str) -> str:
-    """Run a simulator command (as `python -m gateway.sim COMMAND` would)."""
-    # control_url is always our own http://127.0.0.1 endpoint.
-    request = urllib.request.Request(  # noqa: S310
-        f"{control_url}/command", data=command.encode(), method="POST"
-    )
-    with _OPENER.open(request, timeout=5) as response:
-        return str(json.loads(response.read()).get("result", ""))
+    async def command(self, text: str) -> str:
+        """Run a simulator command (as `python -m gateway.sim COMMAND` would)."""
+        async with self._session.post(
+            f"{self._url}/command", data=text.encode(), timeout=_TIMEOUT
+        ) as response:
+            answer = await response.json()
+            if response.status != 200:
+                raise DemoError(f"the simulated household refused {text!r}: {answer.get('error')}")
+            return str(answer.get("result", ""))
 
-
-def valve_open(control_url: str) -> bool | None:
-    status = household_status(control_url)
-    if status is None:
-        return None
-    return bool(status["devices"]["valve"]["open"])
+    async def valve_open(self) -> bool | None:
+        status = await self.status()
+        if status is None:
+            return None
+        return bool(status["devices"]["valve"]["open"])

@@ -172,6 +172,9 @@ echo "config.status: creating Makefile"
             archive.add(tree, arcname=tree.name)
 
     def run_python_only(self) -> subprocess.CompletedProcess[str]:
+        return self.run("--python-only")
+
+    def run(self, mode: str) -> subprocess.CompletedProcess[str]:
         env = {
             "PATH": f"{self.stubs}:{self.root / 'base-bin'}",
             "HOME": str(self.root / "home"),
@@ -180,7 +183,7 @@ echo "config.status: creating Makefile"
             "LANG": "C.UTF-8",
         }
         return subprocess.run(
-            ["bash", str(BOOTSTRAP), "--python-only"],
+            ["bash", str(BOOTSTRAP), mode],
             env=env,
             capture_output=True,
             text=True,
@@ -233,3 +236,26 @@ def test_second_run_finds_the_built_interpreter_without_building(
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
     assert not fresh_machine.calls.exists(), "nothing is installed or built the second time"
+
+
+# Debian's packages beside the interpreter: the browser tests' and the demo speaker's.
+DEBIAN_PACKAGES = ("chromium", "fonts-wqy-microhei", "libturbojpeg0", "espeak-ng", "ffmpeg")
+
+
+def test_fresh_machine_gets_the_browser_and_the_demo_speakers_packages(tmp_path: Path) -> None:
+    machine = FreshMachine(tmp_path, with_pyenv=False)
+    machine.build()
+
+    result = machine.run("--debian-packages-only")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "", "the tools' chatter goes to standard error"
+    installed = machine.installed.read_text(encoding="utf-8").split()
+    assert [pkg for pkg in DEBIAN_PACKAGES if pkg not in installed] == []
+    assert "Selecting previously unselected package espeak-ng" in result.stderr
+
+    machine.calls.unlink()
+    again = machine.run("--debian-packages-only")
+
+    assert again.returncode == 0, again.stderr
+    assert not machine.calls.exists(), "nothing is installed the second time"

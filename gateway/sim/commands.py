@@ -1,13 +1,4 @@
-"""The household's control language, shared by the HTTP endpoint, the CLI and tests.
-
-press sos | press fob | smoke on|off | gas on|off | door open|close | motion
-battery PERCENT [DEVICE] | silent DEVICE | wake DEVICE | valve open|close | jam valve | unjam valve
-tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
-measure bp 165/100 [pulse 92] [irregular] [kpa] | measure spo2 91 pulse 88
-measure glucose 11.2 [mg/dl] | measure temp 38.6 [f] | measure hr 130|off | measure weight 62.5 [lb]
-ble drop DEVICE AFTER | ble garbage DEVICE | ble short DEVICE
-  (Bluetooth DEVICE: bp oximeter glucose thermometer hr scale)
-"""
+"""The household's control language, shared by the HTTP endpoint, the CLI and tests."""
 
 from __future__ import annotations
 
@@ -19,7 +10,20 @@ from .catalog import BatteryMixin, IasZoneDevice
 from .device import VirtualDevice
 from .household import VirtualHousehold
 
-HELP = __doc__ or ""
+# One command per line, indented: printed under "Commands:" by `python -m gateway.sim help`
+# and after a command the household did not understand.
+HELP = """\
+  press sos | press fob | smoke on|off | gas on|off | door open|close | motion
+  battery PERCENT [DEVICE] (0-100) | silent DEVICE | wake DEVICE
+  valve open|close | jam valve | unjam valve
+  tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
+  measure bp 165/100 [pulse 92] [irregular] [kpa] | measure spo2 91 pulse 88
+  measure glucose 11.2 [mg/dl] | measure temp 38.6 [f] | measure hr 130|off
+  measure weight 62.5 [lb]
+  ble drop DEVICE AFTER | ble garbage DEVICE | ble short DEVICE
+    (Bluetooth DEVICE: bp oximeter glucose thermometer hr scale)
+"""
+BATTERY_RANGE = range(101)
 
 
 class CommandError(ValueError):
@@ -51,6 +55,10 @@ def _battery(household: VirtualHousehold, args: list[str]) -> str:
         percent = int(args[0])
     except (IndexError, ValueError):
         raise CommandError("battery takes a percentage, e.g. `battery 10 smoke`") from None
+    if percent not in BATTERY_RANGE:
+        raise CommandError(
+            f"battery takes a percentage from 0 to 100, got {percent} (e.g. `battery 10 smoke`)"
+        )
     names = args[1:] or [
         n for n, d in household.devices.items() if isinstance(d, BatteryMixin) and d.has_battery
     ]
@@ -71,14 +79,16 @@ def run_command(household: VirtualHousehold, text: str) -> str:
     """Carry out one command; returns what happened, or raises CommandError."""
     words = text.lower().split()
     if not words:
-        raise CommandError("empty command\n" + HELP)
+        raise CommandError("empty command; commands:\n" + HELP)
     verb, args = words[0], words[1:]
     one = args[0] if args else ""
     actions: dict[str, Callable[[], str]] = {
         "press": lambda: _press(household, one),
-        "smoke": lambda: _alarm(household.smoke, _switch(one), "smoke"),
-        "gas": lambda: _alarm(household.gas, _switch(one), "gas"),
-        "door": lambda: _alarm(household.door, _switch(one, "open", "close"), "door open"),
+        "smoke": lambda: _alarm(household.smoke, _switch(one), "smoke on", "smoke off"),
+        "gas": lambda: _alarm(household.gas, _switch(one), "gas on", "gas off"),
+        "door": lambda: _alarm(
+            household.door, _switch(one, "open", "close"), "door open", "door closed"
+        ),
         "motion": lambda: _motion(household),
         "battery": lambda: _battery(household, args),
         "silent": lambda: _set_silent(household, one, True),
@@ -95,7 +105,7 @@ def run_command(household: VirtualHousehold, text: str) -> str:
     }
     action = actions.get(verb)
     if action is None:
-        raise CommandError(f"unknown command {verb!r}\n" + HELP)
+        raise CommandError(f"unknown command {verb!r}; commands:\n" + HELP)
     return action()
 
 
@@ -130,9 +140,9 @@ def _press(household: VirtualHousehold, which: str) -> str:
     return f"{which} pressed"
 
 
-def _alarm(device: IasZoneDevice, active: bool, what: str) -> str:
+def _alarm(device: IasZoneDevice, active: bool, said_on: str, said_off: str) -> str:
     device.set_alarm(active)
-    return f"{what} {'on' if active else 'off'}"
+    return said_on if active else said_off
 
 
 def _valve_by_hand(household: VirtualHousehold, position: str) -> str:

@@ -78,6 +78,15 @@ async def _status(request: web.Request) -> web.Response:
     )
 
 
+def control_app(household: VirtualHousehold, radio: DeconzRadio) -> web.Application:
+    """The control endpoint over a household and its radio."""
+    app = web.Application()
+    app[HOUSEHOLD], app[RADIO] = household, radio
+    app.router.add_post("/command", _command)
+    app.router.add_get("/status", _status)
+    return app
+
+
 async def pair_household(radio: DeconzRadio, household: VirtualHousehold) -> None:
     """Like an installer pairing each device: once the coordinator's network is up, open joins
     on the air and join every device that is not on it yet."""
@@ -113,11 +122,8 @@ async def serve(
     radio = DeconzRadio(household.air, state_path)
     await radio.start(port=radio_port)
     ble_proxy = await start_proxy_server(household.ble, ble_port)
-    app = web.Application()
-    app[HOUSEHOLD], app[RADIO] = household, radio
-    app.router.add_post("/command", _command)
-    app.router.add_get("/status", _status)
-    runner = web.AppRunner(app)
+    # Commands are logged as they run; the demo polls /status every second.
+    runner = web.AppRunner(control_app(household, radio), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", control_port).start()
     _LOGGER.info(
