@@ -1,6 +1,7 @@
 """`scripts/demo.py --check`: what the demo promises, tried once against the running demo.
 
-1. `gas on` closes the valve and the gas alarm reaches the care center.
+1. `gas on` closes the valve and the gas alarm reaches the care center, which names the
+   detector and the valve as the household does.
 2. An alarm panel's SIA DC-09 event reaches the care center.
 3. With the care center down (`python -m gateway.sim hub stop`): Home Assistant keeps running,
    `gas on` still closes the valve, the home speaker says so in Chinese, the alarm waits in the
@@ -26,6 +27,7 @@ from gateway.alarms import AlarmKind
 from gateway.sim.panel import DEFAULT_PANEL_ACCOUNT, panel_frame, send_panel_event
 
 SETTLE_SECONDS = 2.0
+NAMED = ("厨房燃气报警器", "厨房燃气阀")  # demo/configuration.yaml, demo_installer
 STEP_TIMEOUT = 30.0
 # The gateway retries within seconds when an alarm waits; allow for a slow machine.
 DELIVERY_TIMEOUT = 60.0
@@ -117,6 +119,13 @@ async def check_gas_closes_the_valve(world: DemoWorld) -> None:
             "the gas alarm at the hub",
             lambda: _blocking(lambda: world.hub.alarm_since(world.household_id, "gas", since)),
             DELIVERY_TIMEOUT,
+            watching,
+        )
+        # The names the installer gave (demo_installer), not ZHA's model ids, at the hub.
+        await world.wait(
+            "the household's names for the gas detector and the valve at the hub",
+            lambda: _blocking(lambda: world.hub.named_as(world.household_id, NAMED)),
+            STEP_TIMEOUT,
             watching,
         )
     finally:

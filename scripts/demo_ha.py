@@ -2,7 +2,7 @@
 
 - configuration.yaml from demo/configuration.yaml, placeholders filled in;
 - the custom integrations linked into custom_components (eldercare, and the demo-only
-  virtual_ble_proxy and demo_speaker from demo/custom_components);
+  virtual_ble_proxy, demo_speaker and demo_installer from demo/custom_components);
 - onboarding's "core_config" and "analytics" steps marked done: the household's location, time
   zone, country and language come from configuration.yaml. Left to onboarding, that step would
   set the browser's time zone (UTC on many machines) and set up met, radio_browser and
@@ -47,7 +47,7 @@ def write_ha_config(paths: DemoPaths, ports: DemoPorts, enrollment_code: str) ->
 def link_integrations(paths: DemoPaths) -> None:
     """Install the integrations by symlink so edits show up on Home Assistant's restart."""
     _link(paths, "eldercare", REPO / "integrations" / "eldercare")
-    for component in ("virtual_ble_proxy", "demo_speaker"):
+    for component in ("virtual_ble_proxy", "demo_speaker", "demo_installer"):
         _link(paths, component, DEMO_COMPONENTS / component)
 
 

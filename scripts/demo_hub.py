@@ -175,6 +175,18 @@ class DemoHub:
             (household_id, kind, since),
         )
 
+    def named_as(self, household_id: str, names: tuple[str, ...]) -> bool:
+        """The household's device report, and its newest gas alarm, use these names."""
+        devices = self._rows("SELECT name FROM devices WHERE household_id = ?", (household_id,))
+        alarm = self._rows(
+            "SELECT source_name FROM alarms WHERE household_id = ? AND kind = 'gas'"
+            " ORDER BY received_at DESC LIMIT 1",
+            (household_id,),
+        )
+        if not devices or not alarm:
+            return False
+        return set(names) <= {str(row[0]) for row in devices} and alarm[0][0] == names[0]
+
     def open_alarms(self, household_id: str) -> list[HubAlarm] | None:
         """None when the database could not be read just now."""
         rows = self._rows(
