@@ -98,10 +98,25 @@ async def offline_gateway(hub: HubContext, household_id: str, name: str) -> Gate
     return await hub.db(store.redeem_enrollment_code, code, key, name)
 
 
-async def raise_alarm(
-    hub: HubContext, gateway: Gateway, kind: AlarmKind, at: datetime, source: str = "device"
-) -> AlarmRow:
-    body = parse_alarm_raised(RaisedAlarm.new(kind, source).to_body())
+# What a household's gateway says of each alarm's source (gateway/safety/rules), with the name
+# the household gave the device in Home Assistant.
+SOURCES: dict[AlarmKind, tuple[str, str]] = {
+    AlarmKind.SOS: ("button:button.call_for_help", "一键呼叫"),
+    AlarmKind.FALL: ("binary_sensor.bathroom_fall", "卫生间跌倒探测"),
+    AlarmKind.WATER_LEAK: ("binary_sensor.kitchen_leak", "厨房水浸探测"),
+    AlarmKind.FIRE: ("binary_sensor.living_room_smoke", "客厅烟雾报警器"),
+    AlarmKind.GAS: ("binary_sensor.kitchen_gas", "厨房燃气报警器"),
+    AlarmKind.INACTIVITY: ("no activity", ""),
+    AlarmKind.BATTERY_LOW: ("客厅烟雾报警器: 12 %", "客厅烟雾报警器"),
+    AlarmKind.DEVICE_OFFLINE: ("卫生间门磁: not heard for 52 min", "卫生间门磁"),
+    AlarmKind.DOOR: ("入户门门磁: opened during quiet hours", "入户门门磁"),
+    AlarmKind.VITALS: ("systolic 168 mmHg high", "血压计"),
+}
+
+
+async def raise_alarm(hub: HubContext, gateway: Gateway, kind: AlarmKind, at: datetime) -> AlarmRow:
+    source, name = SOURCES.get(kind, ("binary_sensor.sensor", "传感器"))
+    body = parse_alarm_raised(RaisedAlarm.new(kind, source, at, name).to_body())
     alarm = await hub.db(hub.store.record_alarm_raised, gateway, new_ulid(), body, at)
     assert alarm is not None
     return alarm
