@@ -67,6 +67,7 @@ _HOUSEHOLD_SAID: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
     "prewarning": (("prewarning_unanswered", re.compile(r"^pre-warning unanswered$")),),
     "resolved": (("test_passed", re.compile(r"^test passed$")),),
     "cleared": (
+        ("prewarning_answered", re.compile(r"^activity: resident answered the pre-warning$")),
         ("activity", re.compile(r"^activity: (?P<device>.+)$")),
         ("battery_replaced", re.compile(r"^(?P<device>.+) battery replaced$")),
         ("device_back", re.compile(r"^(?P<device>.+) is back$")),
@@ -176,6 +177,12 @@ def device_named(
     """`{device, domain?}` for a device the household named or gave by entity id: its name
     in the household's device report when the report has it (its id, or the only device of
     `kinds`), else no name and the entity's domain."""
+    # A press of Home Assistant's button ("button:button.x") names the button entity; an
+    # automation's action ("action:厨房平板") names what the household called it.
+    if ref.startswith("action:"):
+        ref = ref.removeprefix("action:").strip()
+        return {"device": ref if is_name(ref) else ""}
+    ref = ref.removeprefix("button:")
     if not ENTITY_ID.match(ref):
         return {"device": ref if is_name(ref) else ""}
     candidates = [d for d in devices if kinds is None or d.kind in kinds]

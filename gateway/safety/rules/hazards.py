@@ -94,6 +94,7 @@ class HazardRule:
                     self._confirm(entity_id, now)
             case ValveChanged(entity_id, closed) if closed is False:
                 self._confirmed.discard(entity_id)
+                self._close_while_hazard_lasts(entity_id, now)
             case _:
                 pass
 
@@ -113,6 +114,21 @@ class HazardRule:
         still_active = {e for e, _ in self._detectors_of(hazard.kind)}
         if alarm is not None and not self.onsets.any_active(still_active):
             self._desk.clear(alarm, f"{source} quiet", now)
+
+    def _close_while_hazard_lasts(self, entity_id: str, now: datetime) -> None:
+        """A valve that shows open while its hazard is still detected is closed (again): it
+        was opened by hand during the leak, or the household's HA only now knows it (it
+        paired, or its platform loaded, after the detector went off). Once the detectors
+        are quiet, opening a valve is the household's business."""
+        role = self._valves.get(entity_id)
+        if role is None:
+            return
+        for kind in {h.kind for h in HAZARDS.values() if h.valve_role is role}:
+            alarm = self._desk.book.open_of_kind(kind)
+            detectors = {e for e, _ in self._detectors_of(kind)}
+            if alarm is not None and self.onsets.any_active(detectors):
+                self._close(entity_id, alarm.id, 1, now)
+                return
 
     def _detectors_of(self, kind: AlarmKind) -> list[tuple[str, Role]]:
         return [(e, r) for e, r in self._detector_roles.items() if HAZARDS[r].kind is kind]

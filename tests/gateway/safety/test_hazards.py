@@ -329,12 +329,41 @@ def test_confirmed_valve_is_closed_again_on_a_new_hazard(engine: SafetyEngine) -
     engine.handle(gas(True), T0)
     engine.handle(ValveCommandDone(GAS_VALVE, ok=True), T0 + S)
     engine.handle(ValveChanged(GAS_VALVE, closed=True), T0 + 2 * S)
-    # Someone reopens the valve; gas is detected again.
-    engine.handle(ValveChanged(GAS_VALVE, closed=False), T0 + 60 * S)
+    engine.handle(gas(False), T0 + 30 * S)
+    # The leak is over; someone reopens the valve, and that is theirs to do ...
+    assert of(engine.handle(ValveChanged(GAS_VALVE, closed=False), T0 + 60 * S), CloseValve) == []
     assert engine.hazards.confirmed_valves() == []
-    engine.handle(gas(False), T0 + 61 * S)
+    # ... until gas is detected again.
     effects = engine.handle(gas(True), T0 + 62 * S)
     assert of(effects, CloseValve) == [CloseValve(GAS_VALVE, 1)]
+
+
+def test_a_valve_reopened_by_hand_while_gas_is_detected_is_closed_again(
+    engine: SafetyEngine,
+) -> None:
+    engine.set_valves({GAS_VALVE: Role.GAS_VALVE})
+    engine.handle(gas(True), T0)
+    engine.handle(ValveCommandDone(GAS_VALVE, ok=True), T0 + S)
+    engine.handle(ValveChanged(GAS_VALVE, closed=True), T0 + 2 * S)
+    effects = engine.handle(ValveChanged(GAS_VALVE, closed=False), T0 + 60 * S)
+    assert of(effects, CloseValve) == [CloseValve(GAS_VALVE, 1)]
+    # Verified like the first closure: confirmed when the valve says so after the command.
+    engine.handle(ValveCommandDone(GAS_VALVE, ok=True), T0 + 61 * S)
+    effects = engine.handle(ValveChanged(GAS_VALVE, closed=True), T0 + 62 * S)
+    assert engine.hazards.confirmed_valves() == [GAS_VALVE]
+    assert actions(open_alarm(engine, AlarmKind.GAS)).count(AlarmAction.VALVE_CLOSED) == 2
+
+
+def test_a_valve_known_only_after_the_leak_began_is_closed(engine: SafetyEngine) -> None:
+    """The gas detector paired (or loaded) before the valve: when the valve appears, open,
+    during the leak, it is closed at once."""
+    engine.set_valves({})
+    effects = engine.handle(gas(True), T0)
+    assert of(effects, CloseValve) == []  # no valve known yet
+    engine.set_valves({GAS_VALVE: Role.GAS_VALVE})
+    effects = engine.handle(ValveChanged(GAS_VALVE, closed=False), T0 + 3 * S)
+    assert of(effects, CloseValve) == [CloseValve(GAS_VALVE, 1)]
+    assert engine.hazards.closing_valves() == [GAS_VALVE]
 
 
 def test_valve_reports_for_valves_not_being_closed_are_ignored(engine: SafetyEngine) -> None:
