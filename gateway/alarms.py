@@ -1,4 +1,4 @@
-"""The shared alarm vocabulary (shared/DESIGN.md, "Alarm model") and a raised alarm."""
+"""The shared alarm vocabulary (docs/alarm-model.md) and a raised alarm."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wire contract v1 between a household gateway and the care-center hub (shared/DESIGN.md).
+"""Wire contract v1 between a household gateway and the care-center hub (docs/wire-contract.md).
 
 This module owns the contract: the hub imports it, never the other way round. Every message is a
 signed envelope; `canonical_bytes` is what both sides sign and verify, so it must stay stable.

@@ -82,7 +82,7 @@ class Lane(StrEnum):
     The lane follows the kind, not the severity. Work items are technical (a device or a
     gateway to look after) and carry no 60 s promise. Every other alarm may have a person in
     danger behind it and is answered within 60 s, whatever its severity: a door opened at
-    night (`normal`, DESIGN.md's alarm model) can be a resident with dementia leaving the
+    night (`normal`, docs/alarm-model.md) can be a resident with dementia leaving the
     home, so it sounds, waits and escalates like the rest. The screens call this lane
     "alarms, answer within 60 s"; severity orders alarms within it."""
 
