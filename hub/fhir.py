@@ -25,6 +25,22 @@ from itertools import zip_longest
 from typing import Any
 
 from gateway.alarms import utc_iso
+from gateway.vital_signs import (
+    BODY_HEIGHT,
+    BODY_MASS_INDEX,
+    BODY_TEMPERATURE,
+    BODY_WEIGHT,
+    DIASTOLIC,
+    GLUCOSE_MASS,
+    HEAD_CIRCUMFERENCE,
+    HEART_RATE,
+    LOINC_CODES,
+    RESPIRATORY_RATE,
+    SPO2,
+    SPO2_PULSE_OXIMETRY,
+    SYSTOLIC,
+    LoincCode,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,15 +50,8 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 PROFILE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 GENERIC_PROFILE = "vitalsigns"  # the base profile every vital-signs profile derives from
 
-HEART_RATE = "8867-4"
-SPO2 = "2708-6"
-SPO2_PULSE_OXIMETRY = "59408-5"
+# Not a reading of its own: FHIR's grouping of a systolic and a diastolic taken together.
 BP_PANEL = "85354-9"
-SYSTOLIC = "8480-6"
-DIASTOLIC = "8462-4"
-BODY_TEMPERATURE = "8310-5"
-GLUCOSE = "41653-7"
-BODY_WEIGHT = "29463-7"
 
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # fullUrls are derived from the Observation id, so exporting the same vitals twice gives the
@@ -50,20 +59,8 @@ _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _FULL_URL_NAMESPACE = uuid.UUID("7d41337a-e40c-4860-bd0c-c620eeb7c12a")
 
 _LOINC_DISPLAY: dict[str, str] = {
-    HEART_RATE: "Heart rate",
-    SPO2: "Oxygen saturation in Arterial blood",
-    SPO2_PULSE_OXIMETRY: "Oxygen saturation in Arterial blood by Pulse oximetry",
-    BP_PANEL: "Blood pressure panel with all children optional",
-    SYSTOLIC: "Systolic blood pressure",
-    DIASTOLIC: "Diastolic blood pressure",
-    BODY_TEMPERATURE: "Body temperature",
-    GLUCOSE: "Glucose [Mass/volume] in Capillary blood by Glucometer",
-    BODY_WEIGHT: "Body weight",
-    "9279-1": "Respiratory rate",
-    "8302-2": "Body height",
-    "9843-4": "Head Occipital-frontal circumference",
-    "39156-5": "Body mass index (BMI) [Ratio]",
-}
+    code: loinc.display for code, loinc in LOINC_CODES.items() if loinc.display is not None
+} | {BP_PANEL: "Blood pressure panel with all children optional"}
 
 _UNIT_TEXT: dict[str, str] = {
     "%": "%",
@@ -80,7 +77,10 @@ _UNIT_TEXT: dict[str, str] = {
     "kg/m2": "kg/m2",
 }
 # "/min" reads differently by what is counted.
-_RATE_TEXT: dict[str, str] = {HEART_RATE: "beats/minute", "9279-1": "breaths/minute"}
+_RATE_TEXT: dict[str, str] = {
+    HEART_RATE.code: "beats/minute",
+    RESPIRATORY_RATE.code: "breaths/minute",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,38 +96,40 @@ class _Concept:
 
 
 def _concept(
-    codes: tuple[str, ...], text: str, profile: str | None = None, *units: str
+    codes: tuple[LoincCode, ...], text: str, profile: str | None = None, *units: str
 ) -> _Concept:
-    return _Concept(codes, text, profile, frozenset(units))
+    return _Concept(tuple(loinc.code for loinc in codes), text, profile, frozenset(units))
 
 
-_SPO2_CONCEPT = _concept((SPO2, SPO2_PULSE_OXIMETRY), "Oxygen saturation", "oxygensat", "%")
+# Keyed by each of a concept's codes: whichever of them the gateway sent finds it.
 _CONCEPTS: dict[str, _Concept] = {
-    HEART_RATE: _concept((HEART_RATE,), "Heart rate", "heartrate", "/min"),
-    # The oxygensat profile wants 2708-6; 59408-5 says it came from a pulse oximeter. Both are
-    # codings of the same reading, whichever of the two the gateway sent.
-    SPO2: _SPO2_CONCEPT,
-    SPO2_PULSE_OXIMETRY: _SPO2_CONCEPT,
-    BODY_TEMPERATURE: _concept(
-        (BODY_TEMPERATURE,), "Body temperature", "bodytemp", "Cel", "[degF]"
-    ),
-    BODY_WEIGHT: _concept((BODY_WEIGHT,), "Body weight", "bodyweight", "kg", "g", "[lb_av]"),
-    # Glucose is in no vital-signs profile, so it claims none. Its category is vital-signs
-    # rather than laboratory: it is the resident's own glucometer reading, taken beside BP and
-    # SpO2 and watched by the same "vitals" alarm, with no specimen or laboratory behind it,
-    # and the care center's `category=vital-signs` query should return all home readings.
-    # 41653-7 is mass/volume; a mmol/L reading keeps the code the product uses and its own
-    # value and unit (no conversion, which would invent precision).
-    GLUCOSE: _concept((GLUCOSE,), "Blood glucose"),
-    # Members of the R4 vital-signs table that gateways may send one day.
-    "9279-1": _concept(("9279-1",), "Respiratory rate", "resprate", "/min"),
-    "8302-2": _concept(("8302-2",), "Body height", "bodyheight", "cm", "[in_i]"),
-    "9843-4": _concept(("9843-4",), "Head circumference", "headcircum", "cm", "[in_i]"),
-    "39156-5": _concept(("39156-5",), "Body mass index", "bmi", "kg/m2"),
-    # A systolic or diastolic value without its partner: its own Observation under the generic
-    # vital-signs profile (both codes are in its value set); the bp profile needs both.
-    SYSTOLIC: _concept((SYSTOLIC,), "Systolic blood pressure", GENERIC_PROFILE),
-    DIASTOLIC: _concept((DIASTOLIC,), "Diastolic blood pressure", GENERIC_PROFILE),
+    code: concept
+    for concept in (
+        _concept((HEART_RATE,), "Heart rate", "heartrate", "/min"),
+        # The oxygensat profile wants 2708-6; 59408-5 says it came from a pulse oximeter. Both
+        # are codings of the same reading, whichever of the two the gateway sent.
+        _concept((SPO2, SPO2_PULSE_OXIMETRY), "Oxygen saturation", "oxygensat", "%"),
+        _concept((BODY_TEMPERATURE,), "Body temperature", "bodytemp", "Cel", "[degF]"),
+        _concept((BODY_WEIGHT,), "Body weight", "bodyweight", "kg", "g", "[lb_av]"),
+        # Glucose is in no vital-signs profile, so it claims none. Its category is vital-signs
+        # rather than laboratory: it is the resident's own glucometer reading, taken beside BP
+        # and SpO2 and watched by the same "vitals" alarm, with no specimen or laboratory
+        # behind it, and the care center's `category=vital-signs` query should return all home
+        # readings. 41653-7 is mass/volume; a mmol/L reading keeps the code the product uses
+        # and its own value and unit (no conversion, which would invent precision).
+        _concept((GLUCOSE_MASS,), "Blood glucose"),
+        # Members of the R4 vital-signs table that gateways may send one day.
+        _concept((RESPIRATORY_RATE,), "Respiratory rate", "resprate", "/min"),
+        _concept((BODY_HEIGHT,), "Body height", "bodyheight", "cm", "[in_i]"),
+        _concept((HEAD_CIRCUMFERENCE,), "Head circumference", "headcircum", "cm", "[in_i]"),
+        _concept((BODY_MASS_INDEX,), "Body mass index", "bmi", "kg/m2"),
+        # A systolic or diastolic value without its partner: its own Observation under the
+        # generic vital-signs profile (both codes are in its value set); the bp profile needs
+        # both.
+        _concept((SYSTOLIC,), "Systolic blood pressure", GENERIC_PROFILE),
+        _concept((DIASTOLIC,), "Diastolic blood pressure", GENERIC_PROFILE),
+    )
+    for code in concept.codes
 }
 
 
@@ -272,8 +274,8 @@ def _pair_blood_pressure(records: list[VitalRecord]) -> list[tuple[VitalRecord, 
     """
     readings: list[tuple[VitalRecord, ...]] = []
     halves: dict[str, defaultdict[tuple[str, datetime, str], list[VitalRecord]]] = {
-        SYSTOLIC: defaultdict(list),
-        DIASTOLIC: defaultdict(list),
+        SYSTOLIC.code: defaultdict(list),
+        DIASTOLIC.code: defaultdict(list),
     }
     for record in records:
         if record.code in halves:
@@ -281,9 +283,9 @@ def _pair_blood_pressure(records: list[VitalRecord]) -> list[tuple[VitalRecord, 
             halves[record.code][key].append(record)
         else:
             readings.append((record,))
-    for key in halves[SYSTOLIC].keys() | halves[DIASTOLIC].keys():
-        systolic = sorted(halves[SYSTOLIC].get(key, []), key=lambda record: record.id)
-        diastolic = sorted(halves[DIASTOLIC].get(key, []), key=lambda record: record.id)
+    for key in halves[SYSTOLIC.code].keys() | halves[DIASTOLIC.code].keys():
+        systolic = sorted(halves[SYSTOLIC.code].get(key, []), key=lambda record: record.id)
+        diastolic = sorted(halves[DIASTOLIC.code].get(key, []), key=lambda record: record.id)
         for high, low in zip_longest(systolic, diastolic):
             if high is not None and low is not None:
                 readings.append((high, low))

@@ -55,8 +55,9 @@ from gateway.safety.observations import (
     ValveRead,
     VitalReading,
 )
-from gateway.safety.roles import Role, VitalSign
+from gateway.safety.roles import Role
 from gateway.safety.settings import FamilyMember, SafetySettings
+from gateway.vital_signs import VitalSign
 from hub.alarm_words import ENTITY_ID, about, said
 from hub.registry import DeviceState
 

@@ -11,7 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..safety.roles import VitalSign
+from ..vital_signs import (
+    BODY_MASS_INDEX,
+    BODY_TEMPERATURE,
+    BODY_WEIGHT,
+    DIASTOLIC,
+    GLUCOSE_MASS,
+    GLUCOSE_MOLES,
+    HEART_RATE,
+    MEAN_ARTERIAL_PRESSURE,
+    SPO2_PULSE_OXIMETRY,
+    SYSTOLIC,
+    LoincCode,
+    VitalSign,
+)
 from .readings import HealthReading, Observed, Quantity
 
 KPA_TO_MMHG = 7.500617  # 1 kPa in mm[Hg]
@@ -26,28 +39,19 @@ class VitalObservation:
     sign: VitalSign | None  # what the safety engine judges it as, if anything
 
 
-@dataclass(frozen=True, slots=True)
-class _Code:
-    code: str
-    unit: str
-    sign: VitalSign | None
-
-
-_CODES: dict[Quantity, _Code] = {
-    Quantity.SYSTOLIC: _Code("8480-6", "mm[Hg]", VitalSign.SYSTOLIC),
-    Quantity.DIASTOLIC: _Code("8462-4", "mm[Hg]", VitalSign.DIASTOLIC),
-    Quantity.MEAN_ARTERIAL: _Code("8478-0", "mm[Hg]", None),
-    Quantity.PULSE: _Code("8867-4", "/min", VitalSign.HEART_RATE),
-    Quantity.HEART_RATE: _Code("8867-4", "/min", VitalSign.HEART_RATE),
-    Quantity.SPO2: _Code("59408-5", "%", VitalSign.SPO2),
-    Quantity.TEMPERATURE: _Code("8310-5", "Cel", VitalSign.TEMPERATURE),
-    Quantity.WEIGHT: _Code("29463-7", "kg", None),
-    Quantity.BMI: _Code("39156-5", "kg/m2", None),
+_CODES: dict[Quantity, LoincCode] = {
+    Quantity.SYSTOLIC: SYSTOLIC,
+    Quantity.DIASTOLIC: DIASTOLIC,
+    Quantity.MEAN_ARTERIAL: MEAN_ARTERIAL_PRESSURE,
+    Quantity.PULSE: HEART_RATE,
+    Quantity.HEART_RATE: HEART_RATE,
+    # A pulse oximeter's reading, so the code that says so.
+    Quantity.SPO2: SPO2_PULSE_OXIMETRY,
+    Quantity.TEMPERATURE: BODY_TEMPERATURE,
+    Quantity.WEIGHT: BODY_WEIGHT,
+    Quantity.BMI: BODY_MASS_INDEX,
 }
-_GLUCOSE_CODES = {
-    "mg/dL": _Code("41653-7", "mg/dL", VitalSign.GLUCOSE),
-    "mmol/L": _Code("14743-9", "mmol/L", VitalSign.GLUCOSE),
-}
+_GLUCOSE_CODES = {code.unit: code for code in (GLUCOSE_MASS, GLUCOSE_MOLES)}
 
 
 def vital_observations(reading: HealthReading) -> list[VitalObservation]:

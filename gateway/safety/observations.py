@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..alarms import AlarmAction, AlarmKind
-from .roles import Role, VitalSign
+from ..vital_signs import VitalSign
+from .roles import Role
 
 
 @dataclass(frozen=True, slots=True)

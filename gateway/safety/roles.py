@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..vital_signs import VitalSign
+
 
 class Role(StrEnum):
     SMOKE = "smoke"
@@ -19,15 +21,6 @@ class Role(StrEnum):
     WATER_VALVE = "water_valve"
     SIREN = "siren"
     HEALTH_MONITOR = "health_monitor"
-
-
-class VitalSign(StrEnum):
-    HEART_RATE = "heart_rate"
-    SPO2 = "spo2"
-    SYSTOLIC = "systolic"
-    DIASTOLIC = "diastolic"
-    GLUCOSE = "glucose"
-    TEMPERATURE = "temperature"
 
 
 # Devices whose silence is itself an emergency: supervised within the supervision window.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from .roles import VitalSign
+from ..vital_signs import VitalSign
 
 
 class SettingsError(ValueError):

@@ -19,9 +19,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from gateway.protocol import ResidentConfig, VitalBounds, parse_residents, parse_thresholds
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import VitalRange
-from gateway.vital_codes import VITAL_CODES, vital_ranges
+from gateway.safety.vital_units import VITAL_CODES, vital_ranges
+from gateway.vital_signs import VitalSign
 
 from .const import DOMAIN
 

@@ -25,11 +25,11 @@ from gateway.safety.roles import (
     VALVE_ROLES,
     EntityFacts,
     Role,
-    VitalSign,
     infer_remote_role,
     infer_role,
     infer_vital_sign,
 )
+from gateway.vital_signs import VitalSign
 
 from .const import DOMAIN
 

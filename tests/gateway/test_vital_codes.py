@@ -8,9 +8,9 @@ from gateway.alarms import AlarmKind
 from gateway.protocol import VitalBounds, widest_bounds
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.observations import VitalReading
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import DEFAULT_VITAL_RANGES, SafetySettings, VitalRange
-from gateway.vital_codes import VITAL_CODES, UnknownUnitError, to_engine_unit, vital_ranges
+from gateway.safety.vital_units import VITAL_CODES, UnknownUnitError, to_engine_unit, vital_ranges
+from gateway.vital_signs import VitalSign
 
 from .safety.conftest import T0
 

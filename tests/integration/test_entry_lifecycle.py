@@ -15,8 +15,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.eldercare import outbox_path
 from custom_components.eldercare.arc import arc_outbox_path
 from gateway.link import LinkState
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import VitalRange
+from gateway.vital_signs import VitalSign
 from hub.gateway_ws import push_config
 
 from ..conftest import RunningHub, until

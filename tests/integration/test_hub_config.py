@@ -22,8 +22,8 @@ from custom_components.eldercare.care_center import ResidentRef
 from gateway.alarms import AlarmKind
 from gateway.link import LinkState
 from gateway.safety.observations import VitalReading
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import VitalRange
+from gateway.vital_signs import VitalSign
 from hub.gateway_ws import push_config
 from hub.registry import DeviceState
 

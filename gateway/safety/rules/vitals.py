@@ -6,10 +6,10 @@ import logging
 from datetime import datetime
 
 from ...alarms import AlarmKind
-from ...vital_codes import UnknownUnitError, to_engine_unit
+from ...vital_signs import VitalSign
 from ..desk import AlarmDesk
 from ..observations import Observation, VitalReading
-from ..roles import VitalSign
+from ..vital_units import UnknownUnitError, to_engine_unit
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from gateway.ble import (
 from gateway.health.readings import HealthReading, Quantity, heart_rate_reading, reading_of
 from gateway.health.seen import SeenReadings
 from gateway.health.vitals import vital_observations
-from gateway.safety.roles import VitalSign
+from gateway.vital_signs import VitalSign
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECEIVED = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -27,8 +27,9 @@ from gateway.safety.observations import (
 from gateway.safety.observations import (
     TestRequested as AskForTest,
 )
-from gateway.safety.roles import Role, VitalSign
+from gateway.safety.roles import Role
 from gateway.safety.settings import VitalRange
+from gateway.vital_signs import VitalSign
 
 from .conftest import FAMILY, GAS_VALVE, T0, make_engine, of, open_alarm, raised, run_until
 

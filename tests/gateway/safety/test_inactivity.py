@@ -19,9 +19,10 @@ from gateway.safety.observations import (
     Pressed,
     VitalReading,
 )
-from gateway.safety.roles import Role, VitalSign
+from gateway.safety.roles import Role
 from gateway.safety.rules.inactivity import when_day_time_reaches
 from gateway.safety.settings import DailyWindow
+from gateway.vital_signs import VitalSign
 
 from .conftest import (
     FAMILY,

@@ -48,7 +48,8 @@ from gateway.safety.observations import (
     VitalReading,
 )
 from gateway.safety.observations import TestRequested as AskForTest
-from gateway.safety.roles import Role, VitalSign
+from gateway.safety.roles import Role
+from gateway.vital_signs import VitalSign
 
 from .conftest import FAMILY, T0, VALVES, settings
 

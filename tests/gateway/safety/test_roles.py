@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.safety.roles import EntityFacts, Role, VitalSign, infer_role, infer_vital_sign
+from gateway.safety.roles import EntityFacts, Role, infer_role, infer_vital_sign
+from gateway.vital_signs import VitalSign
 
 
 def facts(

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import (
     DEFAULT_VITAL_RANGES,
     DailyWindow,
@@ -17,6 +16,7 @@ from gateway.safety.settings import (
     SettingsError,
     VitalRange,
 )
+from gateway.vital_signs import VitalSign
 
 from .conftest import FAMILY, SHANGHAI
 

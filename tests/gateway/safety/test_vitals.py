@@ -9,8 +9,8 @@ import pytest
 from gateway.alarms import AlarmKind, Severity
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.observations import VitalReading
-from gateway.safety.roles import VitalSign
 from gateway.safety.settings import SafetySettings, VitalRange
+from gateway.vital_signs import VitalSign
 
 from .conftest import SHANGHAI, T0, open_alarm, raised
 

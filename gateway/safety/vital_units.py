@@ -1,9 +1,9 @@
-"""The care center's thresholds (LOINC codes, each in its own unit) as the safety engine's
-vital-sign ranges (in the units of `gateway.safety.settings.DEFAULT_VITAL_RANGES`).
+"""Readings and the care center's bounds in the safety engine's units (those of
+`DEFAULT_VITAL_RANGES`: /min, %, mm[Hg], mmol/L, Cel).
 
 The hub speaks LOINC because its records are FHIR; the engine speaks `VitalSign` because
-that is what a household sensor can be recognised as. The unit of each code is fixed here
-and in docs/wire-contract.md, so a bound never changes meaning on the way.
+that is what a household sensor can be recognised as. The code, sign and unit of each are
+in `gateway.vital_signs`; what is here is only the way to the engine's unit.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .protocol import VitalBounds, widest_bounds
-from .safety.roles import VitalSign
-from .safety.settings import VitalRange
+from ..protocol import VitalBounds, widest_bounds
+from ..vital_signs import LOINC_CODES, VitalSign
+from .settings import VitalRange
 
 # Glucose is 180.16 g/mol: 1 mmol/L is 18.016 mg/dL.
 MG_DL_PER_MMOL_L_GLUCOSE = 18.016
@@ -28,16 +28,14 @@ class VitalCode:
     to_engine: float = 1.0  # factor to the engine's unit
 
 
+# The engine's glucose is mmol/L; every other code's unit already is the engine's.
+_TO_ENGINE: dict[str, float] = {"mg/dL": 1 / MG_DL_PER_MMOL_L_GLUCOSE}
+
+# The codes the engine judges: those with a sign.
 VITAL_CODES: dict[str, VitalCode] = {
-    "8867-4": VitalCode(VitalSign.HEART_RATE, "/min"),
-    "59408-5": VitalCode(VitalSign.SPO2, "%"),
-    "2708-6": VitalCode(VitalSign.SPO2, "%"),
-    "8480-6": VitalCode(VitalSign.SYSTOLIC, "mm[Hg]"),
-    "8462-4": VitalCode(VitalSign.DIASTOLIC, "mm[Hg]"),
-    # LOINC 41653-7 is glucose by mass (mg/dL); the engine's glucose is mmol/L.
-    "41653-7": VitalCode(VitalSign.GLUCOSE, "mg/dL", 1 / MG_DL_PER_MMOL_L_GLUCOSE),
-    "14743-9": VitalCode(VitalSign.GLUCOSE, "mmol/L"),
-    "8310-5": VitalCode(VitalSign.TEMPERATURE, "Cel"),
+    code: VitalCode(loinc.sign, loinc.unit, _TO_ENGINE.get(loinc.unit, 1.0))
+    for code, loinc in LOINC_CODES.items()
+    if loinc.sign is not None
 }
 
 
