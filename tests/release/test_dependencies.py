@@ -29,8 +29,8 @@ EXTRA_OF = {
     "provisioning": "",
     "gateway.health.session": "ble",
     "hub": "hub",
-    "gateway.sim": "sim",
 }
+SIMULATORS = "gateway.sim"  # in the repository for tests and the demo, not in the distribution
 
 
 def _declared() -> dict[str, set[str]]:
@@ -50,6 +50,27 @@ def _pins() -> dict[str, str]:
         if match := re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip()):
             pins[canonicalize_name(match[1])] = match[2]
     return pins
+
+
+def _shipped(root: Path = ROOT) -> dict[str, Path]:
+    """The distribution's modules: every module of PACKAGES but the simulators."""
+    return {
+        name: path
+        for name, path in python_files(root, PACKAGES).items()
+        if name != SIMULATORS and not name.startswith(SIMULATORS + ".")
+    }
+
+
+def _requirement_names(path: Path) -> set[str]:
+    """The distributions a requirements file lists, its `-r` includes followed."""
+    names: set[str] = set()
+    for line in path.read_text().splitlines():
+        text = line.partition("#")[0].strip()
+        if text.startswith("-r"):
+            names |= _requirement_names(path.parent / text.removeprefix("-r").strip())
+        elif text:
+            names.add(canonicalize_name(Requirement(text).name))
+    return names
 
 
 def _extra_of(module: str) -> str:
@@ -75,7 +96,7 @@ def test_each_extra_declares_what_its_modules_import() -> None:
     """`pip install eldercare-gateway[hub]` gets what `python -m hub` imports, and nothing
     a part does not import is declared for it."""
     declared = _declared()
-    files = python_files(ROOT, PACKAGES)
+    files = _shipped()
     assert set(declared) == set(EXTRA_OF.values())
     for extra in declared:
         needed = _needed({m for m in files if _extra_of(m) == extra}, files, ROOT)
@@ -88,8 +109,25 @@ def test_each_extra_declares_what_its_modules_import() -> None:
 
 def test_declared_dependencies_are_the_imported_distributions() -> None:
     declared = set().union(*_declared().values())
-    files = python_files(ROOT, PACKAGES)
+    files = _shipped()
     assert declared == _needed(set(files), files, ROOT)
+
+
+def test_nothing_shipped_imports_the_simulators() -> None:
+    files = python_files(ROOT, PACKAGES)
+    shipped = set(_shipped())
+    reached = import_closure(shipped, files, ROOT)
+    assert not {m for m in reached if m == SIMULATORS or m.startswith(SIMULATORS + ".")}
+
+
+def test_the_development_requirements_bring_what_the_simulators_import() -> None:
+    """`make test` and `make demo` run the simulators from the checkout: what they import
+    comes with requirements/dev.txt (its own lines and what they require)."""
+    files = python_files(ROOT, PACKAGES)
+    simulators = {m for m in files if m not in _shipped()}
+    assert simulators, "gateway/sim has moved: update SIMULATORS"
+    installed = requirement_closure(_requirement_names(ROOT / "requirements" / "dev.txt"))
+    assert _needed(simulators, files, ROOT) - installed == set()
 
 
 def test_the_pinned_versions_satisfy_the_declared_ranges() -> None:
