@@ -68,6 +68,81 @@ class AlarmAction(StrEnum):
     RESOLVED = "resolved"
 
 
+class AlarmStatus(StrEnum):
+    """Where an alarm stands, in lifecycle order (docs/alarm-model.md, Lifecycle).
+
+    The household's book and the hub's desk share one lifecycle. Each side names the stage
+    before any staff step itself, in values both store and show (the book in Home Assistant's
+    storage, the hub in SQLite and on its screens), so neither changes: at home an alarm is
+    `raised`, then `reported` once the hub acked it; at the hub that same stage is `new`.
+    """
+
+    RAISED = "raised"  # at home: not yet acked by the hub
+    REPORTED = "reported"  # at home: the hub has it, no staff step yet
+    NEW = "new"  # at the hub: the same stage as REPORTED
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+
+# Each side's statuses in order; REPORTED and NEW are one stage, so they share a rank.
+HOUSEHOLD_LIFECYCLE = (
+    AlarmStatus.RAISED,
+    AlarmStatus.REPORTED,
+    AlarmStatus.ACKNOWLEDGED,
+    AlarmStatus.DISPATCHED,
+    AlarmStatus.ON_SITE,
+    AlarmStatus.RESOLVED,
+)
+HUB_LIFECYCLE = (AlarmStatus.NEW, *HOUSEHOLD_LIFECYCLE[2:])
+_RANK: dict[AlarmStatus, int] = {
+    **{status: rank for rank, status in enumerate(HOUSEHOLD_LIFECYCLE)},
+    AlarmStatus.NEW: HOUSEHOLD_LIFECYCLE.index(AlarmStatus.REPORTED),
+}
+
+_FIRST_STEPS = frozenset({AlarmStatus.ACKNOWLEDGED, AlarmStatus.DISPATCHED, AlarmStatus.RESOLVED})
+# The forward moves a step may make. It may skip ahead (dispatching acknowledges; a false
+# alarm is resolved without a dispatch), but on site needs a dispatch first.
+NEXT_STATUSES: dict[AlarmStatus, frozenset[AlarmStatus]] = {
+    AlarmStatus.RAISED: frozenset({AlarmStatus.REPORTED, *_FIRST_STEPS}),
+    AlarmStatus.REPORTED: _FIRST_STEPS,
+    AlarmStatus.NEW: _FIRST_STEPS,
+    AlarmStatus.ACKNOWLEDGED: frozenset({AlarmStatus.DISPATCHED, AlarmStatus.RESOLVED}),
+    AlarmStatus.DISPATCHED: frozenset({AlarmStatus.ON_SITE, AlarmStatus.RESOLVED}),
+    AlarmStatus.ON_SITE: frozenset({AlarmStatus.RESOLVED}),
+    AlarmStatus.RESOLVED: frozenset(),
+}
+
+
+def is_after(status: AlarmStatus, other: AlarmStatus) -> bool:
+    """Whether `status` is a later stage than `other` (never back, never sideways)."""
+    return _RANK[status] > _RANK[other]
+
+
+def can_step(status: AlarmStatus, to: AlarmStatus) -> bool:
+    """Whether an alarm may move from `status` to `to` in one step."""
+    return to in NEXT_STATUSES[status]
+
+
+class StaffStep(StrEnum):
+    """What care-center staff do to an alarm. The value is also the status it moves the
+    alarm to and the `action` its log entry and the household's history record."""
+
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    RESOLVED = "resolved"
+
+    @property
+    def status(self) -> AlarmStatus:
+        return AlarmStatus(self.value)
+
+    @property
+    def action(self) -> AlarmAction:
+        return AlarmAction(self.value)
+
+
 def utc_iso(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and a Z, the wire contract's time format."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -26,6 +26,7 @@ from .alarms import (
     AlarmKind,
     RaisedAlarm,
     Severity,
+    StaffStep,
     utc_iso,
 )
 from .ulid import is_ulid, new_ulid
@@ -59,6 +60,18 @@ class MessageType(StrEnum):
     ALARM_RESOLVED = "alarm.resolved"
     CONFIG = "config"
     TEST_REQUEST = "test.request"
+
+
+# The message that tells the household of each staff step (hub -> gateway).
+STEP_MESSAGE_TYPES: dict[StaffStep, MessageType] = {
+    StaffStep.ACKNOWLEDGED: MessageType.ALARM_ACKNOWLEDGED,
+    StaffStep.DISPATCHED: MessageType.ALARM_DISPATCHED,
+    StaffStep.ON_SITE: MessageType.ALARM_ON_SITE,
+    StaffStep.RESOLVED: MessageType.ALARM_RESOLVED,
+}
+STEP_OF_MESSAGE: dict[MessageType, StaffStep] = {
+    message: step for step, message in STEP_MESSAGE_TYPES.items()
+}
 
 
 class NakReason(StrEnum):

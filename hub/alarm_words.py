@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from gateway.alarms import AlarmAction, StaffStep
+
 # A Home Assistant entity id ("button.kitchen_sos"): an id, never a name for people.
 ENTITY_ID = re.compile(r"^[a-z_]+\.[a-z0-9_]+$")
 # Other ids that stand where a name should: a Zigbee manufacturer code with its model (what
@@ -75,9 +77,11 @@ _HOUSEHOLD_SAID: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
         ("door_closed", re.compile(r"^(?P<device>.+) closed$")),
     ),
 }
-_PEOPLE_ACTIONS = frozenset({"family_notified", "family_ack", "family_unanswered"})
-_VALVE_ACTIONS = frozenset({"valve_closed", "valve_retry"})
-_STAFF_STEPS = frozenset({"acknowledged", "dispatched", "on_site", "resolved"})
+_PEOPLE_ACTIONS = frozenset(
+    {AlarmAction.FAMILY_NOTIFIED, AlarmAction.FAMILY_ACK, AlarmAction.FAMILY_UNANSWERED}
+)
+_VALVE_ACTIONS = frozenset({AlarmAction.VALVE_CLOSED, AlarmAction.VALVE_RETRY})
+_STAFF_STEPS = frozenset(StaffStep)
 # How hub/storage.py writes a step's log line: "note; responder X; ETA 10 min; outcome code".
 _STEP = re.compile(
     r"^(?P<note>.*?)(?:(?:^|; )responder (?P<responder>.+?))?(?:(?:^|; )ETA (?P<eta>\d+) min)?"

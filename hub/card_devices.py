@@ -70,7 +70,7 @@ def _detector_follows(
     alarm: AlarmRow, devices: Sequence[DeviceState], shown: dict[str, dict[str, Any]]
 ) -> None:
     kinds = DETECTORS_OF.get(alarm.kind)
-    if kinds is None or alarm.status == "resolved":
+    if kinds is None or not alarm.open:
         return
     detector = _identify(alarm.source, alarm.source_name, [d for d in devices if d.kind in kinds])
     if detector is None:

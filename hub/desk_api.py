@@ -64,7 +64,7 @@ async def alarm_card(request: web.Request) -> web.Response:
         speaking = [(alarm, events)] + [
             (other, hub.store.alarm_events(other.id))
             for other in others
-            if other.id != alarm.id and other.status != "resolved" and speaks_for_devices(other)
+            if other.id != alarm.id and other.open and speaks_for_devices(other)
         ]
         return {
             "alarm": alarm.as_dict(),

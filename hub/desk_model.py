@@ -1,9 +1,9 @@
 """The alarm desk's vocabulary: an alarm as staff see it, the steps they take, the lanes.
 
-An alarm moves new -> acknowledged -> dispatched -> on_site -> resolved, never back. A step
-may skip ahead (dispatching an unacknowledged alarm acknowledges it; a false alarm is
-resolved without dispatch), but `on_site` needs a dispatch first and `resolved` needs an
-outcome code.
+An alarm moves new -> acknowledged -> dispatched -> on_site -> resolved, never back: the
+shared lifecycle of gateway/alarms.py (`AlarmStatus`, `StaffStep`, `can_step`). A step may
+skip ahead (dispatching an unacknowledged alarm acknowledges it; a false alarm is resolved
+without dispatch), but `on_site` needs a dispatch first and `resolved` needs an outcome code.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from gateway import alarms
+from gateway.alarms import AlarmStatus, can_step, is_after
+from gateway.protocol import STEP_MESSAGE_TYPES
 
 from .alarm_words import about
 
@@ -23,26 +27,10 @@ ON_SITE_WITHIN = timedelta(minutes=30)
 # hub or the household's link was down): the screens say so, and by how much.
 LATE_AFTER = timedelta(seconds=10)
 
-
-class StaffStep(StrEnum):
-    """What a dispatcher does to an alarm; the value is also the alarm's new status."""
-
-    ACKNOWLEDGED = "acknowledged"
-    DISPATCHED = "dispatched"
-    ON_SITE = "on_site"
-    RESOLVED = "resolved"
-
-
-# Status order; a step moves an alarm strictly forward.
-_ORDER = {"new": 0, "acknowledged": 1, "dispatched": 2, "on_site": 3, "resolved": 4}
-
-# The wire message that tells the household about each step.
-STAFF_MESSAGE_TYPES: dict[StaffStep, str] = {
-    StaffStep.ACKNOWLEDGED: "alarm.acknowledged",
-    StaffStep.DISPATCHED: "alarm.dispatched",
-    StaffStep.ON_SITE: "alarm.on_site",
-    StaffStep.RESOLVED: "alarm.resolved",
-}
+# The shared steps and the wire message of each (the wire contract's), under the names the
+# desk's modules import from here.
+StaffStep = alarms.StaffStep
+STAFF_MESSAGE_TYPES = STEP_MESSAGE_TYPES
 
 
 class Outcome(StrEnum):
@@ -64,14 +52,14 @@ class StepRefused(ValueError):
     """A step that does not fit the alarm's state; str() says why (shown to staff)."""
 
 
-def check_step(status: str, step: StaffStep, outcome: Outcome | None) -> None:
-    if status == "resolved":
+def check_step(status: AlarmStatus, step: StaffStep, outcome: Outcome | None) -> None:
+    if status is AlarmStatus.RESOLVED:
         raise StepRefused("this alarm is resolved already")
-    if _ORDER[step.value] <= _ORDER.get(status, 0):
+    if not is_after(step.status, status):
         raise StepRefused(f"this alarm is {status} already")
-    if step == StaffStep.ON_SITE and status != StaffStep.DISPATCHED:
+    if not can_step(status, step.status):  # forward, but on site before a dispatch
         raise StepRefused("dispatch someone before marking them on site")
-    if step == StaffStep.RESOLVED and outcome is None:
+    if step is StaffStep.RESOLVED and outcome is None:
         raise StepRefused("choose an outcome to resolve the alarm")
 
 
@@ -116,7 +104,7 @@ class AlarmRow:
     address: str
     kind: str
     severity: str
-    status: str
+    status: AlarmStatus
     occurred_at: str
     received_at: str
     count: int
@@ -150,6 +138,10 @@ class AlarmRow:
             return None
         held = datetime.fromisoformat(self.received_at) - datetime.fromisoformat(self.happened_at)
         return int(held.total_seconds()) if held >= LATE_AFTER else None
+
+    @property
+    def open(self) -> bool:
+        return self.status is not AlarmStatus.RESOLVED
 
     @property
     def lane(self) -> Lane:

@@ -24,6 +24,7 @@ from gateway.alarms import (
     AlarmClearedBody,
     AlarmEventBody,
     AlarmKind,
+    AlarmStatus,
     RaisedAlarm,
     utc_iso,
 )
@@ -316,10 +317,11 @@ class HubStore:
                 return None
             known = self._find_alarm(gateway.household_id, alarm.alarm_id)
             target = known or self._one(
-                "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+                "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != ?"
                 " ORDER BY received_at LIMIT 1",
                 gateway.household_id,
                 alarm.kind.value,
+                AlarmStatus.RESOLVED,
             )
             if target is not None:
                 alarm_id = target["id"]
@@ -344,7 +346,7 @@ class HubStore:
                         "gateway_id": gateway.id,
                         "kind": alarm.kind.value,
                         "severity": alarm.severity.value,
-                        "status": "new",
+                        "status": AlarmStatus.NEW,
                         "source": alarm.source,
                         "occurred_at": utc_iso(alarm.occurred_at),
                         "received_at": received,
@@ -426,7 +428,10 @@ class HubStore:
                 occurred_at=occurred,
             )
             self.db.execute("UPDATE alarms SET cleared_at = ? WHERE id = ?", [occurred, alarm_id])
-            if target["kind"] in RESOLVED_BY_CLEAR and target["status"] != "resolved":
+            if (
+                target["kind"] in RESOLVED_BY_CLEAR
+                and AlarmStatus(target["status"]) is not AlarmStatus.RESOLVED
+            ):
                 self._resolve(alarm_id, received, Outcome.TECHNICAL)
                 self._append_event(
                     alarm_id,
@@ -443,8 +448,9 @@ class HubStore:
     def open_link_lost(self) -> dict[str, str]:
         """Gateway id -> its open link_lost alarm id."""
         rows = self.db.query(
-            "SELECT gateway_id, id FROM alarms WHERE kind = 'link_lost' AND status != 'resolved'"
-            " AND panel_account IS NULL"  # a panel's communication trouble is no gateway's
+            "SELECT gateway_id, id FROM alarms WHERE kind = 'link_lost' AND status != ?"
+            " AND panel_account IS NULL",  # a panel's communication trouble is no gateway's
+            [AlarmStatus.RESOLVED],
         )
         return {row["gateway_id"]: row["id"] for row in rows}
 
@@ -463,7 +469,7 @@ class HubStore:
                     "gateway_id": gateway.id,
                     "kind": "link_lost",
                     "severity": "high",
-                    "status": "new",
+                    "status": AlarmStatus.NEW,
                     "source": detail,
                     "occurred_at": received,
                     "happened_at": received,
@@ -527,7 +533,7 @@ class HubStore:
                         "panel_account": panel_account,
                         "kind": kind.value,
                         "severity": SEVERITY_OF[kind].value,
-                        "status": "new",
+                        "status": AlarmStatus.NEW,
                         "source": source,
                         "occurred_at": utc_iso(occurred_at),
                         "received_at": received,
@@ -587,11 +593,12 @@ class HubStore:
         """The card a panel's event belongs to: the household's oldest open alarm of the kind,
         this panel's first. Never a gateway's link_lost (link supervision owns those)."""
         return self._one(
-            "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != 'resolved'"
+            "SELECT id FROM alarms WHERE household_id = ? AND kind = ? AND status != ?"
             " AND NOT (kind = 'link_lost' AND panel_account IS NULL)"
             " ORDER BY panel_account IS NOT ?, received_at LIMIT 1",
             household_id,
             kind,
+            AlarmStatus.RESOLVED,
             panel_account,
         )
 
@@ -623,7 +630,7 @@ class HubStore:
             )
             if row is None:
                 raise KeyError(f"no alarm {alarm_id}")
-            check_step(row["status"], step, outcome)
+            check_step(AlarmStatus(row["status"]), step, outcome)
             alarm_id = row["id"]
             detail = _step_detail(note, responder, eta_minutes, outcome)
             self._append_event(alarm_id, received, f"staff:{staff}", step.value, detail)
@@ -677,7 +684,7 @@ class HubStore:
         }[step]
         self.db.execute(
             f"UPDATE alarms SET status = ?, {column} = ? WHERE id = ?",  # noqa: S608 (fixed names)
-            [step.value, at, alarm_id],
+            [step.status, at, alarm_id],
         )
         if acknowledged_at is None:
             self.db.execute(
@@ -699,16 +706,16 @@ class HubStore:
     def unacknowledged_since(self, before: datetime) -> list[AlarmRow]:
         """Open emergencies nobody acknowledged that arrived before `before`, not escalated yet."""
         return self._alarm_rows(
-            "WHERE a.status = 'new' AND a.escalated_at IS NULL AND a.received_at <= ?"
+            "WHERE a.status = ? AND a.escalated_at IS NULL AND a.received_at <= ?"
             f" AND a.kind NOT IN ({', '.join('?' * len(WORK_ITEM_KINDS))})",
-            [utc_iso(before), *sorted(WORK_ITEM_KINDS)],
+            [AlarmStatus.NEW, utc_iso(before), *sorted(WORK_ITEM_KINDS)],
         )
 
     def dispatched_since(self, before: datetime) -> list[AlarmRow]:
         """Alarms dispatched before `before` with nobody on site yet, not re-alerted yet."""
         return self._alarm_rows(
-            "WHERE a.status = 'dispatched' AND a.realerted_at IS NULL AND a.dispatched_at <= ?",
-            [utc_iso(before)],
+            "WHERE a.status = ? AND a.realerted_at IS NULL AND a.dispatched_at <= ?",
+            [AlarmStatus.DISPATCHED, utc_iso(before)],
         )
 
     def mark_escalated(self, alarm_id: str, now: datetime) -> AlarmRow:
@@ -852,7 +859,7 @@ class HubStore:
     def open_alarms(self) -> list[AlarmRow]:
         """Alarms on the dispatch screen, in queue order (emergencies before work items, then
         severity, then the longest waiting): everything not resolved, cleared ones included."""
-        rows = self._alarm_rows("WHERE a.status != 'resolved'", [])
+        rows = self._alarm_rows("WHERE a.status != ?", [AlarmStatus.RESOLVED])
         return sorted(rows, key=AlarmRow.queue_key)
 
     def household_alarms(self, household_id: str, limit: int = 50) -> list[AlarmRow]:
@@ -865,8 +872,8 @@ class HubStore:
     def open_household_alarms(self, household_id: str) -> list[AlarmRow]:
         """A household's alarms not yet resolved, oldest first."""
         return self._alarm_rows(
-            "WHERE a.household_id = ? AND a.status != 'resolved' ORDER BY a.received_at, a.id",
-            [household_id],
+            "WHERE a.household_id = ? AND a.status != ? ORDER BY a.received_at, a.id",
+            [household_id, AlarmStatus.RESOLVED],
         )
 
     def alarms_changed_since(self, since: datetime, limit: int = 500) -> list[AlarmRow]:
@@ -905,8 +912,8 @@ class HubStore:
     def _resolve(self, alarm_id: str, at: str, outcome: Outcome) -> None:
         """Resolved without a dispatcher (the home settled it, or a work item cleared)."""
         self.db.execute(
-            "UPDATE alarms SET status = 'resolved', resolved_at = ?, outcome = ? WHERE id = ?",
-            [at, outcome.value, alarm_id],
+            "UPDATE alarms SET status = ?, resolved_at = ?, outcome = ? WHERE id = ?",
+            [AlarmStatus.RESOLVED, at, outcome.value, alarm_id],
         )
 
     def alarm_events(self, alarm_id: str) -> list[dict[str, Any]]:
@@ -998,7 +1005,10 @@ class HubStore:
             " AS acknowledged_by_name"
             f" FROM alarms a JOIN households h ON h.id = a.household_id {where}"
         )
-        return [AlarmRow(**row) for row in self.db.query(sql, params)]
+        return [
+            AlarmRow(**{**row, "status": AlarmStatus(row["status"])})
+            for row in self.db.query(sql, params)
+        ]
 
     def _one(self, sql: str, *params: Any) -> dict[str, Any] | None:
         return one(self.db, sql, *params)

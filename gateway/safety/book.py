@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from ..alarms import SEVERITY_OF, AlarmAction, AlarmKind, RaisedAlarm, Severity
+from ..alarms import (
+    SEVERITY_OF,
+    AlarmAction,
+    AlarmKind,
+    AlarmStatus,
+    RaisedAlarm,
+    Severity,
+    StaffStep,
+    is_after,
+)
 from ..protocol import MAX_SOURCE_NAME
 from ..ulid import new_ulid
 
@@ -19,24 +27,16 @@ from ..ulid import new_ulid
 FINISHED_KEPT = 50
 MAX_SOURCE = 200  # the hub's limit for an alarm's `source`
 
+# The household's name for the shared lifecycle (gateway/alarms.py); it uses the household's
+# stages (HOUSEHOLD_LIFECYCLE), never the hub's `new`.
+AlarmState = AlarmStatus
 
-class AlarmState(StrEnum):
-    RAISED = "raised"
-    REPORTED = "reported"  # the care center confirmed receipt
-    ACKNOWLEDGED = "acknowledged"  # staff took it
-    DISPATCHED = "dispatched"
-    ON_SITE = "on_site"
-    RESOLVED = "resolved"
-
-
-_STATE_AFTER: dict[AlarmAction, AlarmState] = {
-    AlarmAction.ACKNOWLEDGED: AlarmState.ACKNOWLEDGED,
-    AlarmAction.DISPATCHED: AlarmState.DISPATCHED,
-    AlarmAction.ON_SITE: AlarmState.ON_SITE,
-    AlarmAction.RESOLVED: AlarmState.RESOLVED,
-    AlarmAction.CANCELLED: AlarmState.RESOLVED,
+# Actions that move the state: the care center's steps, and a resident's cancel, which ends
+# the alarm at home (the hub keeps it open for staff).
+_STATE_AFTER: dict[AlarmAction, AlarmStatus] = {
+    **{step.action: step.status for step in StaffStep},
+    AlarmAction.CANCELLED: AlarmStatus.RESOLVED,
 }
-_ORDER = list(AlarmState)
 
 
 @dataclass(slots=True)
@@ -104,7 +104,7 @@ class Alarm:
     raised_at: datetime
     last_seen: datetime
     count: int = 1
-    state: AlarmState = AlarmState.RAISED
+    state: AlarmStatus = AlarmStatus.RAISED
     cleared_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     family: FamilyProgress = field(default_factory=FamilyProgress)
@@ -114,7 +114,7 @@ class Alarm:
 
     @property
     def open(self) -> bool:
-        return self.state is not AlarmState.RESOLVED
+        return self.state is not AlarmStatus.RESOLVED
 
     @property
     def cancelled(self) -> bool:
@@ -153,7 +153,7 @@ class Alarm:
             raised_at=datetime.fromisoformat(data["raised_at"]),
             last_seen=datetime.fromisoformat(data["last_seen"]),
             count=int(data["count"]),
-            state=AlarmState(data["state"]),
+            state=AlarmStatus(data["state"]),
             cleared_at=_time(data.get("cleared_at")),
             history=[
                 HistoryEntry(
@@ -242,14 +242,14 @@ class AlarmBook:
         alarm = self.get(alarm_id)
         alarm.history.append(HistoryEntry(now, action, actor, detail))
         target = _STATE_AFTER.get(action)
-        if target is not None and _ORDER.index(target) > _ORDER.index(alarm.state):
+        if target is not None and is_after(target, alarm.state):
             alarm.state = target
         return alarm
 
     def mark_reported(self, alarm_id: str) -> Alarm:
         alarm = self.get(alarm_id)
-        if alarm.state is AlarmState.RAISED:
-            alarm.state = AlarmState.REPORTED
+        if alarm.state is AlarmStatus.RAISED:
+            alarm.state = AlarmStatus.REPORTED
         return alarm
 
     def mark_cleared(self, alarm_id: str, now: datetime) -> Alarm:

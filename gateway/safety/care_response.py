@@ -8,7 +8,8 @@ typed on the dispatch screen.
 
 from __future__ import annotations
 
-from .book import Alarm, AlarmState, CareResponse
+from ..alarms import AlarmStatus
+from .book import Alarm, CareResponse
 
 _SUMMARY: dict[str, dict[str, str]] = {
     "en": {
@@ -50,7 +51,7 @@ def language_of(language: str) -> str:
 def responding_alarm(open_alarms: list[Alarm]) -> Alarm | None:
     """The open alarm whose response matters most: the most urgent one someone is sent to,
     else the most urgent one (`open_alarms` comes most urgent first)."""
-    coming = (AlarmState.DISPATCHED, AlarmState.ON_SITE)
+    coming = (AlarmStatus.DISPATCHED, AlarmStatus.ON_SITE)
     return next((a for a in open_alarms if a.state in coming), None) or next(
         iter(open_alarms), None
     )
@@ -58,7 +59,7 @@ def responding_alarm(open_alarms: list[Alarm]) -> Alarm | None:
 
 def response_summary(state: str | None, response: CareResponse | None, language: str) -> str:
     """Where the care center's response stands. `state`: the alarm's lifecycle state (an
-    `AlarmState` value), or None when no alarm is open."""
+    `AlarmStatus` value), or None when no alarm is open."""
     texts = _SUMMARY[language_of(language)]
     response = response or CareResponse()
     responder = response.responder
@@ -66,9 +67,9 @@ def response_summary(state: str | None, response: CareResponse | None, language:
     match state:
         case None:
             key = "none"
-        case AlarmState.DISPATCHED:
+        case AlarmStatus.DISPATCHED:
             key = ("coming" if responder else "help_coming") + ("_eta" if eta is not None else "")
-        case AlarmState.ON_SITE:
+        case AlarmStatus.ON_SITE:
             key = "on_site" if responder else "help_on_site"
         case _:
             key = state if state in texts else "reported"

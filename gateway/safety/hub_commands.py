@@ -11,16 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..alarms import AlarmAction
-from ..protocol import MessageType
+from ..protocol import STEP_OF_MESSAGE, MessageType
 from .observations import AlarmUpdate, Observation, StaffDetails, TestRequested
 
-STAFF_STEPS: dict[MessageType, AlarmAction] = {
-    MessageType.ALARM_ACKNOWLEDGED: AlarmAction.ACKNOWLEDGED,
-    MessageType.ALARM_DISPATCHED: AlarmAction.DISPATCHED,
-    MessageType.ALARM_ON_SITE: AlarmAction.ON_SITE,
-    MessageType.ALARM_RESOLVED: AlarmAction.RESOLVED,
-}
 CARE_CENTER = "care center"
 MAX_RESPONDER = 100
 # Where a step may name its staff member for people, newest spelling first.
@@ -33,8 +26,8 @@ def observation_for(
     """None for a step about an alarm this household does not keep (any more)."""
     if type_ is MessageType.TEST_REQUEST:
         return TestRequested(CARE_CENTER)
-    action = STAFF_STEPS.get(type_)
-    if action is None:
+    step = STEP_OF_MESSAGE.get(type_)
+    if step is None:
         return None
     aliases = body.get("aliases")
     candidates = [body.get("alarm_id"), *(aliases if isinstance(aliases, list) else [])]
@@ -54,7 +47,9 @@ def observation_for(
         eta_minutes=eta,
         at=_time(body.get("at")),
     )
-    return AlarmUpdate(alarm_id, action, f"staff:{staff}", detail, from_hub=True, staff=details)
+    return AlarmUpdate(
+        alarm_id, step.action, f"staff:{staff}", detail, from_hub=True, staff=details
+    )
 
 
 def _staff_name(body: dict[str, Any]) -> str:
