@@ -16,15 +16,12 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from bench.stats import percentile
+
 RUNS = 300
 VALVE = {"friendly_name": "gas valve"}
 OURS = ("binary_sensor.kitchen_gas", "switch.kitchen_gas_valve")
 YAML = ("binary_sensor.yaml_gas", "switch.yaml_gas_valve")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 async def test_gas_to_valve_command(hass: HomeAssistant, enrolled_entry: MockConfigEntry) -> None:
@@ -82,7 +79,7 @@ async def test_gas_to_valve_command(hass: HomeAssistant, enrolled_entry: MockCon
     for name, values in latencies.items():
         print(
             f"  {name:<9} p50 {statistics.median(values):.3f} ms   "
-            f"p99 {_percentile(values, 0.99):.3f} ms   max {max(values):.3f} ms"
+            f"p99 {percentile(values, 0.99):.3f} ms   max {max(values):.3f} ms"
         )
     ours, yaml = (statistics.median(latencies[n]) for n in ("eldercare", "yaml"))
     assert ours <= yaml, "the built-in rule must not be slower than a YAML automation"
