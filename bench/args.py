@@ -7,8 +7,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag for one field of a section's plan (a dataclass): its type and default are the
+    field's (a bool is a switch, None a text)."""
+
+    name: str  # --{prefix}{name}
+    help: str | None = None
+    field: str | None = None  # the plan's field, when it is not the name in snake case
+    metavar: str | None = None
 
 
 class Options:
@@ -20,11 +32,27 @@ class Options:
         self._prefix = prefix
         self._dest = dest
 
-    def add(self, name: str, *, field: str | None = None, **kwargs: Any) -> None:
-        if field is not None and "action" not in kwargs:
-            kwargs.setdefault("metavar", name.replace("-", "_").upper())  # not the field's
-        dest = self._dest + (field or name.replace("-", "_"))
-        self._group.add_argument(f"--{self._prefix}{name}", dest=dest, **kwargs)
+    def add(
+        self, name: str, *, field: str | None = None, dest: str | None = None, **kwargs: Any
+    ) -> None:
+        flag = f"--{self._prefix}{name}"
+        if "action" not in kwargs:
+            kwargs.setdefault("metavar", flag[2:].replace("-", "_").upper())  # not the dest's
+        stored = (self._dest if dest is None else dest) + (field or name.replace("-", "_"))
+        self._group.add_argument(flag, dest=stored, **kwargs)
+
+    def plan(self, defaults: object, flags: Iterable[Flag], dest: str | None = None) -> None:
+        """A flag per entry of `flags`, for the fields of the plan `defaults`."""
+        for flag in flags:
+            default = getattr(defaults, flag.field or flag.name.replace("-", "_"))
+            kwargs: dict[str, Any] = {"help": flag.help}
+            if isinstance(default, bool):
+                kwargs["action"] = "store_true"
+            else:
+                kwargs.update(type=str if default is None else type(default), default=default)
+            if flag.metavar is not None:
+                kwargs["metavar"] = flag.metavar
+            self.add(flag.name, field=flag.field, dest=dest, **kwargs)
 
 
 def plan_from[P](plan: type[P], args: argparse.Namespace, dest: str) -> P:

@@ -74,7 +74,7 @@ from bluetooth_sig.gatt.exceptions import InsufficientDataError
 from gateway.ble import battery, blood_pressure, glucose, heart_rate, plx, temperature, weight
 from gateway.ble.errors import BleDecodeError
 
-from .args import Options, plan_from, run_alone
+from .args import Flag, Options, plan_from, run_alone
 
 THEIR_PACKAGE = "bluetooth-sig"
 TRACE_ENV = "BLUETOOTH_SIG_ENABLE_PARSE_TRACE"
@@ -1686,19 +1686,18 @@ def markdown(report: Report) -> str:
 # Entry points
 
 
+FLAGS = (
+    Flag("corpus", "valid payloads per characteristic"),
+    Flag("repeats", "timed repeats (median reported)"),
+    Flag("seed"),
+    Flag("fuzz", "payloads truncated at every length"),
+    Flag("markdown", "also write the tables as Markdown", metavar="FILE"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "codecs-") -> None:
     """The options; `python -m bench` prefixes them (`--codecs-repeats`), this module not."""
-    defaults = Plan()
-    options = Options(parser, "codecs (bench/codecs.py)", prefix, dest="codecs_")
-    options.add(
-        "corpus", type=int, default=defaults.corpus, help="valid payloads per characteristic"
-    )
-    options.add(
-        "repeats", type=int, default=defaults.repeats, help="timed repeats (median reported)"
-    )
-    options.add("seed", type=int, default=defaults.seed)
-    options.add("fuzz", type=int, default=defaults.fuzz, help="payloads truncated at every length")
-    options.add("markdown", metavar="FILE", help="also write the tables as Markdown")
+    Options(parser, "codecs (bench/codecs.py)", prefix, dest="codecs_").plan(Plan(), FLAGS)
 
 
 FAILURE = "codecs: our decoders broke (see the FAIL lines of the codecs section)"

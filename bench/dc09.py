@@ -85,7 +85,7 @@ from gateway.dc09.frame import Frame, MessageId, decode_frame, encode_frame
 from gateway.dc09.receiver import Dc09Receiver, ReceiverAccount, Verdict
 from gateway.link.outbox import Outbox
 
-from .args import Options, plan_from, run_alone
+from .args import Flag, Options, plan_from, run_alone
 from .harness import HubProcess, add_panels, free_port, hub_database
 from .sampling import ProcSample, cpu_between, cpu_percent, sample_process, wait_idle
 from .stats import ms
@@ -322,7 +322,8 @@ async def _pysia_receiver(
     async def on_event(event: SIAEvent) -> None:
         callbacks[str(event.account).upper()] += 1
 
-    client = SIAClient(
+    # SIAClient.__new__ returns the subclass of the protocol (here SIAClientTCP).
+    client = SIAClient(  # type: ignore[abstract]
         HOST,
         port,
         [SIAAccount(account, key) for account, key in accounts],
@@ -787,6 +788,12 @@ def _row(label: str, ours: str, theirs: str) -> None:
     print(f"  {label:<38}{ours:>24}{theirs:>24}")
 
 
+def _heading(title: str, columns: tuple[str, str]) -> None:
+    """A table's title, then its two columns' names: ours, theirs."""
+    print(title)
+    _row("", *columns)
+
+
 def _busy(load: LoadResult) -> str:
     others = max(0.0, load.machine_busy - load.receiver_cpu - load.load_cpu)
     return f"{load.machine_busy:.0f} % ({others:.0f} %)"
@@ -794,11 +801,11 @@ def _busy(load: LoadResult) -> str:
 
 def print_checks(report: Dc09Report) -> None:
     plan = report.plan
-    print(
+    _heading(
         f"receiver logic in this process ({plan.check_frames} pre-built ADM-CID frames, 16"
-        f" accounts; median of {plan.check_repeats} passes)"
+        f" accounts; median of {plan.check_repeats} passes)",
+        ("Dc09Receiver.check", "pysiaalarm parse"),
     )
-    _row("", "Dc09Receiver.check", "pysiaalarm parse")
     for row in report.checks:
         _row(f"{row.variant} checks/s", _rate(row.ours), _rate(row.theirs))
         _row(f"{row.variant} ratio ours/theirs", f"{row.ours / max(row.theirs, 1e-9):.2f}x", "")
@@ -808,12 +815,12 @@ def print_checks(report: Dc09Report) -> None:
 
 def print_loads(report: Dc09Report) -> None:
     plan = report.plan
-    print(
+    _heading(
         f"receiver over TCP: {plan.connections} connections (one panel account each), one event"
         f" in flight each, from {plan.load_processes} load process(es);\n  {plan.warmup:g} s"
-        f" warm-up, {plan.duration:g} s measured; receiver CPU from /proc (100 % = one core)"
+        f" warm-up, {plan.duration:g} s measured; receiver CPU from /proc (100 % = one core)",
+        (f"{HUB} (durable)", f"{PYSIA} (callback)"),
     )
-    _row("", f"{HUB} (durable)", f"{PYSIA} (callback)")
     by = {(load.target, load.variant): load for load in report.loads}
     for variant in Variant:
         ours, theirs = by[HUB, variant], by[PYSIA, variant]
@@ -836,13 +843,12 @@ def print_loads(report: Dc09Report) -> None:
 
 
 def print_senders(report: Dc09Report) -> None:
-    plan = report.plan
-    print(
-        f"sender: {plan.events} queued events drained over TCP, one in flight; naive loop:"
-        f" raw socket,\n  pre-built frames, no queue, no durability, no retry (pysiaalarm has"
-        f" no sender)"
+    _heading(
+        f"sender: {report.plan.events} queued events drained over TCP, one in flight; naive"
+        f" loop: raw socket,\n  pre-built frames, no queue, no durability, no retry (pysiaalarm"
+        f" has no sender)",
+        (f"to {HUB}", f"to {PYSIA}"),
     )
-    _row("", f"to {HUB}", f"to {PYSIA}")
     by = {(run.sender, run.target, run.variant): run for run in report.senders}
     for variant in Variant:
         for sender in ("ArcSender", "naive loop"):
@@ -951,17 +957,20 @@ def print_held(report: Dc09Report) -> None:
 # Entry points
 
 
+FLAGS = (
+    Flag("connections", "receiver load: panels"),
+    Flag("warmup", "receiver load: s before"),
+    Flag("duration", "receiver load: measured s"),
+    Flag("load-processes"),
+    Flag("events", "sender: events queued per run"),
+    Flag("check-frames", "receiver logic"),
+    Flag("check-repeats", "receiver logic"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "dc09-") -> None:
     """The options; `python -m bench` prefixes them (`--dc09-connections`), this module not."""
-    defaults = Dc09Plan()
-    options = Options(parser, "dc09 (bench/dc09.py)", prefix, dest="dc09_")
-    options.add("connections", type=int, default=defaults.connections, help="receiver load: panels")
-    options.add("warmup", type=float, default=defaults.warmup, help="receiver load: s before")
-    options.add("duration", type=float, default=defaults.duration, help="receiver load: measured s")
-    options.add("load-processes", type=int, default=defaults.load_processes)
-    options.add("events", type=int, default=defaults.events, help="sender: events queued per run")
-    options.add("check-frames", type=int, default=defaults.check_frames, help="receiver logic")
-    options.add("check-repeats", type=int, default=defaults.check_repeats, help="receiver logic")
+    Options(parser, "dc09 (bench/dc09.py)", prefix, dest="dc09_").plan(Dc09Plan(), FLAGS)
 
 
 FAILURE = "dc09: an event was lost, duplicated or refused (see its FAIL lines)"

@@ -65,7 +65,7 @@ from yarl import URL
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import MessageType
 
-from .args import Options, plan_from, run_alone
+from .args import Flag, Options, plan_from, run_alone
 from .gateways import Signer, answers, new_session, open_link, sign_in_dispatcher
 from .harness import (
     DISPATCH_LIVE_PATH,
@@ -894,22 +894,22 @@ def _print_browser(report: DispatchReport) -> None:
 # Entry points
 
 
+FLAGS = (
+    Flag("screens", "dispatch screens connected"),
+    Flag("rate", "alarm.raised per minute"),
+    Flag("seconds", "how long alarms arrive"),
+    Flag("gateways", "households sending them (fewer than rate/min makes repeats of open alarms)"),
+    Flag("screen-processes"),
+    Flag("chromium", "also one real Chromium dispatch page"),
+    Flag("profile-hub", "cProfile the hub (slows it down)"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "dispatch-") -> None:
     """The options; `python -m bench` prefixes them (`--dispatch-screens`), this module not."""
-    defaults = DispatchPlan()
-    options = Options(parser, "dispatch-live (bench/dispatch.py)", prefix, dest="dispatch_")
-    options.add("screens", type=int, default=defaults.screens, help="dispatch screens connected")
-    options.add("rate", type=float, default=defaults.rate, help="alarm.raised per minute")
-    options.add("seconds", type=float, default=defaults.seconds, help="how long alarms arrive")
-    options.add(
-        "gateways",
-        type=int,
-        default=defaults.gateways,
-        help="households sending them (fewer than rate/min makes repeats of open alarms)",
+    Options(parser, "dispatch-live (bench/dispatch.py)", prefix, dest="dispatch_").plan(
+        DispatchPlan(), FLAGS
     )
-    options.add("screen-processes", type=int, default=defaults.screen_processes)
-    options.add("chromium", action="store_true", help="also one real Chromium dispatch page")
-    options.add("profile-hub", action="store_true", help="cProfile the hub (slows it down)")
 
 
 FAILURE = "dispatch-live: a screen missed an alarm or was closed by the hub"

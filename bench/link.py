@@ -48,7 +48,7 @@ from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import enroll
 from gateway.protocol import MessageType
 
-from .args import Options, plan_from, run_alone
+from .args import Flag, Options, plan_from, run_alone
 from .gateways import Signer, answers, new_session, open_link, sign_in_dispatcher
 from .harness import (
     CHECK_PERIOD,
@@ -756,7 +756,18 @@ def print_link_loss(samples: list[LinkLossSample]) -> None:
 # Entry points
 
 BENCHMARKS = ("ingest", "idle", "link-loss")
-_INGEST, _IDLE = IngestPlan(), IdlePlan()
+INGEST_FLAGS = (
+    Flag("gateways", "hub-ingest"),
+    Flag("window", "unacked per gateway"),
+    Flag("duration", "measured s"),
+    Flag("warmup"),
+    Flag("load-processes", field="processes"),
+)
+IDLE_FLAGS = (
+    Flag("idle-gateways", field="gateways"),
+    Flag("idle-measure", field="measure"),
+    Flag("idle-processes", field="processes"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> None:
@@ -764,24 +775,8 @@ def add_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     del prefix  # older than the prefixed sections: their names stay as they are
     options = Options(parser, "link benchmarks (bench/link.py)", prefix="", dest="")
     options.add("link", default=",".join(BENCHMARKS), help="which, comma-separated")
-    options.add(
-        "gateways", field="ingest_gateways", type=int, default=_INGEST.gateways, help="hub-ingest"
-    )
-    options.add(
-        "window",
-        field="ingest_window",
-        type=int,
-        default=_INGEST.window,
-        help="unacked per gateway",
-    )
-    options.add(
-        "duration", field="ingest_duration", type=float, default=_INGEST.duration, help="measured s"
-    )
-    options.add("warmup", field="ingest_warmup", type=float, default=_INGEST.warmup)
-    options.add("load-processes", field="ingest_processes", type=int, default=_INGEST.processes)
-    options.add("idle-gateways", type=int, default=_IDLE.gateways)
-    options.add("idle-measure", type=float, default=_IDLE.measure)
-    options.add("idle-processes", type=int, default=_IDLE.processes)
+    options.plan(IngestPlan(), INGEST_FLAGS, dest="ingest_")
+    options.plan(IdlePlan(), IDLE_FLAGS, dest="idle_")
     options.add("link-loss-gateways", type=int, default=3, help="killed in parallel")
     options.add("profile-hub", action="store_true", help="cProfile the ingest hub")
 
