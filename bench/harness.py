@@ -380,7 +380,9 @@ def serve_stamped_hub(argv: list[str]) -> int:
         run_batch(self, batch)
         committed = cast(_CommitStamps, self._connection).committed
         for job in batch:
-            if getattr(job.function, "__name__", "") == "record_alarm_raised":
+            # The hub passes the store's method wrapped (functools.partial: held_for=...).
+            function = getattr(job.function, "func", job.function)
+            if getattr(function, "__name__", "") == "record_alarm_raised":
                 _COMMITTED[job.args[1]] = committed  # (gateway, message id, body, now)
 
     publish = live.LiveFeed.publish
