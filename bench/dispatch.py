@@ -78,8 +78,8 @@ from .harness import (
     HubProcess,
     dispatcher_sessions,
     insert_gateways,
+    print_profile,
 )
-from .link import print_profile
 from .sampling import (
     ProcSample,
     browser_cpu,

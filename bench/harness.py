@@ -21,6 +21,7 @@ import gc
 import io
 import json
 import os
+import pstats
 import signal
 import socket
 import sqlite3
@@ -67,6 +68,7 @@ __all__ = [
     "hub_database",
     "insert_gateways",
     "mint_codes",
+    "print_profile",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +192,19 @@ class HubProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def print_profile(path: str, top: int = 25) -> None:
+    """The profile the hub wrote (BENCH_HUB_PROFILE) when it stopped: the hub's own time by
+    function, then its code by cumulative time."""
+    if not Path(path).exists():
+        print(f"  (no profile at {path})")
+        return
+    stats = pstats.Stats(path, stream=sys.stdout)
+    print("\nhub profile (cProfile, all threads; slows the hub down), by own time:")
+    stats.sort_stats("tottime").print_stats(top)
+    print("hub profile, the hub's and the store's functions by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(r"hub/|gateway/protocol|db_thread", top)
 
 
 # ---------------------------------------------------------------------------------------------

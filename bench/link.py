@@ -29,9 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import pstats
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -59,6 +57,7 @@ from .harness import (
     count_rows,
     insert_gateways,
     mint_codes,
+    print_profile,
 )
 from .sampling import ProcSample, cpu_between, describe_cpu, describe_machine, processes_cpu
 from .stats import ms_line
@@ -346,18 +345,6 @@ def _print_stored(report: IngestReport) -> None:
         f"  stored vs acked     alarm.raised {report.stored_alarms}/{alarms},"
         f" vital {report.stored_vitals}/{vitals} (whole run incl. warm-up): {verdict}"
     )
-
-
-def print_profile(path: str, top: int = 25) -> None:
-    """The hub's own time by function, then its code by cumulative time."""
-    if not Path(path).exists():
-        print(f"  (no profile at {path})")
-        return
-    stats = pstats.Stats(path, stream=sys.stdout)
-    print("\nhub profile (cProfile, all threads; slows the hub down), by own time:")
-    stats.sort_stats("tottime").print_stats(top)
-    print("hub profile, the hub's and the store's functions by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(r"hub/|gateway/protocol|db_thread", top)
 
 
 # ---------------------------------------------------------------------------------------------
