@@ -30,7 +30,7 @@ pytest: $(BOOTSTRAP_STAMP)
 	$(PY) -m pytest
 
 bench: $(BOOTSTRAP_STAMP)
-	$(PY) scripts/bench.py
+	$(PY) -m bench
 
 # The integration's line + branch coverage under its tests ([tool.coverage] in pyproject.toml);
 # fails under 95%. Not part of `make test`.

@@ -13,7 +13,8 @@ def test_bench_dc09_runs_with_tiny_sizes() -> None:
     result = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "bench_dc09.py"),
+            "-m",
+            "bench.dc09",
             "--connections",
             "3",
             "--warmup",

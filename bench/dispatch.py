@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dispatch-live: alarm committed at the hub -> visible on every connected dispatch screen.
 
-One real hub process (`python -m hub`, started as scripts/bench_link.py does) on 127.0.0.1.
+One real hub process (`python -m hub`, bench/harness.py's stamped hub) on 127.0.0.1.
   screens   S dispatch screens on GET /api/v1/dispatch/live, each its own aiohttp session and
             cookie jar, all of one dispatcher account: the first signs in over HTTP
             (POST /api/v1/login), the others get sessions made in the store before the hub
@@ -13,11 +13,10 @@ One real hub process (`python -m hub`, started as scripts/bench_link.py does) on
             sees them (SOS, fall, vitals, inactivity, door, battery, fire, gas, water leak).
             Every alarm has a fresh alarm id; nothing is resolved, so the queue grows.
 
-The hub runs as `python scripts/bench_dispatch.py _hub ARGS`: bench_link's hub (`python -m hub`
-plus its stats route) that also notes, for the benchmark only, when each alarm.raised's group
-commit returned (on the database thread, before its handler is woken), when the alarm was
-published to the screens, its event loop's lags and its garbage collections (GET
-/_bench/dispatch-stamps, read once at the end).
+The hub is bench/harness.py's stamped hub: `python -m hub` plus its stats route, and it notes,
+for the benchmark only, when each alarm.raised's group commit returned (on the database thread,
+before its handler is woken), when the alarm was published to the screens, its event loop's
+lags and its garbage collections (GET /_bench/dispatch-stamps, read once at the end).
 
 Per alarm and screen:
   commit -> visible  t(the screen read the `alarm` update) - t(the hub's COMMIT returned): the
@@ -39,6 +38,8 @@ stall, a lag of the hub's event loop, or a hub garbage collection.
 --chromium adds one real dispatch page (Playwright, /usr/bin/chromium) and times when each
 alarm's card (`.alarm[data-alarm-id=...]`) is first in the DOM (MutationObserver,
 performance.timeOrigin + performance.now(), against time.time() here).
+
+    .venv/bin/python -m bench.dispatch [--screens 100] [--rate 1000] [--seconds 60] ...
 """
 
 from __future__ import annotations
@@ -46,58 +47,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
-import os
 import random
-import sqlite3
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
-from aiohttp import web
-from bench_link import BENCH_DISPATCHER as DISPATCHER
-from bench_link import (
-    BenchGateway,
-    HubProcess,
-    ProcSample,
-    Signer,
-    add_dispatcher,
-    bulk_store,
-    describe_cpu,
-    describe_machine,
-    insert_gateways,
-    new_session,
-    open_link,
-    print_profile,
-    quantile,
-    raise_fd_limit,
-    receive,
-    run_workers,
-    sample_process,
-    serve_hub,
-    sign_in_dispatcher,
-    split,
-    stop_workers,
-)
 from yarl import URL
 
 from gateway.alarms import AlarmKind, RaisedAlarm
-from gateway.protocol import MessageType, acked_ids
-from hub import app as hub_app
-from hub import db_thread, live
-from hub.auth import SESSION_COOKIE, public
-from hub.dispatch import DISPATCH_LIVE_PATH
+from gateway.protocol import MessageType
+
+from .args import Flag, Options, plan_from, run_alone
+from .gateways import Signer, answers, new_session, open_link, sign_in_dispatcher
+from .harness import (
+    DISPATCH_LIVE_PATH,
+    GC_PAUSE,
+    PROBE_SLEEP,
+    SESSION_COOKIE,
+    STALL,
+    BenchGateway,
+    Flavour,
+    HubProcess,
+    dispatcher_sessions,
+    insert_gateways,
+    print_profile,
+)
+from .sampling import (
+    ProcSample,
+    browser_cpu,
+    cpu_pressure,
+    describe_cpu,
+    describe_machine,
+    processes_cpu,
+)
+from .stats import ms_line, quantile
+from .workers import raise_fd_limit, receive, run_workers, split, stop_workers
 
 TARGET_P99 = 0.250  # s, alarm committed -> visible on a connected dispatch screen
 _RANDOM = random.SystemRandom()
@@ -150,146 +142,20 @@ class DispatchPlan:
 
 
 # ---------------------------------------------------------------------------------------------
-# The hub process: bench_link's, plus the moments each alarm was committed and published
-
-STAMPS_PATH = "/_bench/dispatch-stamps"
-_COMMITTED: dict[str, float] = {}  # in the hub: alarm.raised message id -> monotonic
-_PUBLISHED: dict[str, float] = {}  # in the hub: "alarm id/count" -> monotonic
-_LOOP_LAGS: list[tuple[float, float]] = []  # in the hub: (monotonic, s) the event loop was late
-_GC_PAUSES: list[tuple[float, float]] = []  # in the hub: (monotonic, s) of a collection
-STALL = 0.010  # s late: worth recording (loop lag, a sleeping probe's wake-up)
-_GC_PAUSE = 0.005  # s
-_PROBE_SLEEP = 0.010  # s
-
-
-class _CommitStamps:
-    """The database thread's connection, noting when its COMMIT returned: that is before the
-    thread hands the results to the event loop (whose handlers then publish and ack at once,
-    often before the database thread runs again)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-        self.committed = 0.0
-
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        cursor = self._connection.execute(sql, *args)
-        if sql == "COMMIT":
-            self.committed = time.monotonic()
-        return cursor
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-
-def serve_stamped_hub(argv: list[str]) -> int:
-    """bench_link.serve_hub (`python -m hub` plus its stats route and optional cProfile), and:
-    each alarm.raised's commit (stamped on the database thread as soon as its group commit
-    returned, before its handler is woken) and its publish to the screens,
-    both time.monotonic() like every process here; read at the end from STAMPS_PATH."""
-    init, run_batch = db_thread.DatabaseThread.__init__, db_thread.DatabaseThread._run_batch
-
-    def stamped_init(
-        self: db_thread.DatabaseThread,
-        connection: sqlite3.Connection,
-        watch: Callable[[], object] | None = None,
-    ) -> None:
-        init(self, cast(sqlite3.Connection, _CommitStamps(connection)), watch)
-
-    def stamped_batch(self: db_thread.DatabaseThread, batch: list[Any]) -> None:
-        run_batch(self, batch)
-        committed = cast(_CommitStamps, self._connection).committed
-        for job in batch:
-            if getattr(job.function, "__name__", "") == "record_alarm_raised":
-                _COMMITTED[job.args[1]] = committed  # (gateway, message id, body, now)
-
-    publish = live.LiveFeed.publish
-
-    def stamped_publish(self: live.LiveFeed, message: dict[str, Any]) -> None:
-        alarm = message.get("alarm")
-        if message.get("type") == "alarm" and isinstance(alarm, dict):
-            _PUBLISHED.setdefault(f"{alarm['id']}/{alarm['count']}", time.monotonic())
-        publish(self, message)
-
-    create_app = hub_app.create_app
-
-    def create_stamped_app(*args: Any, **kwargs: Any) -> web.Application:
-        app = create_app(*args, **kwargs)
-        app.router.add_get(STAMPS_PATH, _stamps)
-        app.cleanup_ctx.append(_watch_loop_lag)
-        return app
-
-    gc_started = 0.0
-
-    def gc_pause(phase: str, info: dict[str, Any]) -> None:
-        nonlocal gc_started
-        now = time.monotonic()
-        if phase == "start":
-            gc_started = now
-        elif now - gc_started >= _GC_PAUSE:
-            _GC_PAUSES.append((gc_started, now - gc_started))
-
-    gc.callbacks.append(gc_pause)
-
-    db_thread.DatabaseThread.__init__ = stamped_init  # type: ignore[method-assign]
-    db_thread.DatabaseThread._run_batch = stamped_batch  # type: ignore[method-assign]
-    live.LiveFeed.publish = stamped_publish  # type: ignore[method-assign]
-    hub_app.create_app = create_stamped_app  # bench_link.serve_hub wraps what it finds here
-    return serve_hub(argv)
-
-
-async def _watch_loop_lag(app: web.Application) -> AsyncIterator[None]:
-    """In the hub: a task that sleeps _PROBE_SLEEP and notes when it woke STALL late (the event
-    loop was busy, or the process was not scheduled)."""
-
-    async def watch() -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(_PROBE_SLEEP)
-            late = time.monotonic() - before - _PROBE_SLEEP
-            if late >= STALL:
-                _LOOP_LAGS.append((before + _PROBE_SLEEP, late))
-
-    task = asyncio.create_task(watch())
-    yield
-    task.cancel()
-
-
-@public  # the benchmark's own hub on loopback: timestamps only
-async def _stamps(request: web.Request) -> web.Response:
-    return web.json_response(
-        {
-            "committed": _COMMITTED,
-            "published": _PUBLISHED,
-            "loop_lags": _LOOP_LAGS,
-            "gc_pauses": _GC_PAUSES,
-        }
-    )
-
-
-class StampedHub(HubProcess):
-    """bench_link.HubProcess running this script's `_hub` (serve_stamped_hub)."""
-
-    SCRIPT = Path(__file__).resolve()
-
-    def stamps(self) -> dict[str, Any]:
-        """committed: message id -> moment, published: "alarm id/count" -> moment, loop_lags
-        and gc_pauses: [moment, seconds]."""
-        url = self.url + STAMPS_PATH
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (our loopback URL)
-            return cast(dict[str, Any], json.load(response))
+# The machine's stalls (the hub's own are stamped in the hub: bench/harness.py)
 
 
 def stall_probe(pipe: Connection) -> None:
-    """A process that only sleeps _PROBE_SLEEP at a time and notes when it woke STALL late:
+    """A process that only sleeps PROBE_SLEEP at a time and notes when it woke STALL late:
     on an otherwise idle process that is the machine's scheduling delay (every core busy),
     which the hub's event loop and the screens suffer alike."""
     stalls: list[tuple[float, float]] = []
     while not pipe.poll():
         before = time.monotonic()
-        time.sleep(_PROBE_SLEEP)
-        late = time.monotonic() - before - _PROBE_SLEEP
+        time.sleep(PROBE_SLEEP)
+        late = time.monotonic() - before - PROBE_SLEEP
         if late >= STALL:
-            stalls.append((before + _PROBE_SLEEP, late))
+            stalls.append((before + PROBE_SLEEP, late))
     pipe.recv()
     pipe.send(stalls)
 
@@ -444,26 +310,19 @@ class AlarmGateway:
             await asyncio.sleep(self.interval)
 
     async def read(self) -> None:
-        while True:
-            # bench_link.open_link connects with ClientWSTimeout(30), a 30 s *receive* timeout
-            # for the socket's whole life; a household that only heartbeats every 60 s hears
-            # nothing for longer than that, so each read here says how long it may wait.
-            message = await self.ws.receive(timeout=_QUIET_LINK)
-            now = time.monotonic()
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = json.loads(message.data)
-            body = data["body"]
-            for message_id in acked_ids(body):  # a nak names its one id like an ack
-                sent = self.pending.pop(message_id, None)
+        # open_link's socket has a 30 s receive timeout; a household that only heartbeats every
+        # 60 s hears nothing for longer than that, so each read here says how long it may wait.
+        async for batch in answers(self.ws, timeout=_QUIET_LINK):
+            for answer in batch:
+                sent = self.pending.pop(answer.message_id, None)
                 if sent is None:
-                    if data["type"] == MessageType.NAK:
-                        self.heartbeat_naks[str(body.get("reason"))] += 1
+                    if not answer.acked:
+                        self.heartbeat_naks[answer.reason] += 1
                     continue
-                if data["type"] == MessageType.ACK:
-                    sent.acked = now
+                if answer.acked:
+                    sent.acked = answer.at
                 else:
-                    sent.nak = str(body.get("reason"))
+                    sent.nak = answer.reason
             if not self.pending:
                 self.settled.set()
         if not self.closing:
@@ -674,7 +533,7 @@ def dispatch_live(plan: DispatchPlan) -> DispatchReport:
         tokens = dispatcher_sessions(data, plan.screens - 1 + plan.chromium)
         browser_token = tokens.pop() if plan.chromium else None
         screen_tokens: list[str | None] = [None, *tokens]  # the first one signs in over HTTP
-        with StampedHub(data, profile=profile) as hub:
+        with HubProcess(data, profile=profile, flavour=Flavour.STAMPED) as hub:
             shares = [(hub.url, share) for share in split(screen_tokens, plan.screen_processes)]
             processes, pipes = run_workers(screen_worker, shares)
             probes, (probe,) = run_workers(stall_probe, [()])
@@ -692,7 +551,8 @@ def dispatch_live(plan: DispatchPlan) -> DispatchReport:
                 )
             except BaseException:
                 print(
-                    f"hub log (tail, without the access log):\n{_log_tail(data)}", file=sys.stderr
+                    "hub log (tail, without the access log):\n" + hub.log_tail(access_log=False),
+                    file=sys.stderr,
                 )
                 raise
             finally:
@@ -706,27 +566,9 @@ def dispatch_live(plan: DispatchPlan) -> DispatchReport:
     return report
 
 
-def _log_tail(data: Path, lines: int = 30) -> str:
-    with contextlib.suppress(OSError):
-        text = (data / "hub.log").read_text(errors="replace")  # where HubProcess logs
-        kept = [line for line in text.splitlines() if '"aiohttp.access"' not in line]
-        return "\n".join(kept[-lines:])
-    return ""
-
-
-def dispatcher_sessions(data: Path, count: int) -> list[str]:
-    """The bench dispatcher account and `count` session tokens of it, made in the store."""
-    add_dispatcher(data)
-    now = datetime.now(UTC)
-    with bulk_store(data) as store:
-        found = store.accounts.password_hash(DISPATCHER[0])
-        assert found is not None
-        return [store.accounts.start_session(found[0], now)[0] for _ in range(count)]
-
-
 async def _drive(
     *,
-    hub: StampedHub,
+    hub: HubProcess,
     plan: DispatchPlan,
     gateways: list[BenchGateway],
     processes: list[SpawnProcess],
@@ -748,12 +590,12 @@ async def _drive(
             setup_seconds = time.monotonic() - started
             await asyncio.sleep(plan.settle)
             keys = FeedKeys()
-            first, screens_before = hub.sample(), _cpu(processes)
+            first, screens_before = hub.sample(), processes_cpu(processes)
             pressure_before = cpu_pressure()
             browser_before = browser_cpu() if browser_token is not None else {}
             own_before = time.process_time()
             alarms, behind = await pace_alarms(links, plan, keys)
-            last, screens_after = hub.sample(), _cpu(processes)
+            last, screens_after = hub.sample(), processes_cpu(processes)
             pressure_after = cpu_pressure()
             browser_after = browser_cpu() if browser_token is not None else {}
             own_after = time.process_time()
@@ -804,52 +646,6 @@ async def _drive(
         loop_lags=[(at, lag) for at, lag in stamps["loop_lags"]],
         gc_pauses=[(at, pause) for at, pause in stamps["gc_pauses"]],
     )
-
-
-_BROWSER_NAMES = ("chromium", "chrome", "headless_shell")
-
-
-def cpu_pressure() -> float | None:
-    """Seconds, since boot, in which some runnable task of the machine waited for a core
-    (Linux pressure stall information); None where the kernel does not provide it."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        some = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-        return int(some.rsplit("total=", 1)[1]) / 1e6
-    return None
-
-
-def browser_cpu() -> dict[int, float]:
-    """CPU seconds of every Chromium process under this one (Playwright's driver starts it)."""
-    parents: dict[int, int] = {}
-    browsers: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = (entry / "stat").read_text()
-            name, fields = (
-                text[text.index("(") + 1 : text.rindex(")")],
-                text[text.rindex(")") + 2 :],
-            )
-            parents[int(entry.name)] = int(fields.split()[1])
-            if name.startswith(_BROWSER_NAMES):
-                browsers[int(entry.name)] = sample_process(int(entry.name)).cpu
-    ours = {os.getpid()}
-    grew = True
-    while grew:
-        found = {pid for pid, parent in parents.items() if parent in ours} - ours
-        grew = bool(found)
-        ours |= found
-    return {pid: cpu for pid, cpu in browsers.items() if pid in ours}
-
-
-def _cpu(processes: list[SpawnProcess]) -> float:
-    total = 0.0
-    for process in processes:
-        with contextlib.suppress(OSError):
-            assert process.pid is not None
-            total += sample_process(process.pid).cpu
-    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,10 +708,7 @@ def latencies(report: DispatchReport) -> Latencies:
 
 
 def _ms(values: list[float], *fractions: float) -> str:
-    if not values:
-        return "(no samples)"
-    parts = [f"p{round(f * 100)} {quantile(values, f) * 1000:6.1f} ms" for f in fractions]
-    return "   ".join([*parts, f"max {values[-1] * 1000:6.1f} ms"])
+    return ms_line(values, *fractions, width=6)
 
 
 def print_dispatch(report: DispatchReport) -> None:
@@ -1054,7 +847,7 @@ def _print_stalls(report: DispatchReport) -> None:
     print(
         f"                      (machine: an idle probe process woke >= {STALL * 1000:.0f} ms"
         f" late, every core busy; hub loop: its event loop was >= {STALL * 1000:.0f} ms late;"
-        f" hub GC: a collection >= {_GC_PAUSE * 1000:.0f} ms)"
+        f" hub GC: a collection >= {GC_PAUSE * 1000:.0f} ms)"
     )
 
 
@@ -1101,53 +894,33 @@ def _print_browser(report: DispatchReport) -> None:
 # Entry points
 
 
+FLAGS = (
+    Flag("screens", "dispatch screens connected"),
+    Flag("rate", "alarm.raised per minute"),
+    Flag("seconds", "how long alarms arrive"),
+    Flag("gateways", "households sending them (fewer than rate/min makes repeats of open alarms)"),
+    Flag("screen-processes"),
+    Flag("chromium", "also one real Chromium dispatch page"),
+    Flag("profile-hub", "cProfile the hub (slows it down)"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "dispatch-") -> None:
-    """The options; scripts/bench.py prefixes them (`--dispatch-screens`), this script not."""
-    defaults = DispatchPlan()
-    group = parser.add_argument_group("dispatch-live (scripts/bench_dispatch.py)")
-
-    def option(name: str, **kwargs: Any) -> None:
-        group.add_argument(f"--{prefix}{name}", dest=f"dispatch_{name.replace('-', '_')}", **kwargs)
-
-    option("screens", type=int, default=defaults.screens, help="dispatch screens connected")
-    option("rate", type=float, default=defaults.rate, help="alarm.raised per minute")
-    option("seconds", type=float, default=defaults.seconds, help="how long alarms arrive")
-    option(
-        "gateways",
-        type=int,
-        default=defaults.gateways,
-        help="households sending them (fewer than rate/min makes repeats of open alarms)",
+    """The options; `python -m bench` prefixes them (`--dispatch-screens`), this module not."""
+    Options(parser, "dispatch-live (bench/dispatch.py)", prefix, dest="dispatch_").plan(
+        DispatchPlan(), FLAGS
     )
-    option("screen-processes", type=int, default=defaults.screen_processes)
-    option("chromium", action="store_true", help="also one real Chromium dispatch page")
-    option("profile-hub", action="store_true", help="cProfile the hub (slows it down)")
+
+
+FAILURE = "dispatch-live: a screen missed an alarm or was closed by the hub"
 
 
 def run(args: argparse.Namespace) -> bool:
-    plan = DispatchPlan(
-        screens=args.dispatch_screens,
-        rate=args.dispatch_rate,
-        seconds=args.dispatch_seconds,
-        gateways=args.dispatch_gateways,
-        screen_processes=args.dispatch_screen_processes,
-        chromium=args.dispatch_chromium,
-        profile_hub=args.dispatch_profile_hub,
-    )
+    plan = plan_from(DispatchPlan, args, "dispatch_")
     if plan.screens < 1 or plan.gateways < 1 or plan.rate <= 0 or plan.screen_processes < 1:
         raise SystemExit("dispatch-live: screens, gateways, rate and processes must be positive")
     return dispatch_live(plan).delivered
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_arguments(parser, prefix="")
-    if not run(parser.parse_args()):
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["_hub"]:
-        raise SystemExit(serve_stamped_hub(sys.argv[2:]))
-    main()
+    run_alone("bench.dispatch", __doc__, add_arguments, run, FAILURE)

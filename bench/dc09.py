@@ -38,8 +38,10 @@ counted on the open alarm of that kind); pysiaalarm's callbacks per account must
 A lost, duplicated or refused event, or an answer that is not the ACK of what was sent, fails
 `make bench`; speed never does.
 
-The hub is bench_link's (`python -m hub` plus its stats route) with `--dc09-host 127.0.0.1
---dc09-port PORT` added.
+The hub is bench/harness.py's (`python -m hub` plus its stats route) with `--dc09-host
+127.0.0.1 --dc09-port PORT` added.
+
+    .venv/bin/python -m bench.dc09 [--connections 32] [--events 1000] ...
 """
 
 from __future__ import annotations
@@ -47,15 +49,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import importlib.metadata
-import io
 import os
 import platform
 import socket
-import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -66,27 +64,11 @@ from enum import StrEnum
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any
 
-from bench_link import (
-    HubProcess,
-    ProcSample,
-    bulk_store,
-    cpu_percent,
-    free_port,
-    quantile,
-    raise_fd_limit,
-    receive,
-    run_workers,
-    sample_process,
-    split,
-    stop_workers,
-)
 from pysiaalarm import SIAAccount, SIAEvent
 from pysiaalarm.aio import CommunicationsProtocol, SIAClient
 from pysiaalarm.utils import ResponseType
 
-import hub.__main__ as hub_cli
 from gateway.alarms import AlarmKind
 from gateway.arc import (
     OUTBOX_PRIORITIES,
@@ -102,7 +84,12 @@ from gateway.dc09.contact_id import ContactIdEvent, Qualifier
 from gateway.dc09.frame import Frame, MessageId, decode_frame, encode_frame
 from gateway.dc09.receiver import Dc09Receiver, ReceiverAccount, Verdict
 from gateway.link.outbox import Outbox
-from hub.app import DATABASE_FILE
+
+from .args import Flag, Options, plan_from, run_alone
+from .harness import HubProcess, add_panels, free_port, hub_database
+from .sampling import ProcSample, cpu_between, cpu_percent, sample_process, wait_idle
+from .stats import ms
+from .workers import raise_fd_limit, receive, run_workers, split, stop_workers
 
 HOST = "127.0.0.1"
 TEXT_KEY = "0123456789ABCDEF"  # as typed into pysiaalarm
@@ -278,7 +265,7 @@ def check_row(variant: Variant, plan: Dc09Plan) -> CheckRow:
 
 
 class Dc09Hub(HubProcess):
-    """bench_link's hub with the DC-09 listener on a port of its own."""
+    """The benchmark's hub with the DC-09 listener on a port of its own."""
 
     def __init__(self, data: Path) -> None:
         dc09_port = free_port()
@@ -304,45 +291,10 @@ def wait_for_port(port: int, seconds: float, log: Callable[[], str]) -> None:
     raise RuntimeError(f"no DC-09 listener on {HOST}:{port}:\n{log()}")
 
 
-def settle(pids: tuple[int, ...], seconds: float = 5.0) -> None:
-    """Wait (at most `seconds`) until the receivers are idle, so what one phase left behind
-    (the hub's WAL checkpoint, its log lines) is not measured in the next."""
-    deadline = time.monotonic() + seconds
-    previous = [sample_process(pid) for pid in pids]
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        current = [sample_process(pid) for pid in pids]
-        if all(cpu_percent(a, b) < 5 for a, b in zip(previous, current, strict=True)):
-            return
-        previous = current
-
-
-def prepare_hub(data: Path, accounts: dict[str, bytes | None]) -> dict[str, str]:
-    """A household per account and the account mapped to it (`python -m hub panel-add`, in
-    this process): account -> household id."""
-    with bulk_store(data) as store:
-        households = {
-            account: store.create_household(f"Panel {account}", "Bench Road").id
-            for account in accounts
-        }
-    for account, key in accounts.items():
-        argv = ["--data", str(data), "panel-add", account, households[account]]
-        if key is not None:
-            argv += ["--key", key.hex()]
-        output = io.StringIO()
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            status = hub_cli.main(argv)
-        if status != 0:
-            raise RuntimeError(f"panel-add {account} failed: {output.getvalue().strip()}")
-    gc.collect()  # close the stores the CLI opened
-    return households
-
-
 def stored_per_account(data: Path) -> tuple[Counter[str], Counter[str]]:
     """What the stopped hub holds per panel account: (accepted events in panel_messages,
     events on alarm cards: alarm rows plus their counted repeats)."""
-    uri = f"file:{data / DATABASE_FILE}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+    with hub_database(data) as connection:
         messages = connection.execute(
             "SELECT account, count(*) FROM panel_messages GROUP BY account"
         ).fetchall()
@@ -370,7 +322,8 @@ async def _pysia_receiver(
     async def on_event(event: SIAEvent) -> None:
         callbacks[str(event.account).upper()] += 1
 
-    client = SIAClient(
+    # SIAClient.__new__ returns the subclass of the protocol (here SIAClientTCP).
+    client = SIAClient(  # type: ignore[abstract]
         HOST,
         port,
         [SIAAccount(account, key) for account, key in accounts],
@@ -491,7 +444,7 @@ async def _load(share: LoadShare, pipe: Connection) -> None:
     start = float(await asyncio.to_thread(pipe.recv))
     tally = LoadTally(start + share.warmup, start + share.warmup + share.duration)
     await asyncio.sleep(max(0.0, start - time.monotonic()))
-    meter = asyncio.create_task(_cpu_between(tally.window_start, tally.window_end))
+    meter = asyncio.create_task(cpu_between(tally.window_start, tally.window_end))
     await asyncio.gather(
         *(
             _panel(account, share.key, reader, writer, tally)
@@ -529,14 +482,6 @@ async def _panel(
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
-
-
-async def _cpu_between(start: float, end: float) -> float:
-    """This process's CPU seconds between two monotonic instants."""
-    await asyncio.sleep(max(0.0, start - time.monotonic()))
-    before = time.process_time()
-    await asyncio.sleep(max(0.0, end - time.monotonic()))
-    return time.process_time() - before
 
 
 @dataclass(slots=True)
@@ -793,7 +738,7 @@ def dc09(plan: Dc09Plan) -> Dc09Report:
     with tempfile.TemporaryDirectory(prefix="bench-dc09-") as tmp:
         data = Path(tmp) / "hub"
         data.mkdir()
-        prepare_hub(data, accounts)
+        add_panels(data, accounts)
         with (
             Dc09Hub(data) as hub,
             PysiaProcess(accounts) as pysia,
@@ -804,13 +749,13 @@ def dc09(plan: Dc09Plan) -> Dc09Report:
             # Ours and pysiaalarm's back to back, so both see the same machine.
             for variant in Variant:
                 for target in targets:
-                    settle(pids)
+                    wait_idle(pids)
                     report.loads.append(drive_load(generators, target, variant, plan))
             for variant in Variant:
                 for target in targets:
-                    settle(pids)
+                    wait_idle(pids)
                     report.senders.append(arc_run(target, variant, plan.events, Path(tmp)))
-                    settle(pids)
+                    wait_idle(pids)
                     report.senders.append(naive_run(target, variant, plan.events))
             time.sleep(0.2)  # pysiaalarm calls back after it wrote the ACK
             report.callbacks, report.pysia_counters = pysia.counts()
@@ -827,8 +772,8 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}/s"
 
 
-def _ms(values: list[float], fraction: float) -> str:
-    return f"{quantile(values, fraction) * 1000:.2f}" if values else "-"
+def _p50_p99(sorted_values: list[float]) -> str:
+    return f"{ms(sorted_values, 0.5)} / {ms(sorted_values, 0.99)}"
 
 
 def _cpu_model() -> str:
@@ -843,6 +788,12 @@ def _row(label: str, ours: str, theirs: str) -> None:
     print(f"  {label:<38}{ours:>24}{theirs:>24}")
 
 
+def _heading(title: str, columns: tuple[str, str]) -> None:
+    """A table's title, then its two columns' names: ours, theirs."""
+    print(title)
+    _row("", *columns)
+
+
 def _busy(load: LoadResult) -> str:
     others = max(0.0, load.machine_busy - load.receiver_cpu - load.load_cpu)
     return f"{load.machine_busy:.0f} % ({others:.0f} %)"
@@ -850,11 +801,11 @@ def _busy(load: LoadResult) -> str:
 
 def print_checks(report: Dc09Report) -> None:
     plan = report.plan
-    print(
+    _heading(
         f"receiver logic in this process ({plan.check_frames} pre-built ADM-CID frames, 16"
-        f" accounts; median of {plan.check_repeats} passes)"
+        f" accounts; median of {plan.check_repeats} passes)",
+        ("Dc09Receiver.check", "pysiaalarm parse"),
     )
-    _row("", "Dc09Receiver.check", "pysiaalarm parse")
     for row in report.checks:
         _row(f"{row.variant} checks/s", _rate(row.ours), _rate(row.theirs))
         _row(f"{row.variant} ratio ours/theirs", f"{row.ours / max(row.theirs, 1e-9):.2f}x", "")
@@ -864,20 +815,20 @@ def print_checks(report: Dc09Report) -> None:
 
 def print_loads(report: Dc09Report) -> None:
     plan = report.plan
-    print(
+    _heading(
         f"receiver over TCP: {plan.connections} connections (one panel account each), one event"
         f" in flight each, from {plan.load_processes} load process(es);\n  {plan.warmup:g} s"
-        f" warm-up, {plan.duration:g} s measured; receiver CPU from /proc (100 % = one core)"
+        f" warm-up, {plan.duration:g} s measured; receiver CPU from /proc (100 % = one core)",
+        (f"{HUB} (durable)", f"{PYSIA} (callback)"),
     )
-    _row("", f"{HUB} (durable)", f"{PYSIA} (callback)")
     by = {(load.target, load.variant): load for load in report.loads}
     for variant in Variant:
         ours, theirs = by[HUB, variant], by[PYSIA, variant]
         _row(f"{variant} ACKed events/s", _rate(ours.rate), _rate(theirs.rate))
         _row(
             f"{variant} ACK latency p50/p99 ms",
-            f"{_ms(ours.latencies, 0.5)} / {_ms(ours.latencies, 0.99)}",
-            f"{_ms(theirs.latencies, 0.5)} / {_ms(theirs.latencies, 0.99)}",
+            _p50_p99(ours.latencies),
+            _p50_p99(theirs.latencies),
         )
         _row(
             f"{variant} receiver CPU (% of a core)",
@@ -892,13 +843,12 @@ def print_loads(report: Dc09Report) -> None:
 
 
 def print_senders(report: Dc09Report) -> None:
-    plan = report.plan
-    print(
-        f"sender: {plan.events} queued events drained over TCP, one in flight; naive loop:"
-        f" raw socket,\n  pre-built frames, no queue, no durability, no retry (pysiaalarm has"
-        f" no sender)"
+    _heading(
+        f"sender: {report.plan.events} queued events drained over TCP, one in flight; naive"
+        f" loop: raw socket,\n  pre-built frames, no queue, no durability, no retry (pysiaalarm"
+        f" has no sender)",
+        (f"to {HUB}", f"to {PYSIA}"),
     )
-    _row("", f"to {HUB}", f"to {PYSIA}")
     by = {(run.sender, run.target, run.variant): run for run in report.senders}
     for variant in Variant:
         for sender in ("ArcSender", "naive loop"):
@@ -913,8 +863,8 @@ def print_senders(report: Dc09Report) -> None:
         )
         _row(
             f"queue() {variant} p50/p99 ms (durable)",
-            f"{_ms(sorted(arc[0].enqueue), 0.5)} / {_ms(sorted(arc[0].enqueue), 0.99)}",
-            f"{_ms(sorted(arc[1].enqueue), 0.5)} / {_ms(sorted(arc[1].enqueue), 0.99)}",
+            _p50_p99(sorted(arc[0].enqueue)),
+            _p50_p99(sorted(arc[1].enqueue)),
         )
     for run in report.senders:
         if run.status is not None and (run.status.sent != run.status.acked or run.status.naks):
@@ -1007,33 +957,27 @@ def print_held(report: Dc09Report) -> None:
 # Entry points
 
 
+FLAGS = (
+    Flag("connections", "receiver load: panels"),
+    Flag("warmup", "receiver load: s before"),
+    Flag("duration", "receiver load: measured s"),
+    Flag("load-processes"),
+    Flag("events", "sender: events queued per run"),
+    Flag("check-frames", "receiver logic"),
+    Flag("check-repeats", "receiver logic"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "dc09-") -> None:
-    """The options; scripts/bench.py prefixes them (`--dc09-connections`), this script not."""
-    defaults = Dc09Plan()
-    group = parser.add_argument_group("dc09 (scripts/bench_dc09.py)")
+    """The options; `python -m bench` prefixes them (`--dc09-connections`), this module not."""
+    Options(parser, "dc09 (bench/dc09.py)", prefix, dest="dc09_").plan(Dc09Plan(), FLAGS)
 
-    def option(name: str, **kwargs: Any) -> None:
-        group.add_argument(f"--{prefix}{name}", dest=f"dc09_{name.replace('-', '_')}", **kwargs)
 
-    option("connections", type=int, default=defaults.connections, help="receiver load: panels")
-    option("warmup", type=float, default=defaults.warmup, help="receiver load: s before")
-    option("duration", type=float, default=defaults.duration, help="receiver load: measured s")
-    option("load-processes", type=int, default=defaults.load_processes)
-    option("events", type=int, default=defaults.events, help="sender: events queued per run")
-    option("check-frames", type=int, default=defaults.check_frames, help="receiver logic")
-    option("check-repeats", type=int, default=defaults.check_repeats, help="receiver logic")
+FAILURE = "dc09: an event was lost, duplicated or refused (see its FAIL lines)"
 
 
 def run(args: argparse.Namespace) -> bool:
-    plan = Dc09Plan(
-        connections=args.dc09_connections,
-        warmup=args.dc09_warmup,
-        duration=args.dc09_duration,
-        load_processes=args.dc09_load_processes,
-        events=args.dc09_events,
-        check_frames=args.dc09_check_frames,
-        check_repeats=args.dc09_check_repeats,
-    )
+    plan = plan_from(Dc09Plan, args, "dc09_")
     if min(plan.connections, plan.load_processes, plan.events, plan.check_frames) < 1:
         raise SystemExit("dc09: connections, processes, events and frames must be positive")
     if plan.duration <= 0 or plan.check_repeats < 1:
@@ -1041,14 +985,5 @@ def run(args: argparse.Namespace) -> bool:
     return print_report(dc09(plan))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_arguments(parser, prefix="")
-    if not run(parser.parse_args()):
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run_alone("bench.dc09", __doc__, add_arguments, run, FAILURE)

@@ -29,7 +29,7 @@ OUR side breaks: a decoder raising anything but BleDecodeError (on the corpus, t
 the fuzzed truncations/mutations), or a round trip (decode(encode(v)) == v and
 encode(decode(b)) == b) that does not hold.
 
-    .venv/bin/python scripts/bench_codecs.py [--repeats 7] [--corpus 300] [--markdown FILE]
+    .venv/bin/python -m bench.codecs [--repeats 7] [--corpus 300] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ from bluetooth_sig.gatt.exceptions import InsufficientDataError
 
 from gateway.ble import battery, blood_pressure, glucose, heart_rate, plx, temperature, weight
 from gateway.ble.errors import BleDecodeError
+
+from .args import Flag, Options, plan_from, run_alone
 
 THEIR_PACKAGE = "bluetooth-sig"
 TRACE_ENV = "BLUETOOTH_SIG_ENABLE_PARSE_TRACE"
@@ -1684,30 +1686,26 @@ def markdown(report: Report) -> str:
 # Entry points
 
 
+FLAGS = (
+    Flag("corpus", "valid payloads per characteristic"),
+    Flag("repeats", "timed repeats (median reported)"),
+    Flag("seed"),
+    Flag("fuzz", "payloads truncated at every length"),
+    Flag("markdown", "also write the tables as Markdown", metavar="FILE"),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser, prefix: str = "codecs-") -> None:
-    """The options; scripts/bench.py prefixes them (`--codecs-repeats`), this script not."""
-    defaults = Plan()
-    group = parser.add_argument_group("codecs (scripts/bench_codecs.py)")
+    """The options; `python -m bench` prefixes them (`--codecs-repeats`), this module not."""
+    Options(parser, "codecs (bench/codecs.py)", prefix, dest="codecs_").plan(Plan(), FLAGS)
 
-    def option(name: str, **kwargs: Any) -> None:
-        group.add_argument(f"--{prefix}{name}", dest=f"codecs_{name.replace('-', '_')}", **kwargs)
 
-    option("corpus", type=int, default=defaults.corpus, help="valid payloads per characteristic")
-    option("repeats", type=int, default=defaults.repeats, help="timed repeats (median reported)")
-    option("seed", type=int, default=defaults.seed)
-    option("fuzz", type=int, default=defaults.fuzz, help="payloads truncated at every length")
-    option("markdown", metavar="FILE", help="also write the tables as Markdown")
+FAILURE = "codecs: our decoders broke (see the FAIL lines of the codecs section)"
 
 
 def run(args: argparse.Namespace) -> bool:
     """Print the comparison; False only when OUR codecs broke (not for differences)."""
-    plan = Plan(
-        corpus=args.codecs_corpus,
-        repeats=args.codecs_repeats,
-        seed=args.codecs_seed,
-        fuzz=args.codecs_fuzz,
-        markdown=args.codecs_markdown,
-    )
+    plan = plan_from(Plan, args, "codecs_")
     if plan.corpus < 1 or plan.repeats < 1 or plan.fuzz < 0:
         raise SystemExit("codecs: corpus and repeats must be positive")
     report = bench(plan)
@@ -1718,14 +1716,5 @@ def run(args: argparse.Namespace) -> bool:
     return not report.failures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    add_arguments(parser, prefix="")
-    if not run(parser.parse_args()):
-        sys.exit("codecs: our decoders broke (see FAIL lines above)")
-
-
 if __name__ == "__main__":
-    main()
+    run_alone("bench.codecs", __doc__, add_arguments, run, FAILURE)

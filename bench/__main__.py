@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
-"""`make bench`: measured numbers, printed. Later issues add their benchmarks here.
+"""`make bench` (`python -m bench`): measured numbers, printed. Later issues add theirs here.
 
-codecs (scripts/bench_codecs.py), in this process, ~10 s: our Bluetooth SIG health decoders
+codecs (bench/codecs.py), in this process, ~10 s: our Bluetooth SIG health decoders
               (gateway/ble/) beside the bluetooth-sig package (0.6.0) on the same bytes: a
               seeded corpus built with our encoders (units, optional fields, RR lists, special
               values) plus trap payloads. Decodes/s and ns/decode per characteristic and in
@@ -12,7 +11,7 @@ codecs (scripts/bench_codecs.py), in this process, ~10 s: our Bluetooth SIG heal
               BleDecodeError (corpus, traps, fuzzed payloads) or a broken round trip does.
               Findings: docs/ble-codecs-vs-bluetooth-sig.md. `--no-codecs` skips it.
 
-Link (scripts/bench_link.py), each against a real hub process (`python -m hub`) on 127.0.0.1:
+Link (bench/link.py), each against a real hub process (`python -m hub`) on 127.0.0.1:
   hub-ingest  N gateways on their own WebSockets pipeline signed alarm.raised / vital / heartbeat
               envelopes; acked messages/s (acks follow the durable group commit), ack latency,
               hub CPU and memory, and the store holds exactly what was acked.
@@ -21,12 +20,12 @@ Link (scripts/bench_link.py), each against a real hub process (`python -m hub`) 
   link-loss   gateway processes SIGKILLed at random moments: time until the dispatch feed shows
               link_lost.
 
-dispatch-live (scripts/bench_dispatch.py), against a real hub process: 100 dispatch screens on
+dispatch-live (bench/dispatch.py), against a real hub process: 100 dispatch screens on
               the live feed while 1,000 alarm.raised/min arrive from 1,000 gateways for 60 s;
               commit -> visible on every screen p50/p99 (target p99 < 250 ms), no missed
               deliveries (else `make bench` fails), hub CPU and memory.
 
-dc09 (scripts/bench_dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the same machine in the
+dc09 (bench/dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the same machine in the
               same run, plain and AES-128 ADM-CID frames. Receiver logic in this process
               (Dc09Receiver.check vs pysiaalarm's parse, checks/s); receiver over TCP: our hub
               (`python -m hub --dc09-port`, an ACK follows the durable store) and pysiaalarm's
@@ -39,59 +38,58 @@ dc09 (scripts/bench_dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the sa
               `--no-dc09` skips it.
 
 gas-to-valve: in a real Home Assistant, gas detector state change -> valve close command, for
-our built-in rule and for a plain YAML automation, interleaved in the same run (bench/).
+our built-in rule and for a plain YAML automation, interleaved in the same run
+              (bench/test_gas_reaction.py, under pytest). `--no-gas` skips it.
+
+Each section also runs alone, its flags without their prefix: `python -m bench.dc09 --events 20`.
+The hub under load is bench/harness.py's; bench/args.py, sampling.py, stats.py and workers.py
+are what the sections share.
 """
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
 
-import bench_codecs
-import bench_dc09
-import bench_dispatch
-import bench_link
+from . import args, codecs, dc09, dispatch, link
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    bench_link.add_arguments(parser)
-    bench_dispatch.add_arguments(parser)
-    bench_codecs.add_arguments(parser)
-    bench_dc09.add_arguments(parser)
+    parser = args.parser("bench", __doc__)
+    link.add_arguments(parser)
+    dispatch.add_arguments(parser)
+    codecs.add_arguments(parser)
+    dc09.add_arguments(parser)
     parser.add_argument("--no-codecs", action="store_true", help="skip codecs")
     parser.add_argument("--no-dispatch", action="store_true", help="skip dispatch-live")
     parser.add_argument("--no-dc09", action="store_true", help="skip dc09")
     parser.add_argument("--no-gas", action="store_true", help="skip gas-to-valve")
-    args = parser.parse_args()
+    chosen = parser.parse_args()
     codecs_ok = True
-    if not args.no_codecs:
+    if not chosen.no_codecs:
         # First: CPU-bound and in this process, so no hub or load generator competes with it.
-        codecs_ok = bench_codecs.run(args)
+        codecs_ok = codecs.run(chosen)
         print()
-    bench_link.run(args)
+    link.run(chosen)
     delivered = True
-    if not args.no_dispatch:
+    if not chosen.no_dispatch:
         print()
-        delivered = bench_dispatch.run(args)
+        delivered = dispatch.run(chosen)
     dc09_ok = True
-    if not args.no_dc09:
+    if not chosen.no_dc09:
         print()
-        dc09_ok = bench_dc09.run(args)
-    if not args.no_gas:
+        dc09_ok = dc09.run(chosen)
+    if not chosen.no_gas:
         gas_to_valve()
     if not delivered:
-        raise SystemExit("dispatch-live: a screen missed an alarm or was closed by the hub")
+        raise SystemExit(dispatch.FAILURE)
     if not codecs_ok:
-        raise SystemExit("codecs: our decoders broke (see the FAIL lines of the codecs section)")
+        raise SystemExit(codecs.FAILURE)
     if not dc09_ok:
-        raise SystemExit("dc09: an event was lost, duplicated or refused (see its FAIL lines)")
+        raise SystemExit(dc09.FAILURE)
 
 
 def gas_to_valve() -> None:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Link benchmarks: a real hub process (`python -m hub`) under load over real WebSockets.
 
 hub-ingest  N gateways enrolled over the HTTP API, each on its own WebSocket, pipeline signed
@@ -12,16 +11,16 @@ hub-idle    5,000 gateways connected at once (inserted with HubStore before the 
 link-loss   gateway processes heartbeating at 20 s are SIGKILLed at random moments: time until
             the dispatch screen's live feed shows link_lost (three missed heartbeats).
 
-The hub runs as `python scripts/bench_link.py _hub ARGS`, which is `python -m hub ARGS` plus a
-read-only route (GET /_bench/stats: group commits so far) added here, in the benchmark only
-(its imports add ~4 MB to the hub's RSS). With BENCH_HUB_PROFILE=PATH it also writes cProfile
-data of the hub (all threads) to PATH; `--profile-hub` does that for hub-ingest and prints
-where the hub spends its time.
+The hub is bench/harness.py's: `python -m hub` plus a read-only route (GET /_bench/stats: group
+commits so far); `--profile-hub` has it write cProfile data for hub-ingest and prints where
+the hub spends its time.
 
 Load generators run in their own processes (multiprocessing, spawn), so the hub's event loop
 does not share a process with them; the hub's CPU (per thread, from /proc), the load
 generators' and everything else's on the machine are printed side by side, because on a
 small machine they compete for the same cores.
+
+    .venv/bin/python -m bench.link [--link ingest,idle,link-loss] [--gateways 200] ...
 """
 
 from __future__ import annotations
@@ -29,454 +28,47 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import cProfile
 import json
-import multiprocessing
-import os
-import pstats
 import random
-import resource
-import signal
-import socket
-import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any, Self, cast
+from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-import hub.__main__ as hub_cli
 from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import enroll
-from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType, acked_ids
-from gateway.ulid import new_ulid
-from hub import app as hub_app
-from hub.accounts import Role
-from hub.app import DATABASE_FILE
-from hub.auth import public
-from hub.context import HUB_CONTEXT
-from hub.dispatch import DISPATCH_LIVE_PATH
-from hub.link_watch import CHECK_PERIOD
-from hub.passwords import hash_password
-from hub.storage import HubStore
-from provisioning import keys
+from gateway.protocol import MessageType
 
-ROOT = Path(__file__).resolve().parent.parent
-STATS_PATH = "/_bench/stats"
-PROFILE_ENV = "BENCH_HUB_PROFILE"
+from .args import Flag, Options, plan_from, run_alone
+from .gateways import Signer, answers, new_session, open_link, sign_in_dispatcher
+from .harness import (
+    CHECK_PERIOD,
+    DISPATCH_LIVE_PATH,
+    BenchGateway,
+    HubProcess,
+    add_dispatcher,
+    count_rows,
+    insert_gateways,
+    mint_codes,
+    print_profile,
+)
+from .sampling import ProcSample, cpu_between, describe_cpu, describe_machine, processes_cpu
+from .stats import ms_line
+from .workers import raise_fd_limit, receive, run_workers, split, stop_workers
+
 INGEST_TARGET = 5_000  # msg/s, durable
 THINGSBOARD = "ThingsBoard publishes 1,111 msg/s on 4 vCPU with PostgreSQL"
 LINK_LOSS_TARGET = 180.0  # s, with the default 60 s heartbeat
 MISSED_HEARTBEATS = 3
-_SPAWN = multiprocessing.get_context("spawn")
 _RANDOM = random.SystemRandom()
 _ALARM_KINDS = (AlarmKind.SOS, AlarmKind.FALL, AlarmKind.FIRE, AlarmKind.GAS, AlarmKind.DOOR)
-
-
-# ---------------------------------------------------------------------------------------------
-# The hub process
-
-
-def serve_hub(argv: list[str]) -> int:
-    """`python -m hub ARGV` plus the stats route; cProfile when BENCH_HUB_PROFILE is set (since
-    Python 3.12 one profiler sees every thread: the database thread's calls are in it too)."""
-    original = hub_app.create_app
-
-    def create_app(*args: Any, **kwargs: Any) -> web.Application:
-        app = original(*args, **kwargs)
-        app.router.add_get(STATS_PATH, _hub_stats)
-        return app
-
-    vars(hub_cli)["create_app"] = create_app  # `python -m hub` builds its app with this name
-    path = os.environ.get(PROFILE_ENV)
-    if not path:
-        return hub_cli.main(argv)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    try:
-        return hub_cli.main(argv)
-    finally:
-        profiler.disable()
-        profiler.dump_stats(path)
-
-
-@public  # the benchmark's own hub on loopback: counts only
-async def _hub_stats(request: web.Request) -> web.Response:
-    hub = request.app[HUB_CONTEXT]
-    return web.json_response(
-        {
-            "commits": getattr(hub.database, "batches", None),
-            "connections": len(hub.connections),
-            "rejections": dict(hub.rejections),
-        }
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def raise_fd_limit() -> int:
-    """Soft RLIMIT_NOFILE up to the hard limit (inherited by the hub and the load processes)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        return hard
-    return soft
-
-
-@dataclass(frozen=True, slots=True)
-class ProcSample:
-    """One reading of /proc for a process: CPU seconds (all threads and per thread), memory."""
-
-    wall: float
-    cpu: float
-    threads: dict[int, float]
-    rss_mb: float
-    peak_rss_mb: float
-    machine_busy: float  # CPU seconds of every process on the machine (/proc/stat)
-
-
-def _machine_busy() -> float:
-    """Busy CPU seconds of all cores since boot: everything but idle and iowait."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of_stat(path: Path) -> float:
-    text = path.read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    # Fields 14 and 15 of proc(5): utime and stime, in clock ticks; fields[0] is field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _status_mb(pid: int, key: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{key}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def sample_process(pid: int) -> ProcSample:
-    threads: dict[int, float] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError, ValueError):
-            threads[int(task.name)] = _cpu_of_stat(task / "stat")
-    return ProcSample(
-        wall=time.monotonic(),
-        cpu=_cpu_of_stat(Path(f"/proc/{pid}/stat")),
-        threads=threads,
-        rss_mb=_status_mb(pid, "VmRSS"),
-        peak_rss_mb=_status_mb(pid, "VmHWM"),
-        machine_busy=_machine_busy(),
-    )
-
-
-def cpu_percent(first: ProcSample, last: ProcSample) -> float:
-    return 100 * (last.cpu - first.cpu) / max(last.wall - first.wall, 1e-9)
-
-
-def describe_cpu(pid: int, first: ProcSample, last: ProcSample) -> str:
-    """Whole process, then the event-loop thread (the main one) and the others."""
-    elapsed = max(last.wall - first.wall, 1e-9)
-    loop = last.threads.get(pid, 0.0) - first.threads.get(pid, 0.0)
-    others = sum(
-        cpu - first.threads.get(tid, 0.0) for tid, cpu in last.threads.items() if tid != pid
-    )
-    return (
-        f"{cpu_percent(first, last):.0f} % of one core (event-loop thread"
-        f" {100 * loop / elapsed:.0f} %, database and other threads {100 * others / elapsed:.0f} %)"
-    )
-
-
-def describe_machine(first: ProcSample, last: ProcSample, clients_cpu: float) -> str:
-    """How busy the whole machine was, and how much of that was neither hub nor load."""
-    elapsed = max(last.wall - first.wall, 1e-9)
-    busy = 100 * (last.machine_busy - first.machine_busy) / elapsed
-    hub, clients = cpu_percent(first, last), 100 * clients_cpu / elapsed
-    cores = os.cpu_count() or 1
-    return (
-        f"{busy:.0f} % busy of {100 * cores} % ({cores} cores): hub {hub:.0f} %, load generator"
-        f" {clients:.0f} %, other processes {max(0.0, busy - hub - clients):.0f} %"
-    )
-
-
-class HubProcess:
-    """A hub subprocess on a free loopback port; always stopped on exit (SIGTERM, then KILL).
-    It runs `SCRIPT _hub` (this script's hub; a subclass may name another script)."""
-
-    SCRIPT = Path(__file__).resolve()
-
-    def __init__(
-        self,
-        data: Path,
-        *,
-        heartbeat: int | None = None,
-        profile: str | None = None,
-        extra_args: tuple[str, ...] = (),
-    ) -> None:
-        self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._heartbeat = heartbeat
-        self._profile = profile
-        self._extra_args = extra_args  # more `python -m hub` flags (the DC-09 listener)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_path = data / "hub.log"
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    def __enter__(self) -> Self:
-        command = [sys.executable, str(self.SCRIPT), "_hub", "--data", str(self.data)]
-        command += ["--port", str(self.port)]
-        if self._heartbeat is not None:
-            command += ["--heartbeat", str(self._heartbeat)]
-        command += self._extra_args
-        env = dict(os.environ)
-        if self._profile:
-            env[PROFILE_ENV] = self._profile
-        with self._log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env
-            )
-        try:
-            self._wait_until_up()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _wait_until_up(self, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"hub exited at start:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                self.stats(timeout=2)
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"hub did not come up at {self.url}:\n{self.log_tail()}")
-
-    def stats(self, timeout: float = 30) -> dict[str, Any]:
-        url = self.url + STATS_PATH
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
-            return cast(dict[str, Any], json.load(response))
-
-    def sample(self) -> ProcSample:
-        return sample_process(self.pid)
-
-    def log_tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # aiohttp: graceful shutdown, final flushes
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
-# ---------------------------------------------------------------------------------------------
-# Gateways: provisioning, signing, the handshake
-
-
-@dataclass(frozen=True, slots=True)
-class BenchGateway:
-    """An enrolled gateway as a load process needs it (picklable)."""
-
-    gateway_id: str
-    household_id: str
-    private_key: str
-
-
-@contextlib.contextmanager
-def bulk_store(data: Path) -> Iterator[HubStore]:
-    """The hub's own store, before the hub runs; synchronous=OFF for a fast bulk load (the hub
-    process opens the file again with synchronous=FULL)."""
-    store = HubStore(data / DATABASE_FILE)
-    store.db.execute("PRAGMA synchronous=OFF")
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def mint_codes(data: Path, count: int) -> list[str]:
-    """One household and one enrollment code each, for enrollment over HTTP."""
-    with bulk_store(data) as store:
-        return [
-            store.mint_enrollment_code(store.create_household(f"Bench {n}", "Bench Road").id)
-            for n in range(count)
-        ]
-
-
-def insert_gateways(data: Path, count: int) -> list[BenchGateway]:
-    """Households with an enrolled gateway each, straight into the store (no HTTP)."""
-    gateways = []
-    with bulk_store(data) as store:
-        for number in range(count):
-            household = store.create_household(f"Bench {number}", "Bench Road")
-            key = keys.new_private_key()
-            gateway = store.redeem_enrollment_code(
-                store.mint_enrollment_code(household.id),
-                keys.public_key_to_text(key.public_key()),
-                f"bench-{number}",
-            )
-            gateways.append(BenchGateway(gateway.id, household.id, keys.private_key_to_text(key)))
-    return gateways
-
-
-class Signer:
-    """One gateway's side of the envelope: sequence numbers, fresh `sent`, Ed25519."""
-
-    def __init__(self, gateway: BenchGateway) -> None:
-        self.gateway_id = gateway.gateway_id
-        self._key = keys.private_key_from_text(gateway.private_key)
-        self._seq = 0
-
-    def envelope(self, type_: MessageType, body: dict[str, Any]) -> tuple[str, str]:
-        """(message id, wire text)."""
-        self._seq += 1
-        message_id = new_ulid()
-        envelope = Envelope(
-            gw=self.gateway_id,
-            seq=self._seq,
-            sent=utc_iso(datetime.now(UTC)),
-            id=message_id,
-            type=type_.value,
-            body=body,
-        )
-        return message_id, envelope.signed(self._key).to_json()
-
-
-def new_session() -> aiohttp.ClientSession:
-    """No connection limit: every WebSocket holds its connection for its whole life. Cookies
-    of 127.0.0.1 are kept (a dispatcher's session)."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.CookieJar(unsafe=True)
-    )
-
-
-BENCH_DISPATCHER = ("bench-dispatcher", "bench dispatcher password")
-
-
-def add_dispatcher(data: Path) -> None:
-    """A dispatcher account in the hub's store, for the live feed (before the hub starts)."""
-    username, password = BENCH_DISPATCHER
-    with bulk_store(data) as store:
-        store.accounts.create_user(
-            username, username, Role.DISPATCHER, hash_password(password), now=datetime.now(UTC)
-        )
-
-
-async def sign_in_dispatcher(session: aiohttp.ClientSession, url: str) -> None:
-    username, password = BENCH_DISPATCHER
-    async with session.post(
-        url + "/api/v1/login", json={"username": username, "password": password}
-    ) as response:
-        response.raise_for_status()
-
-
-async def open_link(
-    session: aiohttp.ClientSession, url: str, gateway: BenchGateway, timeout: float = 60
-) -> tuple[aiohttp.ClientWebSocketResponse, Signer, float]:
-    """Connect, say hello, and read up to the hub's `config`: (socket, signer, interval s)."""
-    ws = await session.ws_connect(
-        url + GATEWAY_WS_PATH, max_msg_size=MAX_MESSAGE_BYTES, timeout=aiohttp.ClientWSTimeout(30)
-    )
-    try:
-        signer = Signer(gateway)
-        _, hello = signer.envelope(MessageType.HELLO, {"software": "bench"})
-        await ws.send_str(hello)
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await ws.receive()
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    raise ConnectionError(f"hub closed the link: {message.type!r}")
-                data = json.loads(message.data)
-                if data["type"] == MessageType.NAK:
-                    raise ConnectionError(f"hello refused: {data['body']}")
-                if data["type"] == MessageType.CONFIG:
-                    return ws, signer, float(data["body"]["heartbeat_interval"])
-    except BaseException:
-        await ws.close()
-        raise
-
-
-def run_workers(
-    target: Callable[..., None], shares: list[tuple[Any, ...]]
-) -> tuple[list[SpawnProcess], list[Connection]]:
-    """One spawned process per share; each gets its args plus its end of a pipe."""
-    processes, pipes = [], []
-    for args in shares:
-        ours, theirs = _SPAWN.Pipe()
-        process = _SPAWN.Process(target=target, args=(*args, theirs), daemon=True)
-        process.start()
-        theirs.close()
-        processes.append(process)
-        pipes.append(ours)
-    return processes, pipes
-
-
-def receive(pipe: Connection, timeout: float, what: str) -> Any:
-    """The next message of a load process; its traceback is on stderr if it died."""
-    try:
-        if not pipe.poll(timeout):
-            raise TimeoutError(f"no {what} from a load process within {timeout:.0f} s")
-        return pipe.recv()
-    except EOFError as err:
-        raise RuntimeError(f"a load process died before its {what} (see above)") from err
-
-
-def stop_workers(processes: list[SpawnProcess]) -> None:
-    for process in processes:
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-            process.join(5)
-
-
-def split[T](items: list[T], parts: int) -> list[list[T]]:
-    return [items[index::parts] for index in range(parts) if items[index::parts]]
-
-
-def quantile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
-
-
-def count_rows(data: Path, sql: str) -> int:
-    """Read-only, after the hub stopped."""
-    uri = f"file:{data / DATABASE_FILE}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
-        return int(connection.execute(sql).fetchone()[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,8 +98,7 @@ class IngestTally:
     unacked: int = 0
     cpu_seconds: float = 0.0
 
-    def ack(self, type_: str, sent_at: float) -> None:
-        now = time.monotonic()
+    def ack(self, type_: str, sent_at: float, now: float) -> None:
         self.acked[type_] += 1
         if self.window_start <= now < self.window_end:
             self.window_acked += 1
@@ -566,19 +157,15 @@ class PipelinedGateway:
         await self._all_acked.wait()
 
     async def read(self) -> None:
-        async for message in self.ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                return
-            data = json.loads(message.data)
-            body = data["body"]
-            for message_id in acked_ids(body):  # a nak names its one id like an ack
-                entry = self.pending.pop(message_id, None)
+        async for batch in answers(self.ws):
+            for answer in batch:
+                entry = self.pending.pop(answer.message_id, None)
                 if entry is None:
-                    continue  # config, or the hello's ack
-                if data["type"] == MessageType.ACK:
-                    self.tally.ack(entry[1], entry[0])
+                    continue  # the hello's ack
+                if answer.acked:
+                    self.tally.ack(entry[1], entry[0], answer.at)
                 else:
-                    self.tally.naks[str(body.get("reason"))] += 1
+                    self.tally.naks[answer.reason] += 1
                 self._slots.release()
             if not self.pending:
                 self._all_acked.set()
@@ -603,7 +190,7 @@ async def _ingest(
         loads = [PipelinedGateway(ws, signer, plan.window, tally) for ws, signer, _ in links]
         readers = [asyncio.create_task(load.read()) for load in loads]
         await asyncio.sleep(max(0.0, start - time.monotonic()))
-        cpu_meter = asyncio.create_task(_cpu_between(tally.window_start, tally.window_end))
+        cpu_meter = asyncio.create_task(cpu_between(tally.window_start, tally.window_end))
         await asyncio.gather(
             *(load.send_until(tally.window_end, n) for n, load in enumerate(loads))
         )
@@ -616,14 +203,6 @@ async def _ingest(
         for reader in readers:
             reader.cancel()
         pipe.send(tally)
-
-
-async def _cpu_between(start: float, end: float) -> float:
-    """This process's CPU seconds between two monotonic instants."""
-    await asyncio.sleep(max(0.0, start - time.monotonic()))
-    before = time.process_time()
-    await asyncio.sleep(max(0.0, end - time.monotonic()))
-    return time.process_time() - before
 
 
 async def enroll_all(url: str, codes: list[str]) -> list[BenchGateway]:
@@ -749,11 +328,7 @@ def _print_latency(report: IngestReport) -> None:
         print("  ack latency         (no acks in the window)")
         return
     in_flight = report.plan.gateways * report.plan.window
-    print(
-        f"  ack latency         p50 {quantile(latencies, 0.50) * 1000:.1f} ms"
-        f"   p95 {quantile(latencies, 0.95) * 1000:.1f} ms"
-        f"   p99 {quantile(latencies, 0.99) * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms"
-    )
+    print(f"  ack latency         {ms_line(latencies, 0.50, 0.95, 0.99)}")
     print(
         f"                      ({in_flight} kept in flight: queueing ~ in flight / throughput"
         f" = {in_flight / max(report.rate, 1e-9) * 1000:.0f} ms)"
@@ -770,18 +345,6 @@ def _print_stored(report: IngestReport) -> None:
         f"  stored vs acked     alarm.raised {report.stored_alarms}/{alarms},"
         f" vital {report.stored_vitals}/{vitals} (whole run incl. warm-up): {verdict}"
     )
-
-
-def print_profile(path: str, top: int = 25) -> None:
-    """The hub's own time by function, then its code by cumulative time."""
-    if not Path(path).exists():
-        print(f"  (no profile at {path})")
-        return
-    stats = pstats.Stats(path, stream=sys.stdout)
-    print("\nhub profile (cProfile, all threads; slows the hub down), by own time:")
-    stats.sort_stats("tottime").print_stats(top)
-    print("hub profile, the hub's and the store's functions by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(r"hub/|gateway/protocol|db_thread", top)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -836,19 +399,16 @@ class IdleGateway:
             await asyncio.sleep(self.interval)
 
     async def read(self) -> None:
-        async for message in self.ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = json.loads(message.data)
-            for message_id in acked_ids(data["body"]):  # a nak names its one id like an ack
-                sent_at = self.pending.pop(message_id, None)
+        async for batch in answers(self.ws):
+            for answer in batch:
+                sent_at = self.pending.pop(answer.message_id, None)
                 if sent_at is None:
                     continue
-                if data["type"] == MessageType.ACK:
+                if answer.acked:
                     self.tally.acked += 1
-                    self.tally.latencies.append(time.monotonic() - sent_at)
+                    self.tally.latencies.append(answer.at - sent_at)
                 else:
-                    self.tally.naks[str(data["body"].get("reason"))] += 1
+                    self.tally.naks[answer.reason] += 1
         if not self.closing:
             self.tally.dropped += 1
 
@@ -941,9 +501,9 @@ def _drive_idle(
         connect_seconds = max(tally.connected_at for tally in ready) - started
         time.sleep(plan.settle)
         connections = int(hub.stats()["connections"])
-        first, clients_before = hub.sample(), _cpu_of_processes(processes)
+        first, clients_before = hub.sample(), processes_cpu(processes)
         time.sleep(plan.measure)
-        last, clients_after = hub.sample(), _cpu_of_processes(processes)
+        last, clients_after = hub.sample(), processes_cpu(processes)
         for pipe in pipes:
             pipe.send("stop")
         done = [receive(pipe, 60, "result")[1] for pipe in pipes]
@@ -961,10 +521,6 @@ def _drive_idle(
         last,
         clients_after - clients_before,
     )
-
-
-def _cpu_of_processes(processes: list[SpawnProcess]) -> float:
-    return sum(_cpu_of_stat(Path(f"/proc/{process.pid}/stat")) for process in processes)
 
 
 def print_idle(report: IdleReport) -> None:
@@ -1011,10 +567,7 @@ def _print_heartbeats(report: IdleReport) -> None:
         f" links dropped by the hub {sum(t.dropped for t in done)}"
     )
     if latencies:
-        print(
-            f"  heartbeat ack       p50 {quantile(latencies, 0.5) * 1000:.1f} ms"
-            f"   p99 {quantile(latencies, 0.99) * 1000:.1f} ms   max {latencies[-1] * 1000:.1f} ms"
-        )
+        print(f"  heartbeat ack       {ms_line(latencies, 0.5, 0.99)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1190,66 +743,55 @@ def print_link_loss(samples: list[LinkLossSample]) -> None:
 # Entry points
 
 BENCHMARKS = ("ingest", "idle", "link-loss")
-_INGEST, _IDLE = IngestPlan(), IdlePlan()
+INGEST_FLAGS = (
+    Flag("gateways", "hub-ingest"),
+    Flag("window", "unacked per gateway"),
+    Flag("duration", "measured s"),
+    Flag("warmup"),
+    Flag("load-processes", field="processes"),
+)
+IDLE_FLAGS = (
+    Flag("idle-gateways", field="gateways"),
+    Flag("idle-measure", field="measure"),
+    Flag("idle-processes", field="processes"),
+)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("link benchmarks (scripts/bench_link.py)")
-    group.add_argument("--link", default=",".join(BENCHMARKS), help="which, comma-separated")
-    group.add_argument("--gateways", type=int, default=_INGEST.gateways, help="hub-ingest")
-    group.add_argument("--window", type=int, default=_INGEST.window, help="unacked per gateway")
-    group.add_argument("--duration", type=float, default=_INGEST.duration, help="measured s")
-    group.add_argument("--warmup", type=float, default=_INGEST.warmup)
-    group.add_argument("--load-processes", type=int, default=_INGEST.processes)
-    group.add_argument("--idle-gateways", type=int, default=_IDLE.gateways)
-    group.add_argument("--idle-measure", type=float, default=_IDLE.measure)
-    group.add_argument("--idle-processes", type=int, default=_IDLE.processes)
-    group.add_argument("--link-loss-gateways", type=int, default=3, help="killed in parallel")
-    group.add_argument("--profile-hub", action="store_true", help="cProfile the ingest hub")
+def add_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """The options, unprefixed whether `python -m bench` or this module runs them."""
+    del prefix  # older than the prefixed sections: their names stay as they are
+    options = Options(parser, "link benchmarks (bench/link.py)", prefix="", dest="")
+    options.add("link", default=",".join(BENCHMARKS), help="which, comma-separated")
+    options.plan(IngestPlan(), INGEST_FLAGS, dest="ingest_")
+    options.plan(IdlePlan(), IDLE_FLAGS, dest="idle_")
+    options.add("link-loss-gateways", type=int, default=3, help="killed in parallel")
+    options.add("profile-hub", action="store_true", help="cProfile the ingest hub")
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> bool:
+    """Print the chosen link benchmarks; they have no pass or fail of their own."""
     chosen = {name.strip() for name in args.link.split(",") if name.strip()}
     unknown = chosen - set(BENCHMARKS)
     if unknown:
         raise SystemExit(f"unknown link benchmark(s): {', '.join(sorted(unknown))}")
     if "ingest" in chosen:
-        _run_ingest(args)
+        _run_ingest(plan_from(IngestPlan, args, "ingest_"), profile_hub=args.profile_hub)
     if "idle" in chosen:
         print()
-        plan = IdlePlan(
-            gateways=args.idle_gateways, measure=args.idle_measure, processes=args.idle_processes
-        )
-        print_idle(hub_idle(plan))
+        print_idle(hub_idle(plan_from(IdlePlan, args, "idle_")))
     if "link-loss" in chosen:
         print()
         print_link_loss(link_loss(args.link_loss_gateways))
+    return True
 
 
-def _run_ingest(args: argparse.Namespace) -> None:
-    plan = IngestPlan(
-        gateways=args.gateways,
-        window=args.window,
-        warmup=args.warmup,
-        duration=args.duration,
-        processes=args.load_processes,
-    )
+def _run_ingest(plan: IngestPlan, *, profile_hub: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        profile = str(Path(tmp) / "hub.prof") if args.profile_hub else None
+        profile = str(Path(tmp) / "hub.prof") if profile_hub else None
         print_ingest(hub_ingest(plan, profile=profile))
         if profile:
             print_profile(profile)
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["_hub"]:
-        raise SystemExit(serve_hub(sys.argv[2:]))
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    add_arguments(parser)
-    run(parser.parse_args())
-
-
 if __name__ == "__main__":
-    main()
+    run_alone("bench.link", __doc__, add_arguments, run, "link: failed")
