@@ -205,7 +205,8 @@ class DeliveryQueue:
 
     def new_message_event(self, *, urgent: bool = False) -> asyncio.Event:
         """Cleared now and set when a message (an alarm-class one, with `urgent`) is queued:
-        a transport's backoff waits on it to try again at once."""
+        a transport's `pause` waits on it to try again at once. Between sessions only: the
+        pump waits on the same event."""
         event = self._urgent if urgent else self._wakeup
         event.clear()
         return event
