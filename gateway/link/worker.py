@@ -22,13 +22,22 @@ class SerialWorker:
         self._executor: ThreadPoolExecutor | None = None
         self._submitted = 0
 
-    @property
-    def running(self) -> bool:
-        """Whether the thread exists (between a call and the next `close`)."""
-        return self._executor is not None
-
     def submit[T](self, function: Callable[[], T]) -> asyncio.Future[T]:
         """Queue `function` for the thread; call on the event loop."""
+        self._submitted += 1
+        return self._queue(function)
+
+    async def close(self) -> None:
+        """Wait until every call made so far has run, then end the thread. A later `submit`
+        starts a new one. The caller may then close what the calls used (the outbox)."""
+        while (executor := self._executor) is not None:
+            made = self._submitted
+            await self._queue(lambda: None)  # runs after everything before it
+            if self._executor is executor and self._submitted == made:
+                self._executor = None
+                executor.shutdown(wait=True)  # idle: the thread ends at once
+
+    def _queue[T](self, function: Callable[[], T]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
@@ -42,19 +51,8 @@ class SerialWorker:
 
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
-        self._submitted += 1
         self._executor.submit(call)
         return future
-
-    async def close(self) -> None:
-        """Wait until every call made so far has run, then end the thread. A later `submit`
-        starts a new one. The caller may then close what the calls used (the outbox)."""
-        while (executor := self._executor) is not None:
-            made = self._submitted
-            await self.submit(lambda: None)  # runs after everything before it
-            if self._executor is executor and self._submitted == made + 1:
-                self._executor = None
-                executor.shutdown(wait=True)  # idle: the thread ends at once
 
 
 def _report(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], *args: object) -> None:

@@ -374,3 +374,13 @@ async def test_depth_follows_thinning(tmp_path: Path, transport: Transport) -> N
         assert outbox.depth() == 2
         assert outbox.depth_by_priority()[Priority.VITAL] == 2
         await queue.stop()
+
+
+async def test_two_stops_at_once_both_return_with_the_worker_ended(
+    queue: DeliveryQueue, transport: Transport
+) -> None:
+    queue.start()
+    queue.put_nowait(ALARM, {"n": 1})
+    await until(lambda: transport.sessions)
+    await asyncio.wait_for(asyncio.gather(queue.stop(), queue.stop()), timeout=5)
+    assert worker_threads() == []
