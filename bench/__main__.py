@@ -31,7 +31,7 @@ dc09 (bench/dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the same machi
               (`python -m hub --dc09-port`, an ACK follows the durable store) and pysiaalarm's
               SIAClient, each in its own process, under N one-in-flight panel connections from
               a load process: ACKed events/s, ACK latency p50/p99, receiver CPU; sender: our
-              ArcSender draining K queued events (durable queue() timed) to each receiver,
+              ArcSender draining K queued events (each durable put timed) to each receiver,
               beside a naive raw-socket loop without queue or durability. Lost, duplicated or
               refused events, or an answer that is not the ACK sent for, fail `make bench`
               (the hub's store and pysiaalarm's callbacks must match the ACKs exactly).

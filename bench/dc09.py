@@ -26,7 +26,7 @@ receiver TCP    two receivers, each a process of its own: our hub (`python -m hu
                 phases. The machine's busy CPU in the window is printed too, with the share of
                 processes that are neither receiver nor load (on a shared machine, they skew).
 sender          K events queued in our ArcSender (gateway/arc, an Outbox file in a temp dir;
-                each queue() is a durable SQLite commit, timed), then drained over TCP, one in
+                each queue_durably() a durable SQLite commit, timed), then drained over TCP, one in
                 flight, to each receiver: events/s until the queue is empty. pysiaalarm has no
                 sender, so the baseline is a naive loop on a raw socket (pre-built frames, no
                 queue, no durability, no retry) against the same receivers: the difference is
@@ -581,7 +581,7 @@ class SenderRun:
     events: int
     delivered: int = 0
     seconds: float = 0.0  # from the first send until the queue is empty
-    enqueue: list[float] = field(default_factory=list)  # s per queue() call
+    enqueue: list[float] = field(default_factory=list)  # s per queue_durably() call
     problems: Counter[str] = field(default_factory=Counter)
     first_problem: str = ""
     status: ArcStatus | None = None  # ArcSender's, after the drain
@@ -633,7 +633,7 @@ async def _arc_drain(target: Target, variant: Variant, outbox: Outbox, run: Send
     ids = []
     for index in range(run.events):
         started = time.perf_counter()
-        ids.append(sender.queue(arc_event(index)))
+        ids.append(await sender.queue_durably(arc_event(index)))
         run.enqueue.append(time.perf_counter() - started)
     started = time.perf_counter()
     sender.start()
@@ -862,7 +862,7 @@ def print_senders(report: Dc09Report) -> None:
             _extra(arc[1], naive[1]),
         )
         _row(
-            f"queue() {variant} p50/p99 ms (durable)",
+            f"queue_durably() {variant} p50/p99 ms",
             _p50_p99(sorted(arc[0].enqueue)),
             _p50_p99(sorted(arc[1].enqueue)),
         )

@@ -1,11 +1,10 @@
 """The DC-09 sender: queued events to an alarm receiving centre, each until a receiver ACKs it.
 
-An event is committed to its own outbox before `queue` returns and leaves it only on an ACK
-(or when every receiver answered DUH: it can never be delivered), so a killed gateway or an
-ARC outage loses nothing. One message is in flight at a time, oldest first, as DC-09 panels
-do: the ARC sees events in the order they happened.
-
-Outbox calls are synchronous; they run on one worker thread (the outbox holds no lock).
+The sender is the transport of a `DeliveryQueue` (gateway/link/delivery.py) over the ARC's own
+outbox: an event waits on disk until a receiver ACKs it (or every receiver answered DUH: it can
+never be delivered), so a killed gateway or an ARC outage loses nothing. The queue makes the
+outbox calls on its worker thread; the sender only talks DC-09. One message is in flight at a
+time, oldest first, as DC-09 panels do: the ARC sees events in the order they happened.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -22,8 +20,8 @@ from typing import Any, Final
 
 from ..dc09.errors import Dc09Error
 from ..dc09.frame import Frame, MessageId, decode_frame, encode_frame
+from ..link.delivery import DeliveryQueue, Pump
 from ..link.outbox import Outbox, OutboxMessage, Priority
-from ..ulid import new_ulid
 from .events import ArcEvent, null_frame
 from .settings import ArcSettings, ReceiverAddress, Transport
 from .transport import Channel, open_channel
@@ -43,6 +41,10 @@ _BARE_NAK = b'"NAK"'  # pysiaalarm's answer to a frame it cannot read at all
 
 class ArcRefused(Exception):
     """Every receiver refused the message (DUH), or it was unreadable: it was dropped."""
+
+
+class _NoReceiver(Exception):
+    """No receiver took the event in a whole round: the queue pauses (the backoff)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,25 +117,20 @@ class ArcSender:
         if not 1 <= sequence_start <= MAX_SEQUENCE:
             raise ValueError(f"sequence_start must be 1..{MAX_SEQUENCE}")
         self._settings = settings
-        self._outbox = outbox
         self._clock = clock
         self._next_sequence = sequence_start
         self._offset = timedelta(0)
-        self._executor: ThreadPoolExecutor | None = None
-        self._delivered: dict[str, asyncio.Future[None]] = {}
-        self._wakeup = asyncio.Event()
+        self._queue = DeliveryQueue(outbox, self, name="arc")
         self._channel: Channel | None = None
         self._current = 0  # index of the receiver in use
         self._in_flight: _InFlight | None = None
+        self._failed_rounds = 0  # rounds in a row where no receiver took the event
         self._poll_due = 0.0  # loop time of the next NULL poll
         self._poll_failures = 0  # unanswered polls in a row
-        self._tickets = 0  # outbox calls that read the depth, in the worker's (FIFO) order
-        self._depth_ticket = 0  # the call whose depth the status shows
         self._listeners: list[Callable[[ArcStatus], None]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._running: asyncio.Task[Any] | None = None
-        # Read here, before any worker thread exists: status shows the backlog before `run`.
-        self._status = ArcStatus(receiver=None, up=False, last_ack_at=None, depth=outbox.depth())
+        # The status shows the backlog before `run`, and follows the queue's depth.
+        self._status = ArcStatus(receiver=None, up=False, last_ack_at=None, depth=self._queue.depth)
+        self._queue.add_depth_listener(lambda depth: self._update(depth=depth))
 
     @property
     def settings(self) -> ArcSettings:
@@ -141,7 +138,7 @@ class ArcSender:
 
     @property
     def outbox(self) -> Outbox:
-        return self._outbox
+        return self._queue.outbox
 
     @property
     def status(self) -> ArcStatus:
@@ -155,113 +152,96 @@ class ArcSender:
     # Queueing
 
     def queue(self, event: ArcEvent) -> str:
-        """Queue an event for the ARC; returns its id once it is on disk. Call it on the event
-        loop. A synchronous commit on purpose: the alarm is durable when this returns."""
-        loop = asyncio.get_running_loop()
-        message_id = new_ulid()
-        body = event.to_json()
+        """Queue an event for the ARC and return its id at once, without blocking the event
+        loop; call it on the loop. The commit follows on the queue's worker thread, ahead of
+        anything queued later; `queue_durably` returns only once it is on disk."""
+        message_id = self._queue.put_nowait(MESSAGE_TYPE, event.to_json())
+        _LOGGER.debug("ARC event %s queued (account %s)", message_id, self._settings.account)
+        return message_id
 
-        def put() -> int:
-            self._outbox.put(message_id, MESSAGE_TYPE, body, datetime.now(UTC))
-            return self._outbox.depth()
-
-        ticket = self._ticket()
-        depth = self._pool().submit(put).result()
-        self._delivered[message_id] = loop.create_future()
-        self._wakeup.set()
-        self._set_depth(depth, ticket)
+    async def queue_durably(self, event: ArcEvent) -> str:
+        """Queue an event for the ARC; returns its id once it is on disk."""
+        message_id = await self._queue.put(MESSAGE_TYPE, event.to_json())
         _LOGGER.debug("ARC event %s queued (account %s)", message_id, self._settings.account)
         return message_id
 
     async def wait_delivered(self, message_id: str, timeout: float) -> None:
         """Wait until a receiver ACKed `message_id` (at once if it was queued by another
         process or already delivered). Raises ArcRefused, or TimeoutError."""
-        future = self._delivered.get(message_id)
-        if future is not None:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
+        await self._queue.wait_delivered(message_id, timeout)
 
     # Running
 
     def start(self) -> None:
         """Run the sender in a task of its own; hosts with task tracking (HA) await `run`."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="eldercare arc sender")
+        self._queue.start()
 
     async def stop(self) -> None:
         """Stop the sender, whoever started it; closes its connection and worker thread."""
-        task = self._task or self._running
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._task = self._running = None
-        if self._executor is not None:
-            # Waits for an outbox call under way, so the caller may close the outbox next.
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        await self._queue.stop()
 
     async def run(self) -> None:
         """Deliver queued events (and poll when idle) until cancelled."""
-        self._running = asyncio.current_task()
-        try:
-            await self._serve()
-        finally:
-            await self._drop_channel()
-            self._update(receiver=None, up=False)
-            await self._end_worker()
+        await self._queue.run()
 
-    async def _end_worker(self) -> None:
-        """Let a cancelled outbox call end on the worker, then end the worker thread: whoever
-        cancelled `run` may close the outbox at once (closing it under a call would crash),
-        and no thread outlives the sender. A later `queue` starts a new worker."""
-        executor = self._executor
-        if executor is None:
-            return
-        await asyncio.wrap_future(executor.submit(lambda: None))  # FIFO: all before it are done
-        executor.shutdown(wait=True)  # idle by now: returns at once
-        if self._executor is executor:
-            self._executor = None
+    # The transport the delivery queue drives: one event in flight
 
-    async def _serve(self) -> None:
-        loop = asyncio.get_running_loop()
+    @property
+    def window(self) -> int:
+        return 1
+
+    async def begin(self) -> None:
         self._current = 0
+        self._failed_rounds = 0
         self._update(receiver=self._receiver)
-        ticket = self._ticket()
-        self._set_depth(await self._call(self._outbox.depth), ticket)
-        self._schedule_poll(loop.time())
-        failed_rounds = 0
-        while True:
-            self._wakeup.clear()
-            head = await self._call(self._outbox.peek, 1)
-            if not head:
-                await self._idle()
-            elif await self._deliver(head[0]):
-                failed_rounds = 0
-            else:
-                await self._back_off(failed_rounds)
-                failed_rounds += 1
+        self._schedule_poll(asyncio.get_running_loop().time())
 
-    async def _idle(self) -> None:
+    async def serve(self, pump: Pump) -> None:
+        """Rounds over the receivers, one event after another, until one round fails."""
+        with contextlib.suppress(_NoReceiver):
+            await pump(self)
+
+    async def transmit(self, message: OutboxMessage) -> None:
+        if not await self._deliver(message):
+            raise _NoReceiver
+        self._failed_rounds = 0
+
+    async def wait(self, wake: asyncio.Event) -> bool:
+        # The event in flight is settled before `transmit` returns, which wakes the queue:
+        # an unset `wake` means nothing is queued, and the sender idles.
+        if not wake.is_set():
+            await self._idle(wake)
+        return True
+
+    async def pause(self) -> None:
+        await self._back_off(self._failed_rounds)
+        self._failed_rounds += 1
+
+    async def end(self) -> None:
+        await self._drop_channel()
+        self._update(receiver=None, up=False)
+
+    async def _idle(self, wake: asyncio.Event) -> None:
         """Wait for an event; poll the receiver when the supervision interval is up."""
         if self._settings.supervision_interval is None:
-            await self._wakeup.wait()
+            await wake.wait()
             return
         delay = self._poll_due - asyncio.get_running_loop().time()
         if delay > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
-                    await self._wakeup.wait()
+                    await wake.wait()
             return
-        await self._poll()
+        await self._poll(wake)
 
     async def _back_off(self, failures: int) -> None:
         delay = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** min(failures, 6))
         _LOGGER.warning("No ARC receiver took the next event; trying again in %.0f s", delay)
         # A newly queued event cuts the wait short: it may find the ARC back.
-        self._wakeup.clear()
+        queued = self._queue.new_message_event()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
-                await self._wakeup.wait()
+                await queued.wait()
 
     # One event
 
@@ -275,7 +255,7 @@ class ArcSender:
         except ValueError:
             # It could never be sent; keeping it would block every event behind it.
             _LOGGER.error("ARC event %s in the queue is unreadable; dropped", message.id)
-            await self._drop(message.id, ArcRefused(f"ARC event {message.id} is unreadable"))
+            self._drop(message.id, ArcRefused(f"ARC event {message.id} is unreadable"))
             return True
         if self._in_flight is None or self._in_flight.id != message.id:
             self._in_flight = _InFlight(message.id, self._take_sequence())
@@ -296,7 +276,8 @@ class ArcSender:
                     self._receiver,
                     in_flight.sequence,
                 )
-                await self._remove(message.id)
+                self._in_flight = None
+                self._queue.acked([message.id])
                 return True
             if reply.answer is _Answer.DUH:
                 _LOGGER.warning(
@@ -320,49 +301,29 @@ class ArcSender:
                 message.id,
                 self._settings.account,
             )
-            await self._drop(message.id, ArcRefused(f"every receiver refused {message.id}"))
+            self._drop(message.id, ArcRefused(f"every receiver refused {message.id}"))
             return True
         await self._use(0)  # the next round starts at the primary again
         return False
 
-    async def _remove(self, message_id: str, error: Exception | None = None) -> None:
-        def ack() -> int:
-            self._outbox.ack(message_id)
-            return self._outbox.depth()
-
-        ticket = self._ticket()
-        depth = await self._call(ack)
+    def _drop(self, message_id: str, error: ArcRefused) -> None:
         self._in_flight = None
-        self._settle(message_id, error)
-        self._set_depth(depth, ticket)
-
-    async def _drop(self, message_id: str, error: ArcRefused) -> None:
-        await self._remove(message_id, error)
+        self._queue.rejected(message_id, error)
         self._count("refused")
-
-    def _settle(self, message_id: str, error: Exception | None) -> None:
-        future = self._delivered.pop(message_id, None)
-        if future is None or future.done():
-            return
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-            future.add_done_callback(lambda done: done.exception())  # seen: no warning
 
     # Link test
 
-    async def _poll(self) -> None:
+    async def _poll(self, wake: asyncio.Event) -> None:
         """A NULL poll to the receiver in use; unanswered, the next receiver takes over."""
         sequence = self._take_sequence()
         reply = await self._attempts(
             lambda: null_frame(self._settings, sequence, self._now()),
-            give_up=self._wakeup.is_set,
+            give_up=wake.is_set,
         )
         if reply.answer is _Answer.ACK:
             self._poll_failures = 0
             return  # the ACK scheduled the next poll
-        if self._wakeup.is_set():
+        if wake.is_set():
             return  # an event was queued: it goes first and tests the link itself
         self._poll_failures += 1
         _LOGGER.warning(
@@ -524,25 +485,6 @@ class ArcSender:
 
     def _now(self) -> datetime:
         return self._clock() + self._offset
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arc-outbox")
-        return self._executor
-
-    async def _call[T](self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), function, *args)
-
-    def _ticket(self) -> int:
-        """Number an outbox call that reads the depth; take it just before submitting."""
-        self._tickets += 1
-        return self._tickets
-
-    def _set_depth(self, depth: int, ticket: int) -> None:
-        # A depth read earlier on the worker may arrive later here (a queue() in between).
-        if ticket > self._depth_ticket:
-            self._depth_ticket = ticket
-            self._update(depth=depth)
 
     def _count(self, counter: str) -> None:
         self._update(**{counter: getattr(self._status, counter) + 1})

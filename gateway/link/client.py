@@ -1,9 +1,10 @@
 """One WebSocket from the gateway to its hub, carrying signed envelopes until each is acked.
 
-Every message is committed to the durable outbox before `send` returns and leaves it only on
-the hub's ack, so a link outage, a hub restart or a killed gateway loses nothing. Messages go
-out in the outbox's priority order with a bounded number in flight, so an alarm raised during
-a long backlog overtakes the queued vitals.
+The link is the transport of a `DeliveryQueue` (delivery.py): every message waits in the
+durable outbox until the hub acks it, so a link outage, a hub restart or a killed gateway loses
+nothing. Messages go out in the outbox's priority order with a bounded number in flight, so an
+alarm raised during a long backlog overtakes the queued vitals. The link itself connects,
+signs, sends, and takes the hub's acks, naks, config and commands.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -35,7 +36,8 @@ from ..protocol import (
 )
 from ..ulid import new_ulid
 from .credentials import GatewayCredentials
-from .outbox import Outbox, Priority, priority_of
+from .delivery import DeliveryQueue, Pump
+from .outbox import Outbox, OutboxMessage, Priority
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,7 +54,6 @@ _URGENT_JITTER = 1.0
 _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixes its record
 
 
-_Transmit = Callable[[MessageType, dict[str, Any], str], Awaitable[None]]
 # Hub -> gateway messages handed to the host (staff steps, test requests); the link acks them.
 HUB_COMMANDS = frozenset(
     {
@@ -86,19 +87,14 @@ class HubLink:
         self._signing_key = credentials.signing_key()
         self._hub_key = credentials.hub_key()
         self._heartbeat_interval = heartbeat_interval
-        self._outbox = outbox
         self._ssl = credentials.ssl_context()
-        # Futures of messages sent by this process, for `wait_delivered`.
-        self._delivered: dict[str, asyncio.Future[None]] = {}
-        self._in_flight: set[str] = set()  # sent on this connection, not acked yet
+        self._queue = DeliveryQueue(outbox, self, name="hub")
         self._heartbeats: set[str] = set()
         self.last_heartbeat: datetime | None = None  # the hub's ack of our last heartbeat
         self._status_listeners: list[Callable[[], None]] = []
-        self._wakeup = asyncio.Event()
-        self._alarm_queued = asyncio.Event()  # cuts a reconnect backoff short
+        self._queue.add_depth_listener(lambda _depth: self._status_changed())
         self._reached_hub = False  # this connection attempt heard the hub
-        self._task: asyncio.Task[None] | None = None
-        self._running: asyncio.Task[Any] | None = None
+        self._failures = 0  # connection attempts in a row that never heard the hub
         self._clock_offset = timedelta(0)
         self._listeners: list[Callable[[LinkState], None]] = []
         self._command_listeners: list[Callable[[HubCommand], None]] = []
@@ -109,11 +105,11 @@ class HubLink:
 
     @property
     def outbox(self) -> Outbox:
-        return self._outbox
+        return self._queue.outbox
 
     @property
     def outbox_depth(self) -> int:
-        return self._outbox.depth()
+        return self._queue.depth
 
     def add_status_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Called when the outbox depth or the last heartbeat changes (for entities)."""
@@ -144,52 +140,31 @@ class HubLink:
 
     def start(self) -> None:
         """Run the link in a task of its own; hosts with task tracking (HA) await `run`."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="eldercare hub link")
+        self._queue.start()
 
     async def stop(self) -> None:
-        """Stop the link, whoever started it (`start`, or a host awaiting `run`)."""
-        task = self._task or self._running
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._task = self._running = None
+        """Stop the link, whoever started it (`start`, or a host awaiting `run`); returns once
+        the outbox is idle: the caller may close it next."""
+        await self._queue.stop()
         self._set_state(LinkState.DISCONNECTED)
 
+    async def run(self) -> None:
+        """Keep the link up until cancelled."""
+        await self._queue.run()
+
     def send(self, type_: MessageType, body: dict[str, Any]) -> str:
-        """Queue a message for the hub; returns its id once it is on disk. Resent until the
-        hub acks it. A synchronous commit on purpose: an alarm is durable when this returns
-        (one small WAL write; alarms are rare, bursts use the outbox directly)."""
-        message_id = new_ulid()
-        thinned = self._outbox.thinned
-        self._outbox.put(message_id, type_.value, body, datetime.now(UTC))
-        if self._outbox.thinned > thinned:
-            _LOGGER.warning(
-                "Outbox full: %d old vitals/telemetry dropped", self._outbox.thinned - thinned
-            )
-        self._delivered[message_id] = asyncio.get_running_loop().create_future()
-        self._wakeup.set()
-        if priority_of(type_.value) == Priority.ALARM:
-            self._alarm_queued.set()
-        self._status_changed()
-        return message_id
+        """Queue a message for the hub and return its id at once, without blocking the event
+        loop; resent until the hub acks it. The commit follows on the outbox's thread, ahead
+        of anything queued later; `send_durably` returns only once it is on disk."""
+        return self._queue.put_nowait(type_.value, body)
+
+    async def send_durably(self, type_: MessageType, body: dict[str, Any]) -> str:
+        """Queue a message for the hub; returns its id once it is on disk."""
+        return await self._queue.put(type_.value, body)
 
     async def wait_delivered(self, message_id: str, timeout: float) -> None:
         """Wait until the hub acked `message_id` (returns at once if it already did)."""
-        future = self._delivered.get(message_id)
-        if future is not None:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
-
-    def _settle(self, message_id: str, error: Exception | None = None) -> None:
-        future = self._delivered.pop(message_id, None)
-        if future is None or future.done():
-            return
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-            future.add_done_callback(lambda done: done.exception())  # seen: no warning
+        await self._queue.wait_delivered(message_id, timeout)
 
     def _now(self) -> datetime:
         return datetime.now(UTC) + self._clock_offset
@@ -200,44 +175,49 @@ class HubLink:
             for listener in list(self._listeners):
                 listener(state)
 
-    async def run(self) -> None:
-        """Keep the link up until cancelled."""
-        self._running = asyncio.current_task()
-        try:
-            await self._keep_connected()
-        finally:
-            self._set_state(LinkState.DISCONNECTED)
+    # The transport the delivery queue drives
 
-    async def _keep_connected(self) -> None:
-        failures = 0
-        while True:
-            self._set_state(LinkState.CONNECTING)
-            self._reached_hub = False
-            try:
-                await self._connection()
-            except (aiohttp.ClientError, TimeoutError, OSError) as err:
-                _LOGGER.info("Hub link to %s failed: %s", self._credentials.hub_url, err)
-            if self._reached_hub:
-                failures = 0  # a link that worked and dropped starts the backoff afresh
-            if self.state == LinkState.REFUSED:
-                await asyncio.sleep(_REFUSED_RETRY)
-                continue
-            self._set_state(LinkState.DISCONNECTED)
-            await self._back_off(failures)
-            failures += 1
+    @property
+    def window(self) -> int:
+        return _IN_FLIGHT
+
+    async def begin(self) -> None:
+        self._failures = 0
+
+    async def serve(self, pump: Pump) -> None:
+        """One connection attempt; the queue's pump runs while it is up."""
+        self._set_state(LinkState.CONNECTING)
+        self._reached_hub = False
+        try:
+            await self._connection(pump)
+        except (aiohttp.ClientError, TimeoutError, OSError) as err:
+            _LOGGER.info("Hub link to %s failed: %s", self._credentials.hub_url, err)
+
+    async def pause(self) -> None:
+        if self._reached_hub:
+            self._failures = 0  # a link that worked and dropped starts the backoff afresh
+        if self.state == LinkState.REFUSED:
+            await asyncio.sleep(_REFUSED_RETRY)
+            return
+        self._set_state(LinkState.DISCONNECTED)
+        await self._back_off(self._failures)
+        self._failures += 1
+
+    async def end(self) -> None:
+        self._set_state(LinkState.DISCONNECTED)
 
     async def _back_off(self, failures: int) -> None:
         """Wait before the next attempt; an alarm queued meanwhile cuts the wait short."""
-        alarm_waiting = self._outbox.depth_by_priority()[Priority.ALARM] > 0
+        alarm_queued = self._queue.new_message_event(urgent=True)  # before the count: none missed
+        alarm_waiting = (await self._queue.depth_by_priority())[Priority.ALARM] > 0
         cap = _BACKOFF_MAX_ALARM if alarm_waiting else _BACKOFF_MAX
         delay = min(cap, _BACKOFF_FIRST * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
-        self._alarm_queued.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
-                await self._alarm_queued.wait()
+                await alarm_queued.wait()
                 await asyncio.sleep(random.uniform(0, _URGENT_JITTER))  # noqa: S311
 
-    async def _connection(self) -> None:
+    async def _connection(self, pump: Pump) -> None:
         url = self._credentials.hub_url.rstrip("/") + GATEWAY_WS_PATH
         async with self._session.ws_connect(
             url,
@@ -245,90 +225,51 @@ class HubLink:
             max_msg_size=MAX_MESSAGE_BYTES + 1,
             ssl=self._ssl if self._ssl else True,
         ) as ws:
-            seq = 0
-            self._in_flight = set()  # a new connection resends everything unacked
-
-            async def transmit(type_: MessageType, body: dict[str, Any], message_id: str) -> None:
-                nonlocal seq
-                seq += 1
-                envelope = Envelope(
-                    gw=self._credentials.gateway_id,
-                    seq=seq,
-                    sent=utc_iso(self._now()),
-                    id=message_id,
-                    type=type_.value,
-                    body=body,
-                ).signed(self._signing_key)
-                await ws.send_str(envelope.to_json())
-
-            await transmit(MessageType.HELLO, {"software": "eldercare-gateway"}, new_ulid())
-            reader = asyncio.create_task(self._read(ws, transmit))
+            connection = _Connection(self, ws)
+            await connection.open()
             try:
-                await self._write(ws, transmit, reader)
+                await pump(connection)
             finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+                await connection.close()
 
-    async def _write(
-        self,
-        ws: aiohttp.ClientWebSocketResponse,
-        transmit: _Transmit,
-        reader: asyncio.Task[None],
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        last_sent = loop.time()
-        while not reader.done():
-            self._wakeup.clear()
-            room = _IN_FLIGHT - len(self._in_flight)
-            if room > 0:
-                for message in self._outbox.peek(room, exclude=self._in_flight):
-                    self._in_flight.add(message.id)
-                    await transmit(MessageType(message.type), message.body, message.id)
-                    last_sent = loop.time()
-            if loop.time() - last_sent >= self._heartbeat_interval:
-                heartbeat_id = new_ulid()
-                self._heartbeats.add(heartbeat_id)
-                await transmit(
-                    MessageType.HEARTBEAT, {"outbox_depth": self.outbox_depth}, heartbeat_id
-                )
-                last_sent = loop.time()
-            waiter = asyncio.create_task(self._wakeup.wait())
-            try:
-                await asyncio.wait(
-                    {waiter, reader},
-                    timeout=max(0.0, last_sent + self._heartbeat_interval - loop.time()),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                waiter.cancel()  # also when the link itself is cancelled (unload)
-        if (err := reader.exception()) is not None:
-            raise err
+    # What goes on the wire
 
-    async def _read(
-        self,
-        ws: aiohttp.ClientWebSocketResponse,
-        transmit: _Transmit,
-    ) -> None:
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            try:
-                envelope = Envelope.from_json(message.data)
-                envelope.verify(self._hub_key)
-            except ProtocolError as err:
-                _LOGGER.warning("Ignoring a message from the hub that fails checks: %s", err)
-                continue
-            if self.state != LinkState.CONNECTED:
-                self.refusal = None
-                self._reached_hub = True
-                self._set_state(LinkState.CONNECTED)
-            self._handle(envelope)
-            if envelope.type in HUB_COMMANDS:
-                # Acked after the host has it; a lost ack means a resend, dropped as seen.
-                await transmit(MessageType.ACK, {"id": envelope.id}, new_ulid())
-            if self.state == LinkState.REFUSED:
-                return
+    def _envelope(self, seq: int, type_: MessageType, body: dict[str, Any], id_: str) -> str:
+        return (
+            Envelope(
+                gw=self._credentials.gateway_id,
+                seq=seq,
+                sent=utc_iso(self._now()),
+                id=id_,
+                type=type_.value,
+                body=body,
+            )
+            .signed(self._signing_key)
+            .to_json()
+        )
+
+    def _heartbeat(self) -> tuple[str, dict[str, Any]]:
+        """A new heartbeat's id and body; its ack sets `last_heartbeat`."""
+        heartbeat_id = new_ulid()
+        self._heartbeats.add(heartbeat_id)
+        return heartbeat_id, {"outbox_depth": self.outbox_depth}
+
+    # From the hub
+
+    def _heard(self, text: str) -> Envelope | None:
+        """Take in one message from the hub; None if it fails the checks (ignored)."""
+        try:
+            envelope = Envelope.from_json(text)
+            envelope.verify(self._hub_key)
+        except ProtocolError as err:
+            _LOGGER.warning("Ignoring a message from the hub that fails checks: %s", err)
+            return None
+        if self.state != LinkState.CONNECTED:
+            self.refusal = None
+            self._reached_hub = True
+            self._set_state(LinkState.CONNECTED)
+        self._handle(envelope)
+        return envelope
 
     def _handle(self, envelope: Envelope) -> None:
         message_id = str(envelope.body.get("id", ""))
@@ -347,7 +288,7 @@ class HubLink:
             _LOGGER.warning("Ignoring part of the hub's config: %s", problem)
         if config.heartbeat_interval is not None:
             self._heartbeat_interval = config.heartbeat_interval
-            self._wakeup.set()  # the writer's wait picks up the new interval
+            self._queue.wake()  # the connection's wait picks up the new interval
         for listener in list(self._config_listeners):
             try:
                 listener(config)
@@ -362,12 +303,7 @@ class HubLink:
                 self.last_heartbeat = datetime.now(UTC)
             else:
                 stored.append(message_id)
-        if stored:
-            self._in_flight.difference_update(stored)
-            self._outbox.ack_many(stored)  # one outbox commit for the hub's whole batch
-            for message_id in stored:
-                self._settle(message_id)
-            self._wakeup.set()  # room in flight: send more
+        self._queue.acked(stored)  # one outbox commit for the hub's whole batch
         self._status_changed()
 
     def _nakked(self, message_id: str, body: dict[str, Any]) -> None:
@@ -380,20 +316,14 @@ class HubLink:
             except ProtocolError:
                 return
             self._clock_offset = server_time - datetime.now(UTC)
-            self._in_flight.discard(message_id)
-            self._wakeup.set()
+            self._queue.resend(message_id)
         elif reason in (NakReason.UNKNOWN_GATEWAY, NakReason.REVOKED, NakReason.BAD_SIGNATURE):
             self.refusal = str(reason)
             self._set_state(LinkState.REFUSED)
-        elif message_id in self._in_flight:
+        elif self._queue.rejected(message_id, ProtocolError(NakReason.MALFORMED, str(body))):
             # Resending a message the hub found malformed would block the queue forever;
             # it is logged whole (minus the body: it may hold health data) and dropped.
             _LOGGER.error("Hub rejected message %s for good: %s", message_id, reason)
-            self._in_flight.discard(message_id)
-            self._outbox.ack(message_id)
-            self._settle(message_id, ProtocolError(NakReason.MALFORMED, str(body)))
-            self._wakeup.set()
-            self._status_changed()
 
     def _command(self, envelope: Envelope) -> None:
         if envelope.id in self._seen_commands:
@@ -407,6 +337,75 @@ class HubLink:
                 listener(command)
             except Exception:
                 _LOGGER.exception("A listener failed on hub command %s", envelope.type)
+
+
+class _Connection:
+    """One WebSocket to the hub: a session of the delivery queue. Numbers what it sends, reads
+    in a task of its own, and sends a heartbeat when the line was quiet for an interval."""
+
+    def __init__(self, link: HubLink, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._link = link
+        self._ws = ws
+        self._seq = 0
+        self._last_sent = 0.0  # loop time
+        self._reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        """Say hello, then listen."""
+        await self._send(MessageType.HELLO, {"software": "eldercare-gateway"}, new_ulid())
+        self._last_sent = asyncio.get_running_loop().time()
+        self._reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def transmit(self, message: OutboxMessage) -> None:
+        await self._send(MessageType(message.type), message.body, message.id)
+        self._last_sent = asyncio.get_running_loop().time()
+
+    async def wait(self, wake: asyncio.Event) -> bool:
+        reader = self._reader
+        assert reader is not None  # open() runs before the pump
+        if not reader.done():
+            loop = asyncio.get_running_loop()
+            interval = self._link.heartbeat_interval
+            if loop.time() - self._last_sent >= interval:
+                heartbeat_id, body = self._link._heartbeat()
+                await self._send(MessageType.HEARTBEAT, body, heartbeat_id)
+                self._last_sent = loop.time()
+            waiter = asyncio.create_task(wake.wait())
+            try:
+                await asyncio.wait(
+                    {waiter, reader},
+                    timeout=max(0.0, self._last_sent + interval - loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                waiter.cancel()  # also when the link itself is cancelled (unload)
+        if not reader.done():
+            return True
+        if (err := reader.exception()) is not None:
+            raise err
+        return False  # the hub closed the connection, or refused us
+
+    async def _send(self, type_: MessageType, body: dict[str, Any], message_id: str) -> None:
+        self._seq += 1
+        await self._ws.send_str(self._link._envelope(self._seq, type_, body, message_id))
+
+    async def _read(self) -> None:
+        link = self._link
+        async for message in self._ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            envelope = link._heard(message.data)
+            if envelope is not None and envelope.type in HUB_COMMANDS:
+                # Acked after the host has it; a lost ack means a resend, dropped as seen.
+                await self._send(MessageType.ACK, {"id": envelope.id}, new_ulid())
+            if link.state == LinkState.REFUSED:
+                return
 
 
 @dataclass(frozen=True, slots=True)

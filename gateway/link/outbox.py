@@ -6,9 +6,12 @@ is lost across link outages, restarts or a killed process. Messages leave in pri
 and alarm events are never dropped; vitals and telemetry are capped and thinned oldest first so
 a long outage cannot fill the disk.
 
-Calls are synchronous and short. The link runs them on one worker thread at a time (an executor
-with max_workers=1): the class holds no lock, and two threads must never call it at once. Only
-one `Outbox` may have a file open; the link owns it.
+Calls are synchronous and block on SQLite, so they never run on the event loop: a
+`DeliveryQueue` (delivery.py) owns the outbox while it runs and makes every call on one worker
+thread of its own, in call order. The class holds no lock: two threads must never call it at
+once, and nothing else may call it while a queue runs. It may be opened and used directly on
+any one thread before and after (tests, tools, a host opening it in an executor). Only one
+`Outbox` may have a file open.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class Outbox:
         self._priorities = dict(priorities or {})
         self._caps = {Priority.VITAL: vital_cap, Priority.TELEMETRY: telemetry_cap}
         self._thinned = dict.fromkeys(Priority, 0)
+        self._queued = 0  # counted at open, then kept by every commit
         _create_private(path)
         # One worker thread owns the connection after start-up, hence check_same_thread off.
         # isolation_level=None: transactions are the explicit BEGIN/COMMIT below.
@@ -141,7 +145,10 @@ class Outbox:
             raise OutboxCorrupt(self.path, "it is an SQLite file of another program")
         # Caps may have been lowered since the file was written.
         with self._transaction(durable=False):
-            self._thin()
+            dropped = self._thin()
+            queued = self._db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        self._dropped(dropped)
+        self._queued = int(queued)
 
     def close(self) -> None:
         """Close the file (SQLite folds the WAL back into it). Closing twice is harmless."""
@@ -191,7 +198,9 @@ class Outbox:
                 " VALUES (?, ?, ?, ?, ?)",
                 rows,
             ).rowcount
-            self._thin()
+            dropped = self._thin()
+        self._dropped(dropped)
+        self._queued += added - sum(dropped.values())
         return added
 
     def ack(self, message_id: str) -> bool:
@@ -202,9 +211,11 @@ class Outbox:
         """Delete every acked message in one transaction; returns how many were queued."""
         # An ack lost to a power cut only means a resend, which the hub deduplicates by id.
         with self._transaction(durable=False):
-            return self._db.executemany(
+            deleted = self._db.executemany(
                 "DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids]
             ).rowcount
+        self._queued -= deleted
+        return deleted
 
     @contextmanager
     def _transaction(self, durable: bool) -> Iterator[None]:
@@ -226,7 +237,9 @@ class Outbox:
                     self._db.execute("ROLLBACK")
                 raise
 
-    def _thin(self) -> None:
+    def _thin(self) -> dict[Priority, int]:
+        """Drop the oldest vitals and telemetry over their caps; how many, per class."""
+        dropped: dict[Priority, int] = {}
         for priority, cap in self._caps.items():
             count = self._count(priority)
             if count > cap:
@@ -235,7 +248,13 @@ class Outbox:
                     " WHERE priority = ? ORDER BY seq LIMIT ?)",
                     (priority, count - cap),
                 )
-                self._thinned[priority] += count - cap
+                dropped[priority] = count - cap
+        return dropped
+
+    def _dropped(self, dropped: Mapping[Priority, int]) -> None:
+        # Counted once the transaction committed: a rolled-back thinning dropped nothing.
+        for priority, count in dropped.items():
+            self._thinned[priority] += count
 
     # Reading
 
@@ -265,6 +284,13 @@ class Outbox:
         """How many messages wait for an ack."""
         with self._reporting_corruption():
             return int(self._db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    @property
+    def queued(self) -> int:
+        """How many messages wait for an ack, as `depth()` counts them, without a query: the
+        count taken at open, kept by every commit since. A plain number, safe to read from
+        another thread (a queue's status shows it)."""
+        return self._queued
 
     def depth_by_priority(self) -> dict[Priority, int]:
         """Queued messages per class, every class present."""

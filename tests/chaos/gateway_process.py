@@ -4,8 +4,8 @@
         --alarms N [--vitals-per-alarm K] [--enroll-code CODE] [--clock-offset-seconds S] ...
 
 Without a credentials file it enrolls first with `--enroll-code` and writes the file. It then
-starts the `HubLink`, queues N `alarm.raised` messages through `HubLink.send` and prints
-`QUEUED <message id> <alarm id>` (flushed) right after each `send` returns, i.e. once the alarm
+starts the `HubLink`, queues N `alarm.raised` messages through `HubLink.send_durably` and
+prints `QUEUED <message id> <alarm id>` (flushed) right after each returns, i.e. once the alarm
 is committed to the durable outbox; after each alarm it may queue K vitals the same way
 (`VITAL <message id>`). It keeps the link up until the outbox is empty, prints
 `CLOCK_OFFSET <seconds>` (the link's clock correction) and `DRAINED`, and exits 0.
@@ -155,10 +155,10 @@ async def _run(args: argparse.Namespace) -> int:
         try:
             for _ in range(args.alarms):
                 alarm = RaisedAlarm.new(AlarmKind.SOS, "chaos")
-                message_id = link.send(MessageType.ALARM_RAISED, alarm.to_body())
+                message_id = await link.send_durably(MessageType.ALARM_RAISED, alarm.to_body())
                 _say(QUEUED, message_id, alarm.alarm_id)
                 for _ in range(args.vitals_per_alarm):
-                    _say(VITAL, link.send(MessageType.VITAL, vital_body()))
+                    _say(VITAL, await link.send_durably(MessageType.VITAL, vital_body()))
                 await asyncio.sleep(args.send_interval)  # lets the link send while we burst
             await _drained(link)
             _say(CLOCK_OFFSET, link._clock_offset.total_seconds())

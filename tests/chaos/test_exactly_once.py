@@ -3,8 +3,8 @@
 Each test drives `python -m hub` and `tests/chaos/gateway_process.py` (a `HubLink` over its
 durable outbox), SIGKILLs them mid-burst, takes the hub away for a long backlog, resends
 messages the hub already has, or skews the gateway's clock, and then reads the hub's SQLite
-file read-only. The gateway prints an alarm's ids only once `HubLink.send` returned (it is on
-disk): every printed alarm must be at the hub exactly once.
+file read-only. The gateway prints an alarm's ids only once `HubLink.send_durably` returned (it is
+on disk): every printed alarm must be at the hub exactly once.
 """
 
 from __future__ import annotations

@@ -119,6 +119,21 @@ def test_ack_deletes_only_that_message(outbox: Outbox) -> None:
     assert outbox.depth() == 1
 
 
+def test_the_kept_count_matches_the_file_through_puts_thinning_acks_and_reopening(
+    path: Path,
+) -> None:
+    with Outbox(path, vital_cap=3) as outbox:
+        assert outbox.queued == 0
+        outbox.put_many([message(f"v{n}", "vital", n) for n in range(5)])  # 2 thinned
+        outbox.put("a1", "alarm.raised", {}, T0)
+        assert not outbox.put("a1", "alarm.raised", {}, T0)  # a duplicate adds nothing
+        assert outbox.queued == outbox.depth() == 4
+        outbox.ack_many(["a1", "v4", "not-queued"])
+        assert outbox.queued == outbox.depth() == 2
+    with Outbox(path, vital_cap=1) as outbox:  # thinned again on opening
+        assert outbox.queued == outbox.depth() == 1
+
+
 def test_vitals_and_telemetry_are_thinned_oldest_first_alarms_never(path: Path) -> None:
     with Outbox(path, vital_cap=10, telemetry_cap=5) as outbox:
         outbox.put_many([message(f"a{n}", "alarm.raised", n) for n in range(30)])
