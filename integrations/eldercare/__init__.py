@@ -17,13 +17,14 @@ from homeassistant.helpers.typing import ConfigType
 from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
-from .arc import ArcChannel, arc_outbox_path, migrate_arc_options
+from .arc import ArcChannel, arc_outbox_path, async_remove_arc_store, migrate_arc_options
 from .blueprint_install import async_install_blueprints
 from .care_center import CareCenterThresholds
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN, OPTION_ARC
 from .controller import SafetyController
 from .device_report import DeviceReporter
 from .entries import household_entries, is_monitor, monitor_entries
+from .identity import Household
 from .link_log import LinkAvailabilityLog
 from .monitor_entry import async_remove_monitor, async_setup_monitor, async_unload_monitor
 from .runtime import EldercareConfigEntry, EldercareRuntime
@@ -99,9 +100,10 @@ async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntr
     credentials = GatewayCredentials.from_dict(dict(entry.data))
     outbox = await hass.async_add_executor_job(Outbox, outbox_path(hass, entry.entry_id))
     link = HubLink(async_get_clientsession(hass), credentials, outbox)
-    safety = SafetyController(hass, entry)
     identity = str(entry.data.get(CONF_IDENTITY, credentials.gateway_id))
-    arc = ArcChannel(hass, entry)
+    safety = SafetyController(hass, entry, link, Household(identity, credentials.household_name))
+    arc = ArcChannel(hass, entry, safety.alarm)
+    entry.async_on_unload(safety.add_effect_listener(arc.report))
     entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity, arc)
     # Before the rules start, so the first alarm after a restart reaches the ARC too.
     await arc.async_start()
@@ -167,7 +169,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
         await async_remove_monitor(hass, entry)
         return
     await CareCenterThresholds(hass, entry.entry_id).async_remove()
-    await ArcChannel(hass, entry).async_remove()
+    await async_remove_arc_store(hass, entry.entry_id)
     paths = (outbox_path(hass, entry.entry_id), arc_outbox_path(hass, entry.entry_id))
 
     def remove() -> None:

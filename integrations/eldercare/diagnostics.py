@@ -42,6 +42,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     link = runtime.link
     safety = runtime.safety
+    valves = safety.valve_state()
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "link": {
@@ -58,12 +59,9 @@ async def async_get_config_entry_diagnostics(
             for device, remote in safety.inventory.remotes.items()
         },
         "supervised_devices": len(safety.inventory.supervised_devices()),
-        "alarms": async_redact_data(safety.engine.book.to_dict(), TO_REDACT),
-        "valves": {
-            "closing": safety.engine.hazards.closing_valves(),
-            "confirmed_closed": safety.engine.hazards.confirmed_valves(),
-        },
-        "next_deadline": (d.isoformat() if (d := safety.engine.next_deadline()) else None),
+        "alarms": async_redact_data(safety.alarms_as_dict(), TO_REDACT),
+        "valves": {"closing": valves.closing, "confirmed_closed": valves.confirmed_closed},
+        "next_deadline": (d.isoformat() if (d := safety.next_deadline()) else None),
         "alarm_receiving_centre": _arc_diagnostics(runtime.arc),
     }
 

@@ -39,8 +39,7 @@ class EldercareRuntime:
         return self._latest(AlarmKind.TEST)
 
     def _latest(self, kind: AlarmKind) -> Alarm:
-        alarms = self.safety.engine.book.all_alarms()
-        return max((a for a in alarms if a.kind is kind), key=lambda a: a.last_seen)
+        return self.safety.latest_alarm(kind)
 
 
 type EldercareConfigEntry = ConfigEntry[EldercareRuntime]

@@ -133,7 +133,7 @@ SENSORS: tuple[EldercareSensorDescription, ...] = (
         key="alarms_raised",
         translation_key="alarms_raised",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda runtime: runtime.safety.engine.book.raised_total,
+        value_fn=lambda runtime: runtime.safety.raised_total,
     ),
 )
 

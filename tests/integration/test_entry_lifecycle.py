@@ -29,7 +29,7 @@ SYSTOLIC_ATTRIBUTES = {"unit_of_measurement": "mmHg", "friendly_name": "Blood pr
 
 
 def _ranges(entry: MockConfigEntry) -> dict[VitalSign, VitalRange]:
-    return entry.runtime_data.safety.engine.settings.vital_ranges
+    return entry.runtime_data.safety.settings.vital_ranges
 
 
 async def _push_thresholds(hub: RunningHub, entry: MockConfigEntry, thresholds: dict) -> None:
