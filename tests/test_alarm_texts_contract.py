@@ -225,6 +225,7 @@ class HomeAssistantStandIn:
             safety=cast(Any, safety),
             identity="wang_nai_nai_jia",
             arc=cast(Any, None),
+            monitors=cast(Any, None),
         )
         entry.runtime_data = self.runtime
 

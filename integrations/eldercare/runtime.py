@@ -14,6 +14,7 @@ from gateway.safety.observations import Pressed, TestRequested
 
 from .arc import ArcChannel
 from .controller import SafetyController
+from .monitors import MonitorSet
 
 
 @dataclass
@@ -26,6 +27,7 @@ class EldercareRuntime:
     # entry, kept when a new enrollment (reauth) gives the gateway a new id.
     identity: str
     arc: ArcChannel  # reporting to an alarm receiving centre, idle unless configured
+    monitors: MonitorSet  # the health monitors of the entry's subentries
 
     def raise_alarm(self, kind: AlarmKind, source: str, source_name: str) -> Alarm:
         """An emergency press from a button or an action; the open alarm it raised or repeated.

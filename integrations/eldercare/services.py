@@ -29,7 +29,6 @@ from .const import (
     SERVICE_TEST,
     SERVICE_TRIGGER_EMERGENCY,
 )
-from .entries import household_entries
 from .runtime import EldercareConfigEntry
 
 _ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
@@ -52,10 +51,12 @@ TEST_SCHEMA = vol.Schema(_ENTRY)
 
 def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> EldercareConfigEntry:
     entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
-    entries: list[EldercareConfigEntry] = [
-        entry for entry in household_entries(hass) if entry_id in (None, entry.entry_id)
+    # Only households are ever loaded (an older release's monitor entry never is).
+    loaded: list[EldercareConfigEntry] = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry_id in (None, entry.entry_id) and entry.state is ConfigEntryState.LOADED
     ]
-    loaded = [entry for entry in entries if entry.state is ConfigEntryState.LOADED]
     if not loaded:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
     return loaded[0]
