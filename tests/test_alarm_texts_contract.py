@@ -209,9 +209,14 @@ class HomeAssistantStandIn:
             states=SimpleNamespace(get=self._states.get),
             config_entries=SimpleNamespace(async_entries=lambda _domain: [entry]),
         )
+
         # Only what EldercareRuntime's presses use of the controller (controller.py: observe,
-        # cancel, engine), carried straight to the engine.
-        safety = SimpleNamespace(observe=home.see, cancel=home.cancel, engine=home.engine)
+        # cancel, latest_alarm), carried straight to the engine.
+        def latest_alarm(kind: AlarmKind) -> Alarm:
+            alarms = (a for a in home.engine.book.all_alarms() if a.kind is kind)
+            return max(alarms, key=lambda a: a.last_seen)
+
+        safety = SimpleNamespace(observe=home.see, cancel=home.cancel, latest_alarm=latest_alarm)
         credentials = SimpleNamespace(household_name=HOUSEHOLD, hub_url="https://hub.invalid")
         self.runtime = EldercareRuntime(
             hass=cast(Any, self.hass),
@@ -220,6 +225,7 @@ class HomeAssistantStandIn:
             safety=cast(Any, safety),
             identity="wang_nai_nai_jia",
             arc=cast(Any, None),
+            monitors=cast(Any, None),
         )
         entry.runtime_data = self.runtime
 

@@ -29,15 +29,6 @@ TREES = (
 KNOWN: frozenset[frozenset[str]] = frozenset(
     {
         frozenset({"hub.auth", "hub.context", "hub.gateway_ws"}),
-        frozenset(
-            {
-                "eldercare.actions",
-                "eldercare.arc",
-                "eldercare.controller",
-                "eldercare.runtime",
-            }
-        ),
-        frozenset({"eldercare.entries", "eldercare.health_delivery", "eldercare.monitor_entry"}),
     }
 )
 

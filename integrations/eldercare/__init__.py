@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import voluptuous as vol
-from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
@@ -17,15 +17,18 @@ from homeassistant.helpers.typing import ConfigType
 from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
-from .arc import ArcChannel, arc_outbox_path, migrate_arc_options
+from .arc import ArcChannel, arc_outbox_path, async_remove_arc_store
 from .blueprint_install import async_install_blueprints
 from .care_center import CareCenterThresholds
-from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN, OPTION_ARC
+from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
 from .controller import SafetyController
 from .device_report import DeviceReporter
-from .entries import household_entries, is_monitor, monitor_entries
+from .health_delivery import VitalsDelivery
+from .health_monitor import monitor_store
+from .identity import Household
 from .link_log import LinkAvailabilityLog
-from .monitor_entry import async_remove_monitor, async_setup_monitor, async_unload_monitor
+from .migration import async_migrate, is_old_monitor
+from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .services import async_setup_services
 
@@ -59,7 +62,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     # After start-up: HA adds its own example blueprints only into a blueprints folder that
     # does not exist yet, so ours must not create it first.
     async_at_started(hass, _install_blueprints)
-    if DOMAIN in config and not household_entries(hass):
+    if DOMAIN in config and not hass.config_entries.async_entries(DOMAIN):
         hass.async_create_task(
             hass.config_entries.flow.async_init(
                 DOMAIN, context={"source": SOURCE_IMPORT}, data=dict(config[DOMAIN])
@@ -73,36 +76,20 @@ async def _install_blueprints(hass: HomeAssistant) -> None:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Bring an entry saved by an older release up to this one before it is set up.
-
-    1.1 -> 1.2: the ARC report format is kept as its option key ("adm_cid"), no longer as the
-    DC-09 token ("ADM-CID"): HA's selector option keys must be lowercase.
-    """
-    if entry.version > 1:
-        return False  # saved by a newer release: nothing here can read it
-    if entry.minor_version < 2:
-        options = dict(entry.options)
-        arc = options.get(OPTION_ARC)
-        if isinstance(arc, dict):
-            options[OPTION_ARC] = migrate_arc_options(arc)
-        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
-    return True
+    """Bring an entry saved by an older release up to this one before it is set up."""
+    return await async_migrate(hass, entry)
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    if is_monitor(entry):
-        return await async_setup_monitor(hass, entry)
-    return await _async_setup_household(hass, entry)
-
-
-async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     credentials = GatewayCredentials.from_dict(dict(entry.data))
     outbox = await hass.async_add_executor_job(Outbox, outbox_path(hass, entry.entry_id))
     link = HubLink(async_get_clientsession(hass), credentials, outbox)
-    safety = SafetyController(hass, entry)
     identity = str(entry.data.get(CONF_IDENTITY, credentials.gateway_id))
-    arc = ArcChannel(hass, entry)
-    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity, arc)
+    safety = SafetyController(hass, entry, link, Household(identity, credentials.household_name))
+    arc = ArcChannel(hass, entry, safety.alarm)
+    entry.async_on_unload(safety.add_effect_listener(arc.report))
+    monitors = MonitorSet(hass, entry, VitalsDelivery(link, safety.observe))
+    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity, arc, monitors)
     # Before the rules start, so the first alarm after a restart reaches the ARC too.
     await arc.async_start()
     # The rules run whether or not the care center is reachable: the home protects itself.
@@ -124,34 +111,24 @@ async def _async_setup_household(hass: HomeAssistant, entry: EldercareConfigEntr
     # A background task of the entry: cancelled by HA on unload and at shutdown.
     entry.async_create_background_task(hass, link.run(), "eldercare hub link")
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Health monitors after the rules and the link: their readings go to both at once.
+    await monitors.async_sync()
     entry.async_on_unload(entry.add_update_listener(_options_updated))
-
-    @callback
-    def _flush_monitors() -> None:
-        # Readings a monitor took while the household was reloading wait in the monitor. They
-        # are delivered only to a LOADED household, which this entry is once setup returned.
-        if entry.state is not ConfigEntryState.LOADED:
-            return
-        for monitor_entry in monitor_entries(hass):
-            if monitor_entry.state is ConfigEntryState.LOADED:
-                monitor_entry.runtime_data.flush_pending()
-
-    entry.async_on_unload(entry.async_on_state_change(_flush_monitors))
     return True
 
 
 async def _options_updated(hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
-    """New roles or settings apply at once, without a restart or losing any timer."""
+    """New roles, settings or monitors apply at once, without a restart or losing any timer."""
     entry.runtime_data.safety.rebuild()
     await entry.runtime_data.arc.async_options_updated()
+    await entry.runtime_data.monitors.async_sync()
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    if is_monitor(entry):
-        return await async_unload_monitor(hass, entry)
+async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -> bool:
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         runtime = entry.runtime_data
+        await runtime.monitors.async_stop()
         await runtime.safety.async_stop()
         await runtime.arc.async_stop()
         # The link first: nothing may touch the outbox once it is closed.
@@ -162,12 +139,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The gateway left its household: its undelivered messages and the care center's
-    thresholds (health data) go with it. A monitor's memory goes with the monitor."""
-    if is_monitor(entry):
-        await async_remove_monitor(hass, entry)
-        return
+    thresholds (health data) go with it, and what its health monitors kept."""
+    if is_old_monitor(entry):
+        return  # a monitor entry of an older release: its subentry has its memory now
+    for subentry_id in list(entry.subentries):
+        await monitor_store(hass, subentry_id).async_remove()
     await CareCenterThresholds(hass, entry.entry_id).async_remove()
-    await ArcChannel(hass, entry).async_remove()
+    await async_remove_arc_store(hass, entry.entry_id)
     paths = (outbox_path(hass, entry.entry_id), arc_outbox_path(hass, entry.entry_id))
 
     def remove() -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -18,6 +19,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from gateway.alarms import AlarmAction
+from gateway.link import HubLink
 from gateway.protocol import MAX_SOURCE_NAME, MessageType
 from gateway.safety.book import Alarm
 from gateway.safety.effects import (
@@ -40,6 +42,7 @@ from gateway.safety.observations import (
     ValveCommandDone,
     ValveRead,
 )
+from gateway.safety.settings import SafetySettings
 
 from .announcements import announcement_text
 from .const import (
@@ -51,9 +54,7 @@ from .const import (
     OPTION_TTS_ENTITY,
 )
 from .household import valve_closed
-
-if TYPE_CHECKING:
-    from .runtime import EldercareConfigEntry
+from .identity import Household
 
 _LOGGER = logging.getLogger(__name__)
 _DELIVERY_WAIT = 3600.0  # re-armed until the hub acks; the link resends meanwhile
@@ -78,26 +79,35 @@ def response_data(alarm: Alarm, what: str) -> dict[str, Any]:
     }
 
 
+class SafetyReads(Protocol):
+    """What carrying out an effect reads of the household's safety state."""
+
+    @property
+    def settings(self) -> SafetySettings: ...
+
+    def alarm(self, alarm_id: str) -> Alarm | None: ...
+
+
 class ActionRunner:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: EldercareConfigEntry,
+        entry: ConfigEntry,
+        link: HubLink,
+        *,
+        household: Household,
+        safety: SafetyReads,
         observe: Callable[[Observation], object],
     ) -> None:
         self._hass = hass
-        self._entry = entry
+        self._entry = entry  # its options (the speaker) and its tasks
+        self._link = link
+        self._household = household
+        self._safety = safety
         self._observe = observe
         self.sirens: list[str] = []
 
-    def run(self, effects: list[Effect]) -> None:
-        for effect in effects:
-            self._run_one(effect)
-            # Beside the care center, never instead: the ARC hears alarms, restores, tests.
-            self._entry.runtime_data.arc.report(effect)
-
-    def _run_one(self, effect: Effect) -> None:  # noqa: PLR0912 (one case per effect)
-        runtime = self._entry.runtime_data
+    def run(self, effect: Effect) -> None:  # noqa: PLR0912 (one case per effect)
         match effect:
             case CloseValve(entity_id, _):
                 self._task(self._close_valve(entity_id), f"close {entity_id}")
@@ -112,7 +122,7 @@ class ActionRunner:
                 if type_ is MessageType.ALARM_RAISED and not body.get("source_name"):
                     # Raised by the home itself (inactivity, a test): the gateway is the source.
                     body = {**body, "source_name": self._gateway_name()[:MAX_SOURCE_NAME]}
-                message_id = runtime.link.send(type_, body)
+                message_id = self._link.send(type_, body)
                 if type_ is MessageType.ALARM_RAISED:
                     self._entry.async_create_background_task(
                         self._hass, self._await_receipt(message_id, alarm_id), "eldercare receipt"
@@ -134,13 +144,13 @@ class ActionRunner:
                         {**data, "change": what, "detail": detail, **response_data(alarm, what)},
                     )
             case NotifyFamily(member, alarm, update):
-                settings = runtime.safety.engine.settings
+                settings = self._safety.settings
                 if member < len(settings.family):
                     payload = notification(
                         alarm,
                         member,
                         settings,
-                        runtime.credentials.household_name,
+                        self._household.name,
                         self._hass.config.language,
                         update=update,
                     )
@@ -166,11 +176,11 @@ class ActionRunner:
 
     def _gateway_name(self) -> str:
         """The household's gateway device as the household calls it in Home Assistant."""
-        runtime = self._entry.runtime_data
-        device = dr.async_get(self._hass).async_get_device(identifiers={(DOMAIN, runtime.identity)})
+        key = {(DOMAIN, self._household.identity)}
+        device = dr.async_get(self._hass).async_get_device(identifiers=key)
         if device is not None and (name := device.name_by_user or device.name):
             return name
-        return runtime.credentials.household_name
+        return self._household.name
 
     def _task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._entry.async_create_task(self._hass, coro, f"eldercare {name}", eager_start=True)
@@ -186,9 +196,7 @@ class ActionRunner:
         service = "close_valve" if domain == "valve" else "turn_off"
         ok = True
         try:
-            async with asyncio.timeout(
-                self._entry.runtime_data.safety.engine.settings.valve_window.total_seconds()
-            ):
+            async with asyncio.timeout(self._safety.settings.valve_window.total_seconds()):
                 await self._hass.services.async_call(
                     domain, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
                 )
@@ -211,18 +219,17 @@ class ActionRunner:
         self._observe(ValveRead(entity_id, closed))
 
     async def _await_receipt(self, message_id: str, alarm_id: str) -> None:
-        link = self._entry.runtime_data.link
         while True:
             try:
-                await link.wait_delivered(message_id, _DELIVERY_WAIT)
+                await self._link.wait_delivered(message_id, _DELIVERY_WAIT)
             except TimeoutError:
                 continue
             self._observe(HubReceived(alarm_id))
             return
 
     def _announce(self, message: str, alarm_id: str | None) -> None:
-        book = self._entry.runtime_data.safety.engine.book
-        response = book.get(alarm_id).response if alarm_id and book.knows(alarm_id) else None
+        alarm = self._safety.alarm(alarm_id) if alarm_id else None
+        response = alarm.response if alarm is not None else None
         text = announcement_text(message, self._hass.config.language, response)
         self._hass.bus.async_fire(
             EVENT_ANNOUNCEMENT, {"message": message, "text": text, "alarm_id": alarm_id}

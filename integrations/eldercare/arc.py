@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
@@ -27,13 +28,10 @@ from gateway.arc.sender import ArcSender, ArcStatus
 from gateway.arc.settings import ArcSettings, ReportFormat
 from gateway.link.errors import HubError
 from gateway.link.outbox import Outbox, Priority
-from gateway.safety.book import Alarm, UnknownAlarm
+from gateway.safety.book import Alarm
 from gateway.safety.effects import Effect
 
 from .const import DOMAIN, OPTION_ARC
-
-if TYPE_CHECKING:
-    from .runtime import EldercareConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 ARC_EVENT_TYPE = "dc09.event"
@@ -90,15 +88,29 @@ def arc_settings(options: Mapping[str, Any]) -> ArcSettings | None:
         return None
 
 
+def _arc_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, _STORE_VERSION, f"{DOMAIN}.{entry_id}.arc", private=True)
+
+
+async def async_remove_arc_store(hass: HomeAssistant, entry_id: str) -> None:
+    """The household left: its zone list and test times go with it."""
+    await _arc_store(hass, entry_id).async_remove()
+
+
 class ArcChannel:
     """Runs while the household's entry is loaded; idle when reporting is off."""
 
-    def __init__(self, hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        alarm_of: Callable[[str], Alarm | None],
+    ) -> None:
         self._hass = hass
-        self._entry = entry
-        self._store: Store[dict[str, Any]] = Store(
-            hass, _STORE_VERSION, f"{DOMAIN}.{entry.entry_id}.arc", private=True
-        )
+        self._entry = entry  # its options (the ARC's settings), id (the files) and tasks
+        # The household's alarm by id (a restore names only the id): the safety controller's.
+        self._alarm_of = alarm_of
+        self._store = _arc_store(hass, entry.entry_id)
         self._zones = ZoneMap()
         self._last_test: datetime | None = None
         self._outbox: Outbox | None = None
@@ -122,10 +134,6 @@ class ArcChannel:
         last_test = stored.get("last_test")
         self._last_test = datetime.fromisoformat(last_test) if last_test else None
         await self._async_apply(arc_settings(dict(self._entry.options)))
-
-    async def async_remove(self) -> None:
-        """The household left: its zone list and test times go with it."""
-        await self._store.async_remove()
 
     async def async_options_updated(self) -> None:
         settings = arc_settings(dict(self._entry.options))
@@ -208,9 +216,3 @@ class ArcChannel:
     def _data(self) -> dict[str, Any]:
         last = self._last_test.isoformat() if self._last_test else None
         return {"zones": self._zones.to_dict(), "last_test": last}
-
-    def _alarm_of(self, alarm_id: str) -> Alarm | None:
-        try:
-            return self._entry.runtime_data.safety.engine.book.get(alarm_id)
-        except UnknownAlarm:
-            return None

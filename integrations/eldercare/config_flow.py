@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+)
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -29,9 +34,16 @@ from gateway.link import (
 from gateway.link.tls import PinMismatch
 from provisioning.qr import QrPayloadError, parse_enrollment_payload
 
-from .const import CONF_CA_FINGERPRINT, CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
-from .entries import household_entries, is_monitor
-from .monitor_flow import MonitorFlowMixin, MonitorOptionsFlow
+from .const import (
+    CONF_CA_FINGERPRINT,
+    CONF_ENROLLMENT_CODE,
+    CONF_HUB_URL,
+    CONF_IDENTITY,
+    DOMAIN,
+    SUBENTRY_MONITOR,
+)
+from .migration import MINOR_VERSION, VERSION
+from .monitor_flow import MonitorDiscoveryMixin, MonitorSubentryFlow, household_entry
 from .options_flow import EldercareOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
@@ -90,16 +102,22 @@ def _enrollment_target(user_input: dict[str, Any]) -> tuple[str, str, str | None
     return str(user_input.get(CONF_HUB_URL, "")).strip(), text, fingerprint or None
 
 
-class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
-    VERSION = 1
-    MINOR_VERSION = 2  # 1.2: ARC report format stored as its option key (__init__)
+class EldercareConfigFlow(MonitorDiscoveryMixin, domain=DOMAIN):
+    # 1.2: ARC report format stored as its option key; 1.3: monitors are subentries.
+    VERSION = VERSION
+    MINOR_VERSION = MINOR_VERSION
 
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        if is_monitor(config_entry):
-            return MonitorOptionsFlow()
         return EldercareOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        return {SUBENTRY_MONITOR: MonitorSubentryFlow}
 
     async def _enroll(
         self, hub_url: str, code: str, ca_fingerprint: str | None = None
@@ -116,7 +134,7 @@ class EldercareConfigFlow(MonitorFlowMixin, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         # One household per gateway; once it is enrolled, "add" means a health monitor.
-        if household_entries(self.hass):
+        if household_entry(self.hass) is not None:
             return await self.async_step_pick_monitor()
         errors: dict[str, str] = {}
         if user_input is not None:

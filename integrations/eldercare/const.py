@@ -38,8 +38,9 @@ def signal_alarms_changed(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_alarms_changed"
 
 
-# A health monitor's config entry (one per Bluetooth monitor, beside the household's entry).
+# A health monitor subentry's data (one per Bluetooth monitor, under the household's entry).
 CONF_MONITOR_ADDRESS: Final = "monitor_address"
 CONF_MONITOR_PROFILE: Final = "monitor_profile"
 CONF_MONITOR_NAME: Final = "monitor_name"
 OPTION_RESIDENT: Final = "resident"  # the care center's resident id; "" = not assigned
+SUBENTRY_MONITOR: Final = "monitor"  # a health monitor: a subentry of the household's entry

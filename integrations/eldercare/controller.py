@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -25,9 +27,11 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from gateway.alarms import AlarmKind
+from gateway.link import HubLink
 from gateway.link.client import HubCommand
 from gateway.protocol import HubConfig
-from gateway.safety.book import Alarm
+from gateway.safety.book import Alarm, UnknownAlarm
 from gateway.safety.effects import AlarmChanged, Effect
 from gateway.safety.engine import SafetyEngine
 from gateway.safety.family_alerts import parse_on_my_way
@@ -50,9 +54,7 @@ from .household import (
     observations_for,
     remote_press,
 )
-
-if TYPE_CHECKING:
-    from .runtime import EldercareConfigEntry
+from .identity import Household
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -61,15 +63,31 @@ NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
 ZHA_EVENT = "zha_event"  # a Zigbee remote's command, relayed by ZHA
 
 
+@dataclass(frozen=True, slots=True)
+class ValveState:
+    """The valves the engine is closing now, and those it saw closed after a hazard."""
+
+    closing: list[str]
+    confirmed_closed: list[str]
+
+
 class SafetyController:
-    def __init__(self, hass: HomeAssistant, entry: EldercareConfigEntry) -> None:
+    """Owns the household's safety engine; the rest of the integration reads alarms,
+    settings and valves through the methods at the end, never through the engine."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, link: HubLink, household: Household
+    ) -> None:
         self._hass = hass
         self._entry = entry
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.safety", atomic_writes=True
         )
-        self._actions = ActionRunner(hass, entry, self.observe)
-        self.engine: SafetyEngine
+        self._actions = ActionRunner(
+            hass, entry, link, household=household, safety=self, observe=self.observe
+        )
+        self._effect_listeners: list[Callable[[Effect], None]] = []
+        self._engine: SafetyEngine
         self.inventory = Inventory({}, {})
         self._unsubs: list[CALLBACK_TYPE] = []
         self._deadline_unsub: CALLBACK_TYPE | None = None
@@ -85,7 +103,7 @@ class SafetyController:
     def entry_id(self) -> str:
         return self._entry.entry_id
 
-    def settings(self) -> SafetySettings:
+    def _wanted_settings(self) -> SafetySettings:
         """The household's options under the care center's thresholds."""
         local = SafetySettings.from_options(
             dict(self._entry.options), dt_util.get_default_time_zone()
@@ -98,7 +116,7 @@ class SafetyController:
         # The care center's thresholds first: the engine must start with them, hub or not.
         await self.care_center.async_load()
         saved = await self._store.async_load()
-        self.engine = SafetyEngine(self.settings(), dt_util.utcnow(), saved)
+        self._engine = SafetyEngine(self._wanted_settings(), dt_util.utcnow(), saved)
         hass = self._hass
         self._unsubs += [
             hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed),
@@ -119,7 +137,7 @@ class SafetyController:
             self._unsubs.append(async_at_started(hass, self._started))
         self.rebuild(initial=True)
         # Timers of restored alarms (family escalation) resume; overdue ones act now.
-        self._apply(self.engine.tick(dt_util.utcnow()))
+        self._apply(self._engine.tick(dt_util.utcnow()))
 
     async def async_stop(self) -> None:
         self._stopped = True
@@ -129,7 +147,7 @@ class SafetyController:
         if self._deadline_unsub is not None:
             self._deadline_unsub()
             self._deadline_unsub = None
-        await self._store.async_save(self.engine.snapshot())
+        await self._store.async_save(self._engine.snapshot())
         await self.care_center.async_flush()
 
     # The household's entities
@@ -146,9 +164,9 @@ class SafetyController:
         overrides = dict(self._entry.options.get(OPTION_ROLES, {}))
         remote_overrides = dict(self._entry.options.get(OPTION_REMOTES, {}))
         self.inventory = build_inventory(self._hass, overrides, remote_overrides)
-        self.engine.update_settings(self.settings())
-        self.engine.set_valves(self.inventory.valves(), self.inventory.valve_names())
-        self.engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
+        self._engine.update_settings(self._wanted_settings())
+        self._engine.set_valves(self.inventory.valves(), self.inventory.valve_names())
+        self._engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
         self._actions.sirens = [m.entity_id for m in self.inventory.with_role(Role.SIREN)]
         for entity_id, mapped in self.inventory.entities.items():
             if entity_id in before.entities and not initial:
@@ -162,6 +180,11 @@ class SafetyController:
         self._publish()
         for listener in list(self._inventory_listeners):
             listener()
+
+    def add_effect_listener(self, listener: Callable[[Effect], None]) -> CALLBACK_TYPE:
+        """Called with each effect after it was carried out (the ARC hears them this way)."""
+        self._effect_listeners.append(listener)
+        return lambda: self._effect_listeners.remove(listener)
 
     def add_inventory_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
         """Called after each mapping of the household's devices (joined, left, renamed)."""
@@ -245,7 +268,7 @@ class SafetyController:
     @callback
     def hub_command(self, command: HubCommand) -> None:
         """A verified staff step or test request from the care center."""
-        observation = observation_for(command.type, command.body, self.engine.book.knows)
+        observation = observation_for(command.type, command.body, self._engine.book.knows)
         if observation is not None:
             self.observe(observation)
 
@@ -256,7 +279,7 @@ class SafetyController:
         if config.residents is not None and self.care_center.update_residents(config.residents):
             changed = True
         if changed:
-            self.engine.update_settings(self.settings())
+            self._engine.update_settings(self._wanted_settings())
 
     # Engine in, actions out
 
@@ -268,21 +291,25 @@ class SafetyController:
             return []
         # Only the kind and the entity: readings can be health data.
         _LOGGER.debug("%s %s", type(observation).__name__, getattr(observation, "entity_id", ""))
-        effects = self.engine.handle(observation, dt_util.utcnow())
+        effects = self._engine.handle(observation, dt_util.utcnow())
         self._apply(effects)
         return effects
 
     @callback
     def cancel(self, source: str) -> None:
         """The resident's cancel; raises NothingToCancel when there is nothing to cancel."""
-        self._apply(self.engine.cancel(source, dt_util.utcnow()))
+        self._apply(self._engine.cancel(source, dt_util.utcnow()))
 
     @callback
     def _apply(self, effects: list[Effect]) -> None:
-        self._actions.run(effects)
+        for effect in effects:
+            self._actions.run(effect)
+            # Beside the care center, never instead: the ARC hears alarms, restores, tests.
+            for listener in list(self._effect_listeners):
+                listener(effect)
         if any(isinstance(effect, AlarmChanged) for effect in effects):
             # Alarms change rarely and matter a lot: save at once, not on HA's batch timer.
-            self._store.async_delay_save(self.engine.snapshot, 0)
+            self._store.async_delay_save(self._engine.snapshot, 0)
             self._publish()
         self._schedule_deadline()
 
@@ -295,7 +322,7 @@ class SafetyController:
         if self._deadline_unsub is not None:
             self._deadline_unsub()
             self._deadline_unsub = None
-        deadline = self.engine.next_deadline()
+        deadline = self._engine.next_deadline()
         if deadline is not None:
             self._deadline_unsub = async_track_point_in_utc_time(
                 self._hass, self._deadline_reached, deadline
@@ -307,7 +334,7 @@ class SafetyController:
         # Look at the devices' last-seen times first: a supervision deadline must not fire
         # for a device heard since the last poll.
         self._check_liveness()
-        self._apply(self.engine.tick(dt_util.utcnow()))
+        self._apply(self._engine.tick(dt_util.utcnow()))
 
     # Supervision: when was each safety device last heard?
 
@@ -330,7 +357,7 @@ class SafetyController:
     @callback
     def _configure_heartbeats(self) -> None:
         """Ask supervised Zigbee devices to report within half the supervision window."""
-        seconds = max(60, int(self.engine.settings.supervision_window.total_seconds() / 2))
+        seconds = max(60, int(self._engine.settings.supervision_window.total_seconds() / 2))
         registry = dr.async_get(self._hass)
         for device_key in self.inventory.supervised_devices():
             device = registry.async_get(device_key)
@@ -345,10 +372,47 @@ class SafetyController:
         if not await zigbee.configure_heartbeat(self._hass, device, seconds):
             self._heartbeat_configured.discard(device.id)
 
-    # For entities and services
+    # For entities, services and diagnostics: what they may read of the engine
 
     def open_alarms(self) -> list[Alarm]:
-        return self.engine.book.open_alarms()
+        return self._engine.book.open_alarms()
+
+    def open_alarm(self, kind: AlarmKind) -> Alarm | None:
+        """The open alarm of this kind, if any."""
+        return self._engine.book.open_of_kind(kind)
+
+    def alarm(self, alarm_id: str) -> Alarm | None:
+        """One alarm, open or closed; None when the book does not know it (any more)."""
+        try:
+            return self._engine.book.get(alarm_id)
+        except UnknownAlarm:
+            return None
+
+    def latest_alarm(self, kind: AlarmKind) -> Alarm:
+        """The alarm of this kind seen last, open or not (what a press raised or cancelled);
+        ValueError when there has been none."""
+        alarms = (a for a in self._engine.book.all_alarms() if a.kind is kind)
+        return max(alarms, key=lambda a: a.last_seen)
+
+    @property
+    def raised_total(self) -> int:
+        return self._engine.book.raised_total
+
+    @property
+    def settings(self) -> SafetySettings:
+        """The settings the engine works with now."""
+        return self._engine.settings
+
+    def valve_state(self) -> ValveState:
+        hazards = self._engine.hazards
+        return ValveState(hazards.closing_valves(), hazards.confirmed_valves())
+
+    def next_deadline(self) -> datetime | None:
+        return self._engine.next_deadline()
+
+    def alarms_as_dict(self) -> dict[str, Any]:
+        """The alarm book as it is saved (for diagnostics, redacted there)."""
+        return self._engine.book.to_dict()
 
     def last_heard(self, device: str) -> datetime | None:
         """When a supervised device was last heard, as the liveness check last saw it."""

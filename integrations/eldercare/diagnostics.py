@@ -6,9 +6,9 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .arc import ArcChannel
-from .entries import is_monitor
 from .health_monitor import HealthMonitor
 from .runtime import EldercareConfigEntry
 
@@ -37,11 +37,10 @@ TO_REDACT = {
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EldercareConfigEntry
 ) -> dict[str, Any]:
-    if is_monitor(entry):
-        return _monitor_diagnostics(entry.runtime_data)
     runtime = entry.runtime_data
     link = runtime.link
     safety = runtime.safety
+    valves = safety.valve_state()
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "link": {
@@ -58,14 +57,22 @@ async def async_get_config_entry_diagnostics(
             for device, remote in safety.inventory.remotes.items()
         },
         "supervised_devices": len(safety.inventory.supervised_devices()),
-        "alarms": async_redact_data(safety.engine.book.to_dict(), TO_REDACT),
-        "valves": {
-            "closing": safety.engine.hazards.closing_valves(),
-            "confirmed_closed": safety.engine.hazards.confirmed_valves(),
-        },
-        "next_deadline": (d.isoformat() if (d := safety.engine.next_deadline()) else None),
+        "alarms": async_redact_data(safety.alarms_as_dict(), TO_REDACT),
+        "valves": {"closing": valves.closing, "confirmed_closed": valves.confirmed_closed},
+        "next_deadline": (d.isoformat() if (d := safety.next_deadline()) else None),
         "alarm_receiving_centre": _arc_diagnostics(runtime.arc),
+        "health_monitors": [_monitor_diagnostics(monitor) for monitor in runtime.monitors],
     }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: EldercareConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """A health monitor's device: its own part of the household's diagnostics."""
+    for subentry_id in device.config_entries_subentries.get(entry.entry_id, ()):
+        if subentry_id is not None and (monitor := entry.runtime_data.monitors.get(subentry_id)):
+            return _monitor_diagnostics(monitor)
+    return await async_get_config_entry_diagnostics(hass, entry)
 
 
 def _arc_diagnostics(arc: ArcChannel) -> dict[str, Any] | None:

@@ -7,61 +7,67 @@ wait for the network, so an out-of-range reading alarms the family with the link
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from gateway.health.readings import HealthReading
 from gateway.health.vitals import vital_observations
+from gateway.link import HubLink
 from gateway.protocol import MessageType, vital_body
-from gateway.safety.observations import Activity, VitalReading
+from gateway.safety.observations import Activity, Observation, VitalReading
 from gateway.ulid import new_ulid
 
-from .entries import household_runtime
 from .health_monitor import HealthMonitor
 
 
-def deliver_reading(monitor: HealthMonitor, reading: HealthReading) -> bool:
-    """False when the household is not running (a reload): the monitor keeps the reading."""
-    runtime = household_runtime(monitor.hass)
-    if runtime is None:
-        return False
-    resident = monitor.resident
-    device = monitor.device_id or monitor.identity.address
-    name = _monitor_name(monitor)
-    reading_id = new_ulid()
-    current = reading.is_current(dt_util.utcnow())
-    for observation in vital_observations(reading):
-        runtime.link.send(
-            MessageType.VITAL,
-            vital_body(
-                code=observation.code,
-                value=observation.value,
-                unit=observation.unit,
-                measured_at=reading.measured_at,
-                device=device,
-                resident=resident,
-                flags=reading.flags,
-                reading=reading_id,
-            ),
-        )
-        # A reading the device itself doubts (sensor fault, demonstration data) is
-        # recorded, but never rings the family's phones.
-        # An old record (a meter synced days later) is history, not an emergency now.
-        if observation.sign is not None and reading.trusted and current:
-            runtime.safety.observe(
-                VitalReading(
-                    monitor.entry.entry_id,
-                    observation.sign,
-                    observation.value,
-                    observation.unit,
+class VitalsDelivery:
+    """Hands a monitor's readings to the household it belongs to: built with the household's
+    care-center link and its safety controller's `observe`, both running while monitors run."""
+
+    def __init__(self, link: HubLink, observe: Callable[[Observation], object]) -> None:
+        self._link = link
+        self._observe = observe
+
+    def __call__(self, monitor: HealthMonitor, reading: HealthReading) -> bool:
+        resident = monitor.resident
+        device = monitor.device_id or monitor.identity.address
+        name = _monitor_name(monitor)
+        reading_id = new_ulid()
+        current = reading.is_current(dt_util.utcnow())
+        for observation in vital_observations(reading):
+            self._link.send(
+                MessageType.VITAL,
+                vital_body(
+                    code=observation.code,
+                    value=observation.value,
+                    unit=observation.unit,
+                    measured_at=reading.measured_at,
+                    device=device,
                     resident=resident,
-                    source_name=name,
-                )
+                    flags=reading.flags,
+                    reading=reading_id,
+                ),
             )
-    if current:
-        # Someone just used a cuff: the resident is up and about.
-        runtime.safety.observe(Activity(monitor.identity.name))
-    return True
+            # A reading the device itself doubts (sensor fault, demonstration data) is
+            # recorded, but never rings the family's phones.
+            # An old record (a meter synced days later) is history, not an emergency now.
+            if observation.sign is not None and reading.trusted and current:
+                self._observe(
+                    VitalReading(
+                        monitor.subentry.subentry_id,
+                        observation.sign,
+                        observation.value,
+                        observation.unit,
+                        resident=resident,
+                        source_name=name,
+                    )
+                )
+        if current:
+            # Someone just used a cuff: the resident is up and about.
+            self._observe(Activity(monitor.identity.name))
+        return True
 
 
 def _monitor_name(monitor: HealthMonitor) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import bleak_retry_connector
 from bleak.backends.device import BLEDevice
 from homeassistant.components import bluetooth
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
@@ -63,21 +63,22 @@ class HealthMonitor:
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
+        subentry: ConfigSubentry,
         deliver: Callable[[HealthMonitor, HealthReading], bool],
         timeouts: SessionTimeouts | None = None,
     ) -> None:
         self.hass = hass
-        self.entry = entry
+        self.entry = entry  # the household's: the monitor's tasks end with it
+        # HA updates a subentry in place: the resident is read from it each time.
+        self.subentry = subentry
         self.identity = MonitorIdentity(
-            address=str(entry.data[CONF_MONITOR_ADDRESS]).upper(),
-            profile=MonitorProfile(entry.data[CONF_MONITOR_PROFILE]),
-            name=str(entry.data.get(CONF_MONITOR_NAME) or entry.title),
+            address=str(subentry.data[CONF_MONITOR_ADDRESS]).upper(),
+            profile=MonitorProfile(subentry.data[CONF_MONITOR_PROFILE]),
+            name=str(subentry.data.get(CONF_MONITOR_NAME) or subentry.title),
         )
         self._deliver = deliver  # False: the household is not running; keep it for later
         self._timeouts = timeouts
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.monitor", atomic_writes=True
-        )
+        self._store = monitor_store(hass, subentry.subentry_id)
         self._seen = SeenReadings()
         self._pending: list[HealthReading] = []
         self.last_sequence: int | None = None
@@ -94,7 +95,7 @@ class HealthMonitor:
 
     @property
     def resident(self) -> str | None:
-        return str(self.entry.options.get(OPTION_RESIDENT) or "") or None
+        return str(self.subentry.data.get(OPTION_RESIDENT) or "") or None
 
     def add_listener(self, listener: Callable[[list[HealthReading]], None]) -> Callable[[], None]:
         """`listener` gets each session's new readings (oldest first) and battery changes."""
@@ -271,8 +272,11 @@ class HealthMonitor:
             "pending": [r.to_json() for r in self._pending],
         }
 
-    async def async_remove(self) -> None:
-        await self._store.async_remove()
+
+def monitor_store(hass: HomeAssistant, subentry_id: str) -> Store[dict[str, Any]]:
+    """What a monitor keeps across restarts. A monitor added before subentries kept it under
+    its own config entry's id, which its subentry took over (migration.py)."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{subentry_id}.monitor", atomic_writes=True)
 
 
 def _saved_reading(data: dict[str, Any]) -> HealthReading | None:

@@ -27,10 +27,9 @@ from homeassistant.const import (
     UnitOfPressure,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers import entity as entity_helper
 from homeassistant.helpers.device_registry import CONNECTION_BLUETOOTH, DeviceInfo
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from gateway.health.profiles import MonitorProfile
@@ -39,7 +38,6 @@ from gateway.health.vitals import KPA_TO_MMHG
 
 from .const import DOMAIN
 from .health_monitor import HealthMonitor
-from .monitor_entry import MonitorConfigEntry
 
 BEATS_PER_MINUTE = "bpm"
 
@@ -107,19 +105,13 @@ BATTERY = SensorEntityDescription(
 )
 
 
-async def async_setup_monitor_sensors(
-    hass: HomeAssistant,
-    entry: MonitorConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    monitor = entry.runtime_data
+def monitor_sensors(monitor: HealthMonitor) -> list[MonitorEntity]:
+    """One sensor per value the monitor's profile measures, and its battery."""
     descriptions = SENSORS[monitor.identity.profile]
-    async_add_entities(
-        [
-            *(MeasurementSensor(monitor, description) for description in descriptions),
-            BatterySensor(monitor, BATTERY),
-        ]
-    )
+    return [
+        *(MeasurementSensor(monitor, description) for description in descriptions),
+        BatterySensor(monitor, BATTERY),
+    ]
 
 
 def monitor_device_info(monitor: HealthMonitor) -> DeviceInfo:

@@ -15,7 +15,6 @@ from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_cached_translations
@@ -25,8 +24,8 @@ from gateway.safety.book import CareResponse
 from gateway.safety.care_response import language_of, response_summary
 
 from .const import DOMAIN, EVENT_ALARM_RAISED, EVENT_ALARM_UPDATED
-from .entries import household_entries
 from .event import FAMILIES, AlarmFamilyDescription
+from .runtime import EldercareConfigEntry
 
 _PREFIX = f"component.{DOMAIN}.entity"
 # Steps no entity shows (the event entities announce only the steps people act on).
@@ -102,9 +101,8 @@ def _detail(data: Mapping[str, Any], step: str, language: str) -> str:
 def _event_entity(hass: HomeAssistant, family: AlarmFamilyDescription) -> str | None:
     """The household's event entity of this alarm family, so the line shows on its page."""
     registry = er.async_get(hass)
-    for entry in household_entries(hass):
-        if entry.state is not ConfigEntryState.LOADED:
-            continue
+    entries: list[EldercareConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    for entry in entries:
         unique_id = f"{entry.runtime_data.identity}_{family.key}"
         if entity_id := registry.async_get_entity_id("event", DOMAIN, unique_id):
             return entity_id

@@ -14,6 +14,7 @@ from gateway.safety.observations import Pressed, TestRequested
 
 from .arc import ArcChannel
 from .controller import SafetyController
+from .monitors import MonitorSet
 
 
 @dataclass
@@ -26,6 +27,7 @@ class EldercareRuntime:
     # entry, kept when a new enrollment (reauth) gives the gateway a new id.
     identity: str
     arc: ArcChannel  # reporting to an alarm receiving centre, idle unless configured
+    monitors: MonitorSet  # the health monitors of the entry's subentries
 
     def raise_alarm(self, kind: AlarmKind, source: str, source_name: str) -> Alarm:
         """An emergency press from a button or an action; the open alarm it raised or repeated.
@@ -39,8 +41,7 @@ class EldercareRuntime:
         return self._latest(AlarmKind.TEST)
 
     def _latest(self, kind: AlarmKind) -> Alarm:
-        alarms = self.safety.engine.book.all_alarms()
-        return max((a for a in alarms if a.kind is kind), key=lambda a: a.last_seen)
+        return self.safety.latest_alarm(kind)
 
 
 type EldercareConfigEntry = ConfigEntry[EldercareRuntime]

@@ -23,8 +23,7 @@ from gateway.safety.book import Alarm, AlarmState, CareResponse
 from gateway.safety.care_response import responding_alarm, response_summary
 
 from .entity import AlarmStateEntity, LinkStateEntity
-from .entries import is_monitor
-from .health_sensor import async_setup_monitor_sensors
+from .health_sensor import monitor_sensors
 from .runtime import EldercareConfigEntry, EldercareRuntime
 
 PARALLEL_UPDATES = 0
@@ -133,7 +132,7 @@ SENSORS: tuple[EldercareSensorDescription, ...] = (
         key="alarms_raised",
         translation_key="alarms_raised",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda runtime: runtime.safety.engine.book.raised_total,
+        value_fn=lambda runtime: runtime.safety.raised_total,
     ),
 )
 
@@ -171,12 +170,15 @@ async def async_setup_entry(
     entry: EldercareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if is_monitor(entry):
-        await async_setup_monitor_sensors(hass, entry, async_add_entities)
-        return
     runtime = entry.runtime_data
     async_add_entities(EldercareSensor(runtime, description) for description in SENSORS)
     async_add_entities(LinkSensor(runtime, description) for description in LINK_SENSORS)
+    # Each health monitor's sensors belong to its subentry (and its own device).
+    runtime.monitors.set_entity_adder(
+        lambda monitor: async_add_entities(
+            monitor_sensors(monitor), config_subentry_id=monitor.subentry.subentry_id
+        )
+    )
 
 
 class EldercareSensor(AlarmStateEntity, SensorEntity):

@@ -15,7 +15,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from gateway.alarms import AlarmAction, AlarmKind
-from gateway.safety.book import Alarm, UnknownAlarm
+from gateway.safety.book import Alarm
 from gateway.safety.observations import AlarmUpdate
 
 from .const import (
@@ -29,7 +29,6 @@ from .const import (
     SERVICE_TEST,
     SERVICE_TRIGGER_EMERGENCY,
 )
-from .entries import household_entries
 from .runtime import EldercareConfigEntry
 
 _ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
@@ -52,10 +51,12 @@ TEST_SCHEMA = vol.Schema(_ENTRY)
 
 def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> EldercareConfigEntry:
     entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
-    entries: list[EldercareConfigEntry] = [
-        entry for entry in household_entries(hass) if entry_id in (None, entry.entry_id)
+    # Only households are ever loaded (an older release's monitor entry never is).
+    loaded: list[EldercareConfigEntry] = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry_id in (None, entry.entry_id) and entry.state is ConfigEntryState.LOADED
     ]
-    loaded = [entry for entry in entries if entry.state is ConfigEntryState.LOADED]
     if not loaded:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
     return loaded[0]
@@ -63,21 +64,20 @@ def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> EldercareConfigEntr
 
 def _target_alarm(entry: EldercareConfigEntry, call: ServiceCall) -> Alarm:
     """The alarm named in the call, or the most urgent open one."""
-    book = entry.runtime_data.safety.engine.book
+    safety = entry.runtime_data.safety
     alarm_id = call.data.get(ATTR_ALARM_ID)
     if alarm_id is None:
-        open_alarms = book.open_alarms()
+        open_alarms = safety.open_alarms()
         if not open_alarms:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_open_alarm")
         return open_alarms[0]
-    try:
-        alarm = book.get(alarm_id)
-    except UnknownAlarm:
+    alarm = safety.alarm(alarm_id)
+    if alarm is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_alarm",
             translation_placeholders={"alarm_id": alarm_id},
-        ) from None
+        )
     if not alarm.open:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

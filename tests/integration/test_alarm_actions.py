@@ -82,7 +82,7 @@ async def test_resolve_closes_the_alarm_at_home_and_at_the_center_and_only_once(
     assert resolved == {"alarm_id": alarm_id}
     assert hass.states.get(STATUS).state == "idle"
     await _hub_actions(hub_server, alarm_id, "resolved")
-    last = enrolled_entry.runtime_data.safety.engine.book.get(alarm_id).history[-1]
+    last = enrolled_entry.runtime_data.safety.alarm(alarm_id).history[-1]
     assert (last.actor, last.detail) == ("family:automation", "grandma pressed it by mistake")
 
     refusal = await _refusal(hass, "resolve", {"alarm_id": alarm_id})
@@ -125,7 +125,7 @@ async def test_acknowledge_from_the_app_names_the_user_and_stops_alerting_the_fa
         return_response=True,
     )
     assert response is not None
-    alarm = enrolled_entry.runtime_data.safety.engine.book.get(response["alarm_id"])
+    alarm = enrolled_entry.runtime_data.safety.alarm(response["alarm_id"])
     assert alarm.family.acked_by == shown
     assert hass.states.get(STATUS).attributes["family_acknowledged_by"] == shown
     # Nobody else's phone rings once someone answered.
@@ -142,10 +142,10 @@ async def test_test_action_proves_the_round_trip_to_the_center(
         DOMAIN, "test", {}, blocking=True, return_response=True
     )
     assert response is not None
-    book = enrolled_entry.runtime_data.safety.engine.book
-    alarm = book.get(response["alarm_id"])
+    safety = enrolled_entry.runtime_data.safety
+    alarm = safety.alarm(response["alarm_id"])
     assert alarm.kind is AlarmKind.TEST
     # Resolved by itself once the care center confirms receipt; no alarm shows at home.
-    await until(lambda: not book.get(alarm.id).open, timeout=10)
+    await until(lambda: not safety.alarm(alarm.id).open, timeout=10)
     assert hass.states.get(STATUS).state == "idle"
     assert "raised" in await _hub_actions(hub_server, alarm.id, "raised")

@@ -277,7 +277,8 @@ async def test_arc_settings_saved_by_an_older_release_keep_reporting(
     assert await hass.config_entries.async_setup(enrolled_entry.entry_id)
     await hass.async_block_till_done()
     assert enrolled_entry.state is ConfigEntryState.LOADED
-    assert (enrolled_entry.version, enrolled_entry.minor_version) == (1, 2)
+    # Migrated up to this release (1.3: health monitors are subentries).
+    assert (enrolled_entry.version, enrolled_entry.minor_version) == (1, 3)
     assert enrolled_entry.options["arc"] == {**as_saved, "format": option}
 
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)

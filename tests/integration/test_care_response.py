@@ -109,14 +109,14 @@ async def test_the_household_and_family_see_who_is_coming_and_how_soon(
         enrolled_entry, options={**enrolled_entry.options, "family": FAMILY}
     )
     await hass.async_block_till_done()
-    book = enrolled_entry.runtime_data.safety.engine.book
+    safety = enrolled_entry.runtime_data.safety
     announcements = async_capture_events(hass, EVENT_ANNOUNCEMENT)
 
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: CALL_FOR_HELP}, blocking=True
     )
     (alarm,) = await hub_server.wait_for_open_alarms(1)
-    await until(lambda: book.get(alarm.id).state is AlarmState.REPORTED)
+    await until(lambda: safety.alarm(alarm.id).state is AlarmState.REPORTED)
     await hass.async_block_till_done()
     assert hass.states.get(RESPONSE).state == household.received
     assert len(family_phone) == 1  # the critical alert
@@ -131,7 +131,7 @@ async def test_the_household_and_family_see_who_is_coming_and_how_soon(
         responder=household.responder,
         eta_minutes=8,
     )
-    await until(lambda: book.get(alarm.id).state is AlarmState.DISPATCHED)
+    await until(lambda: safety.alarm(alarm.id).state is AlarmState.DISPATCHED)
     await hass.async_block_till_done()
 
     # The sensor says who is coming and how soon; the arrival time is a timestamp.
@@ -179,7 +179,7 @@ async def test_the_household_and_family_see_who_is_coming_and_how_soon(
 
     # On site: the sensor follows; the arrival time is no longer a forecast.
     await hub_server.staff_step(alarm.id, StaffStep.ON_SITE, staff="li.na")
-    await until(lambda: book.get(alarm.id).state is AlarmState.ON_SITE)
+    await until(lambda: safety.alarm(alarm.id).state is AlarmState.ON_SITE)
     await hass.async_block_till_done()
     assert hass.states.get(RESPONSE).state == household.on_site
     assert hass.states.get(ARRIVAL).state == "unknown"

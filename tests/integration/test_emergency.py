@@ -93,10 +93,10 @@ async def test_staff_steps_reach_the_home_and_help_coming_is_announced(
     announcements = async_capture_events(hass, EVENT_ANNOUNCEMENT)
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: BUTTON}, blocking=True)
     (alarm,) = await hub_server.wait_for_open_alarms(1)
-    book = enrolled_entry.runtime_data.safety.engine.book
+    safety = enrolled_entry.runtime_data.safety
 
     def history() -> list[str]:
-        return [entry.action.value for entry in book.get(alarm.id).history]
+        return [entry.action.value for entry in safety.alarm(alarm.id).history]
 
     await hub_server.staff_step(alarm.id, StaffStep.ACKNOWLEDGED)
     await until(lambda: "acknowledged" in history())
@@ -105,7 +105,7 @@ async def test_staff_steps_reach_the_home_and_help_coming_is_announced(
     )
     await until(lambda: "dispatched" in history())
     assert [e.data["message"] for e in announcements] == ["help_on_the_way"]
-    entry = book.get(alarm.id).history[-1]
+    entry = safety.alarm(alarm.id).history[-1]
     assert (entry.actor, entry.detail) == ("staff:Zhao Lei", "Xiao Liu (ETA 8 min)")
     # Steps from the hub are not echoed back as household events.
     assert (await hub_server.alarm_actions(alarm.id)).count("dispatched") == 1
@@ -124,6 +124,6 @@ async def test_staff_step_taken_while_the_home_is_offline_arrives_when_it_is_bac
         outcome=Outcome.ADVICE_BY_PHONE,
     )
     assert await hass.config_entries.async_setup(enrolled_entry.entry_id)
-    book = enrolled_entry.runtime_data.safety.engine.book
-    await until(lambda: not book.get(alarm.id).open, timeout=10)
+    safety = enrolled_entry.runtime_data.safety
+    await until(lambda: not safety.alarm(alarm.id).open, timeout=10)
     assert hass.states.get("sensor.wang_household_alarm_status").state == "idle"

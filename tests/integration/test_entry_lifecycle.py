@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare import outbox_path
@@ -29,7 +31,7 @@ SYSTOLIC_ATTRIBUTES = {"unit_of_measurement": "mmHg", "friendly_name": "Blood pr
 
 
 def _ranges(entry: MockConfigEntry) -> dict[VitalSign, VitalRange]:
-    return entry.runtime_data.safety.engine.settings.vital_ranges
+    return entry.runtime_data.safety.settings.vital_ranges
 
 
 async def _push_thresholds(hub: RunningHub, entry: MockConfigEntry, thresholds: dict) -> None:
@@ -172,19 +174,29 @@ async def test_an_arc_queue_that_cannot_be_opened_leaves_the_arc_silent_not_the_
     assert hass.states.get(STATUS).state == "sos"
 
 
-async def test_a_health_monitor_waits_for_bluetooth_and_says_so(hass: HomeAssistant) -> None:
-    monitor = MockConfigEntry(
-        domain="eldercare",
+async def test_a_health_monitor_waits_for_bluetooth_and_says_so(
+    hass: HomeAssistant, enrolled_entry: MockConfigEntry
+) -> None:
+    monitor = ConfigSubentry(
+        data=MappingProxyType(
+            {
+                "monitor_address": "C0:FF:EE:00:00:02",
+                "monitor_profile": "blood_pressure",
+                "monitor_name": "Cuff",
+                "resident": "",
+            }
+        ),
+        subentry_type="monitor",
         title="Cuff",
-        data={
-            "monitor_address": "C0:FF:EE:00:00:02",
-            "monitor_profile": "blood_pressure",
-            "monitor_name": "Cuff",
-        },
+        unique_id="C0:FF:EE:00:00:02",
     )
-    monitor.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(monitor.entry_id)
-    assert monitor.state is ConfigEntryState.SETUP_RETRY  # HA tries again by itself
-    assert monitor.error_reason_translation_key == "no_bluetooth"
-    message = await texts(hass, "exceptions", "no_bluetooth.message")
+    hass.config_entries.async_add_subentry(enrolled_entry, monitor)
+    await hass.async_block_till_done()
+    # The household protects itself without Bluetooth; the monitor starts when it is set up.
+    assert enrolled_entry.state is ConfigEntryState.LOADED
+    assert enrolled_entry.runtime_data.monitors.get(monitor.subentry_id) is None
+    issue = ir.async_get(hass).async_get_issue("eldercare", "no_bluetooth")
+    assert issue is not None
+    assert issue.translation_key == "no_bluetooth"
+    message = await texts(hass, "issues", "no_bluetooth.description")
     assert "蓝牙" in message["zh-Hans"]

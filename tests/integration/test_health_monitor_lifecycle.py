@@ -1,18 +1,27 @@
-"""A health monitor's entry over its life, with virtual monitors behind a virtual Bluetooth
-proxy and a real hub: added from "Add integration", readings kept while the household
-reloads, values kept across a reload, kPa cuffs, an older record caught up late, removal."""
+"""A health monitor (a subentry of the household's entry) over its life, with virtual
+monitors behind a virtual Bluetooth proxy and a real hub: added from "Add integration" or
+the household's "Add health monitor", readings taken while the household was down reach
+the hub after, values kept across a reload, kPa cuffs, an older record caught up late,
+removal."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from homeassistant.components.bluetooth import BluetoothServiceInfoBleak
-from homeassistant.config_entries import SOURCE_BLUETOOTH, SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_BLUETOOTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -29,8 +38,10 @@ from .test_health_monitors import (
     _entity,
     _hub_vitals,
     _local,
+    _monitor,
     _resident,
     _state_value,
+    _subentry,
 )
 from .translated import texts
 
@@ -74,14 +85,47 @@ async def test_add_integration_offers_the_monitors_heard_and_adds_the_one_picked
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"address": scale.address, "resident": resident}
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "monitor_added")
+    await texts(hass, "config", "abort.monitor_added")
     await hass.async_block_till_done()
-    monitor = result["result"]
-    assert monitor.options == {"resident": resident}
+    monitor = _subentry(hass, scale.address)
+    assert monitor is not None
+    assert monitor.data["resident"] == resident
     await _state_value(hass, _entity(hass, monitor, "weight"), "61.8")
     # Added, it is no longer offered.
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "no_monitors_found")
+
+
+async def test_the_households_add_health_monitor_offers_the_monitors_heard(
+    hass: HomeAssistant, household: MockConfigEntry, hub_server: RunningHub, ble: BleWorld
+) -> None:
+    """HA's own "Add health monitor" on the household's card: a subentry flow."""
+    subentries = hass.config_entries.subentries
+    result = await subentries.async_init(
+        (household.entry_id, "monitor"), context={"source": SOURCE_USER}
+    )
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "no_monitors_found")
+    await texts(hass, "config_subentries", "monitor.abort.no_monitors_found")
+
+    resident = await _resident(hub_server, household, "Wang Fang", {})
+    cuff = ble.devices.bp
+    cuff.measure(128, 82, pulse=68, at=_local(hass, 2))
+    await _discovered(hass, cuff.address)
+    result = await subentries.async_init(
+        (household.entry_id, "monitor"), context={"source": SOURCE_USER}
+    )
+    assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "user")
+    await texts(hass, "config_subentries", "monitor.step.user.title")
+    result = await subentries.async_configure(
+        result["flow_id"], {"address": cuff.address, "resident": resident}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    monitor = _subentry(hass, cuff.address)
+    assert monitor is not None
+    assert monitor.data["resident"] == resident
+    await _state_value(hass, _entity(hass, monitor, "systolic"), "128")
 
 
 async def test_a_device_that_is_no_health_monitor_is_not_offered(
@@ -118,7 +162,7 @@ async def test_a_device_that_is_no_health_monitor_is_not_offered(
     await texts(hass, "config", "abort.not_supported")
 
 
-async def test_readings_taken_while_the_household_reloads_reach_the_hub_after(
+async def test_readings_taken_while_the_household_was_down_reach_the_hub_after(
     hass: HomeAssistant, household: MockConfigEntry, hub_server: RunningHub, ble: BleWorld
 ) -> None:
     oximeter = ble.devices.oximeter
@@ -129,14 +173,11 @@ async def test_readings_taken_while_the_household_reloads_reach_the_hub_after(
     await _hub_vitals(hub_server, household, 2)
 
     assert await hass.config_entries.async_unload(household.entry_id)
+    # The monitor holds the reading until a central takes it: the household, once back.
     oximeter.measure(89, 70, at=_local(hass, 1))
-    await _state_value(hass, spo2, "89")  # shown at home at once
-    # Kept by the monitor, across its own reload too, until the household is back.
-    assert await hass.config_entries.async_reload(monitor.entry_id)
-    await hass.async_block_till_done()
-    assert hass.states.get(spo2).state == "89"
     assert await hass.config_entries.async_setup(household.entry_id)
     await hass.async_block_till_done()
+    await _state_value(hass, spo2, "89")
     rows = await _hub_vitals(hub_server, household, 4)
     assert sorted(row["value"] for row in rows if row["code"] == "59408-5") == [89, 97]
     await until(lambda: household.runtime_data.link.outbox_depth == 0, timeout=15)
@@ -154,7 +195,7 @@ async def test_a_reloaded_monitor_shows_its_last_reading_and_no_older_one(
     assert hass.states.get(systolic).attributes["unit_of_measurement"] == "mmHg"
     measured_at = hass.states.get(systolic).attributes["measured_at"]
 
-    assert await hass.config_entries.async_reload(monitor.entry_id)
+    assert await hass.config_entries.async_reload(household.entry_id)
     await hass.async_block_till_done()
     restored = hass.states.get(systolic)
     assert (restored.state, restored.attributes["measured_at"]) == ("160", measured_at)
@@ -162,8 +203,8 @@ async def test_a_reloaded_monitor_shows_its_last_reading_and_no_older_one(
     # A reading taken before the one shown (its clock was behind) is history, not news.
     cuff.measure(118, 75, pulse=66, at=_local(hass, 30))
     pulse = _entity(hass, monitor, "pulse")
-    await until(lambda: monitor.runtime_data.counts["sessions"] >= 1, timeout=15)
-    await until(lambda: monitor.runtime_data.counts["readings"] >= 1, timeout=15)
+    await until(lambda: _monitor(hass, monitor).counts["sessions"] >= 1, timeout=15)
+    await until(lambda: _monitor(hass, monitor).counts["readings"] >= 1, timeout=15)
     assert hass.states.get(systolic).state == "160"
     assert hass.states.get(pulse).state == "70"
 
@@ -177,13 +218,14 @@ async def test_removing_a_monitor_forgets_what_it_kept(
     scale = ble.devices.scale
     scale.measure(70.2, at=_local(hass, 1))
     monitor = await _add_monitor(hass, scale.address, "unassigned")
-    await _state_value(hass, _entity(hass, monitor, "weight"), "70.2")
-    assert await hass.config_entries.async_unload(monitor.entry_id)
-    key = f"{DOMAIN}.{monitor.entry_id}.monitor"
-    assert key in hass_storage
-    await hass.config_entries.async_remove(monitor.entry_id)
+    weight = _entity(hass, monitor, "weight")
+    await _state_value(hass, weight, "70.2")
+    key = f"{DOMAIN}.{monitor.subentry_id}.monitor"
+    await until(lambda: key in hass_storage, timeout=5)
+    assert hass.config_entries.async_remove_subentry(household, monitor.subentry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+    assert hass.states.get(weight) is None
     assert household.state is ConfigEntryState.LOADED  # the household is not touched
 
 
@@ -193,23 +235,25 @@ async def test_an_unreadable_saved_reading_is_dropped_with_a_warning(
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monitor = MockConfigEntry(
-        domain=DOMAIN,
+    monitor = ConfigSubentry(
+        data=MappingProxyType(
+            {
+                "monitor_address": "C0:FF:EE:00:00:01",
+                "monitor_profile": "scale",
+                "monitor_name": "Scale",
+                "resident": "",
+            }
+        ),
+        subentry_type="monitor",
         title="Scale",
-        data={
-            "monitor_address": "C0:FF:EE:00:00:01",
-            "monitor_profile": "scale",
-            "monitor_name": "Scale",
-        },
-        options={"resident": ""},
+        unique_id="C0:FF:EE:00:00:01",
     )
-    monitor.add_to_hass(hass)
-    key = f"{DOMAIN}.{monitor.entry_id}.monitor"
+    key = f"{DOMAIN}.{monitor.subentry_id}.monitor"
     hass_storage[key] = {"version": 1, "key": key, "data": {"pending": [{"not": "a reading"}]}}
     with caplog.at_level(logging.WARNING):
-        assert await hass.config_entries.async_setup(monitor.entry_id)
+        hass.config_entries.async_add_subentry(household, monitor)
         await hass.async_block_till_done()
-    assert monitor.state is ConfigEntryState.LOADED
+    assert _monitor(hass, monitor) is not None  # running
     assert "Dropping an unreadable saved reading" in caplog.text
 
 
@@ -223,7 +267,10 @@ async def test_with_the_household_down_a_monitor_can_only_be_unassigned(
     assert await hass.config_entries.async_unload(household.entry_id)
     # Whose monitor it is comes from the care center's residents, which a stopped household
     # cannot list: only "not assigned" is offered until it runs again.
-    result = await hass.config_entries.options.async_init(monitor.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (household.entry_id, "monitor"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": monitor.subentry_id},
+    )
     field = next(key for key in result["data_schema"].schema if key == "resident")
     options = result["data_schema"].schema[field].config["options"]
     assert [option["value"] for option in options] == ["unassigned"]

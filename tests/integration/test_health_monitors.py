@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.eldercare.const import DOMAIN
-from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
+from custom_components.eldercare.diagnostics import async_get_device_diagnostics
 from custom_components.eldercare.health_monitor import HealthMonitor
 from gateway.alarms import AlarmKind
 from gateway.ble import GlucoseUnit, TemperatureUnit
@@ -76,24 +77,35 @@ async def _discovered(hass: HomeAssistant, address: str) -> dict[str, Any]:
     return found
 
 
-async def _add_monitor(hass: HomeAssistant, address: str, resident: str) -> ConfigEntry:
+def _household(hass: HomeAssistant) -> ConfigEntry:
+    (household,) = hass.config_entries.async_entries(DOMAIN)
+    return household
+
+
+def _subentry(hass: HomeAssistant, address: str) -> ConfigSubentry | None:
+    subentries = _household(hass).subentries.values()
+    return next((s for s in subentries if s.unique_id == address), None)
+
+
+async def _add_monitor(hass: HomeAssistant, address: str, resident: str) -> ConfigSubentry:
     """What the family does in the HA app: confirm the discovered monitor, pick whose."""
     flow = await _discovered(hass, address)
     assert flow["context"]["source"] == "bluetooth"
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"resident": resident})
-    assert result["type"] == "create_entry"
+    assert (result["type"], result["reason"]) == ("abort", "monitor_added")
     await hass.async_block_till_done()
-    entry = result["result"]
-    assert entry.state is ConfigEntryState.LOADED
-    return entry
+    monitor = _subentry(hass, address)
+    assert monitor is not None
+    assert _monitor(hass, monitor) is not None  # running
+    return monitor
 
 
-def _entity(hass: HomeAssistant, entry: ConfigEntry, key: str) -> str:
+def _entity(hass: HomeAssistant, monitor: ConfigSubentry, key: str) -> str:
     registry = er.async_get(hass)
-    for item in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if item.unique_id.endswith(f"_{key}"):
+    for item in er.async_entries_for_config_entry(registry, _household(hass).entry_id):
+        if item.config_subentry_id == monitor.subentry_id and item.unique_id.endswith(f"_{key}"):
             return item.entity_id
-    raise AssertionError(f"no {key} entity in {entry.title}")
+    raise AssertionError(f"no {key} entity in {monitor.title}")
 
 
 async def _state_value(hass: HomeAssistant, entity_id: str, expected: str) -> None:
@@ -165,8 +177,9 @@ async def test_cuff_discovered_assigned_read_with_its_time_alarms_and_reaches_th
     assert datetime.fromisoformat(by_code["8462-4"]["measured_at"]) == measured
 
 
-def _monitor(entry: ConfigEntry) -> HealthMonitor:
-    monitor: HealthMonitor = entry.runtime_data
+def _monitor(hass: HomeAssistant, subentry: ConfigSubentry) -> HealthMonitor:
+    monitor: HealthMonitor | None = _household(hass).runtime_data.monitors.get(subentry.subentry_id)
+    assert monitor is not None
     return monitor
 
 
@@ -238,12 +251,12 @@ async def test_glucose_records_are_caught_up_once_even_when_sent_again(
     await _state_value(hass, glucose, "11.2")
     rows = await _hub_vitals(hub_server, household, 4)
     assert sorted(row["value"] for row in rows) == [5.8, 6.1, 8.4, 11.2]
-    assert _monitor(monitor).last_sequence == meter.last_sequence
+    assert _monitor(hass, monitor).last_sequence == meter.last_sequence
 
     # The gateway lost its place (a restore from an old backup): it asks for every record.
-    _monitor(monitor).last_sequence = None
+    _monitor(hass, monitor).last_sequence = None
     meter.advertise()
-    await until(lambda: _monitor(monitor).counts["duplicates"] == 4, timeout=15)
+    await until(lambda: _monitor(hass, monitor).counts["duplicates"] == 4, timeout=15)
     assert len(await _hub_vitals(hub_server, household, 4)) == 4
     state = hass.states.get(glucose)
     assert state is not None
@@ -260,10 +273,10 @@ async def test_a_transfer_dropped_midway_is_finished_on_the_next_connection(
     monitor = await _add_monitor(hass, meter.address, "unassigned")
     glucose = _entity(hass, monitor, "glucose")
     await _state_value(hass, glucose, "9.1")
-    assert _monitor(monitor).counts["drops"] >= 1
+    assert _monitor(hass, monitor).counts["drops"] >= 1
     rows = await _hub_vitals(hub_server, household, 5)
     assert sorted(row["value"] for row in rows) == [5.8, 6.1, 7.7, 8.4, 9.1]
-    assert _monitor(monitor).counts["duplicates"] == 0
+    assert _monitor(hass, monitor).counts["duplicates"] == 0
 
 
 async def test_garbage_and_short_payloads_are_rejected_and_the_monitor_carries_on(
@@ -273,21 +286,21 @@ async def test_garbage_and_short_payloads_are_rejected_and_the_monitor_carries_o
     cuff.garbage()
     cuff.measure(118, 76, pulse=70, at=_local(hass, 5))
     monitor = await _add_monitor(hass, cuff.address, "unassigned")
-    await until(lambda: _monitor(monitor).counts["rejected"] == 1, timeout=15)
+    await until(lambda: _monitor(hass, monitor).counts["rejected"] == 1, timeout=15)
     systolic = _entity(hass, monitor, "systolic")
 
     cuff.wrong_length()
     cuff.measure(121, 79, pulse=71, at=_local(hass, 3))
-    await until(lambda: _monitor(monitor).counts["rejected"] == 2, timeout=15)
+    await until(lambda: _monitor(hass, monitor).counts["rejected"] == 2, timeout=15)
     cuff.measure(132, 84, pulse=72, at=_local(hass, 1))
     await _state_value(hass, systolic, "132")
-    assert monitor.state is ConfigEntryState.LOADED
+    assert _monitor(hass, monitor) is not None  # still running
     assert household.runtime_data.safety.open_alarms() == []
     rows = await _hub_vitals(hub_server, household, 4)
     assert sorted(row["value"] for row in rows if row["code"] == "8480-6") == [132]
 
 
-async def test_a_monitor_is_given_to_another_resident_in_its_options(
+async def test_a_monitor_is_given_to_another_resident_when_reconfigured(
     hass: HomeAssistant, household: MockConfigEntry, hub_server: RunningHub, ble: BleWorld
 ) -> None:
     wang = await _resident(hub_server, household, "Wang Fang", {})
@@ -297,10 +310,15 @@ async def test_a_monitor_is_given_to_another_resident_in_its_options(
     monitor = await _add_monitor(hass, oximeter.address, wang)
     await _hub_vitals(hub_server, household, 2)
 
-    result = await hass.config_entries.options.async_init(monitor.entry_id)
-    assert result["step_id"] == "resident"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"resident": li})
-    assert result["type"] == "create_entry"
+    result = await hass.config_entries.subentries.async_init(
+        (household.entry_id, "monitor"),
+        context={"source": "reconfigure", "subentry_id": monitor.subentry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"resident": li}
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
     oximeter.measure(92, 74, at=_local(hass, 1))  # normal for the household, low for Li
     await until(lambda: bool(household.runtime_data.safety.open_alarms()), timeout=15)
     rows = await _hub_vitals(hub_server, household, 4)
@@ -316,7 +334,12 @@ async def test_monitor_diagnostics_hold_no_reading_and_no_resident(
     scale.measure(62.5, at=_local(hass, 1))
     monitor = await _add_monitor(hass, scale.address, resident)
     await _state_value(hass, _entity(hass, monitor, "weight"), "62.5")
-    diagnostics = await async_get_config_entry_diagnostics(hass, monitor)
+    entity = er.async_get(hass).async_get(_entity(hass, monitor, "weight"))
+    assert entity is not None
+    assert entity.device_id is not None
+    device = dr.async_get(hass).async_get(entity.device_id)
+    assert device is not None
+    diagnostics = await async_get_device_diagnostics(hass, household, device)
     assert diagnostics["counts"]["readings"] == 1
     assert diagnostics["assigned"] is True
     text = str(diagnostics)

@@ -26,7 +26,7 @@ SYSTOLIC = "sensor.blood_pressure_systolic"
 
 
 def _history(entry: MockConfigEntry, kind: AlarmKind) -> list[str]:
-    alarm = entry.runtime_data.safety.engine.book.open_of_kind(kind)
+    alarm = entry.runtime_data.safety.open_alarm(kind)
     return [h.action.value for h in alarm.history] if alarm else []
 
 
@@ -135,9 +135,7 @@ async def test_a_valve_that_refuses_the_command_is_sent_it_again(
     travel(hass, freezer, timedelta(seconds=4))
     await hass.async_block_till_done()
     assert "valve_closed" in _history(enrolled_entry, AlarmKind.GAS)
-    assert (
-        enrolled_entry.runtime_data.safety.engine.book.open_of_kind(AlarmKind.VALVE_FAILED) is None
-    )
+    assert enrolled_entry.runtime_data.safety.open_alarm(AlarmKind.VALVE_FAILED) is None
 
 
 async def test_another_apps_notification_button_does_not_answer_an_alarm(
@@ -149,6 +147,6 @@ async def test_another_apps_notification_button_does_not_answer_an_alarm(
         "mobile_app_notification_action", {"action": "OPEN_GARAGE", "tag": "garage"}
     )
     await hass.async_block_till_done()
-    alarm = enrolled_entry.runtime_data.safety.engine.book.get(alarm_id)
+    alarm = enrolled_entry.runtime_data.safety.alarm(alarm_id)
     assert alarm.family.acked_by is None
     assert hass.states.get(STATUS).state == "sos"

@@ -38,7 +38,7 @@ MOTION = "binary_sensor.hall_motion"
 
 
 def _ranges(entry: MockConfigEntry) -> dict[VitalSign, VitalRange]:
-    return entry.runtime_data.safety.engine.settings.vital_ranges
+    return entry.runtime_data.safety.settings.vital_ranges
 
 
 async def _set_thresholds(hub: RunningHub, household_id: str, thresholds: dict) -> None:
@@ -299,7 +299,7 @@ async def test_a_residents_own_thresholds_judge_the_readings_of_their_monitor(
     assert await hass.config_entries.async_reload(enrolled_entry.entry_id)
     await hass.async_block_till_done()
     assert enrolled_entry.runtime_data.link.state is not LinkState.CONNECTED
-    settings = enrolled_entry.runtime_data.safety.engine.settings
+    settings = enrolled_entry.runtime_data.safety.settings
     assert settings.vital_range(VitalSign.SYSTOLIC, grandma.id) == VitalRange(90, 140)
     assert settings.vital_range(VitalSign.SYSTOLIC, grandpa.id) == VitalRange(90, 170)
     kept = enrolled_entry.runtime_data.safety.care_center.residents()

@@ -251,7 +251,7 @@ def test_the_scan_sees_imports_in_functions_and_lookups_by_name() -> None:
     found = _referenced()
     assert "zigbee.py" in found["zha"]
     assert "options_flow.py" in found["zha"]  # DeviceSelectorConfig(integration="zha")
-    assert "monitor_entry.py" in found["bluetooth"]
+    assert "monitors.py" in found["bluetooth"]
 
 
 async def test_every_integration_used_is_a_declared_dependency(hass: HomeAssistant) -> None:

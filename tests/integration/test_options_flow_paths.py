@@ -44,7 +44,7 @@ def _suggested(form: dict[str, Any]) -> dict[str, Any]:
 
 def _rules_form(entry: MockConfigEntry, **changes: Any) -> dict[str, Any]:
     """The rules form as shown, with the installer's changes typed in."""
-    current = entry.runtime_data.safety.engine.settings.to_options()
+    current = entry.runtime_data.safety.settings.to_options()
     names = (
         "valve_window",
         "valve_attempts",
@@ -70,7 +70,7 @@ async def test_rules_are_saved_and_apply_at_once_and_a_cleared_field_means_none(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    settings = enrolled_entry.runtime_data.safety.engine.settings
+    settings = enrolled_entry.runtime_data.safety.settings
     assert settings.sos_cancel_window.total_seconds() == 30
     assert str(settings.quiet_hours) == "22:00-06:00"
     # A second press inside the new cancel window cancels the first: the rule applies now.
@@ -88,7 +88,7 @@ async def test_rules_are_saved_and_apply_at_once_and_a_cleared_field_means_none(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert enrolled_entry.options["quiet_hours"] == ""
-    assert enrolled_entry.runtime_data.safety.engine.settings.quiet_hours is None
+    assert enrolled_entry.runtime_data.safety.settings.quiet_hours is None
 
 
 async def test_a_bad_rule_is_refused_keeping_what_was_typed(

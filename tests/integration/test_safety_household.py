@@ -20,9 +20,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.eldercare.const import DOMAIN, EVENT_ANNOUNCEMENT
+from custom_components.eldercare.controller import SafetyController
 from custom_components.eldercare.diagnostics import async_get_config_entry_diagnostics
 from gateway.alarms import AlarmKind
-from gateway.safety.book import AlarmBook
 
 from ..conftest import RunningHub
 from .conftest import travel
@@ -36,8 +36,8 @@ DOOR = "binary_sensor.front_door"
 MOTION = "binary_sensor.hall_motion"
 
 
-def _book(entry: MockConfigEntry) -> AlarmBook:
-    return entry.runtime_data.safety.engine.book
+def _safety(entry: MockConfigEntry) -> SafetyController:
+    return entry.runtime_data.safety
 
 
 async def _set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: object) -> None:
@@ -58,7 +58,7 @@ async def test_smoke_from_any_integration_raises_fire_and_sounds_sirens(
     assert hass.states.get(EMERGENCY).state == "on"
     assert [call.data["entity_id"] for call in siren_on] == [["siren.hall_siren"]]
     (alarm,) = await hub_server.wait_for_open_alarms(1)
-    assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "fire")
+    assert (alarm.id, alarm.kind) == (_safety(enrolled_entry).open_alarms()[0].id, "fire")
 
 
 async def test_unavailable_and_back_is_never_an_alarm_by_itself(
@@ -75,7 +75,7 @@ async def test_unavailable_and_back_is_never_an_alarm_by_itself(
     for state in ("on", "unavailable", "on"):
         hass.states.async_set(SMOKE, state, attributes)
         await hass.async_block_till_done()
-    (alarm,) = _book(enrolled_entry).open_alarms()
+    (alarm,) = _safety(enrolled_entry).open_alarms()
     assert (alarm.kind, alarm.count) == (AlarmKind.FIRE, 1)
 
 
@@ -93,7 +93,7 @@ async def test_sos_from_an_event_entity_and_the_cancel_window(
     # The resident pressed by accident and cancels within the window.
     await hass.services.async_call("button", "press", {"entity_id": CANCEL}, blocking=True)
     assert hass.states.get(STATUS).state == "idle"
-    local = _book(enrolled_entry).get(alarm.id)
+    local = _safety(enrolled_entry).alarm(alarm.id)
     assert local.cancelled
     async with asyncio.timeout(5):
         while (await hub_server.open_alarms())[0].last_action != "cancelled":  # noqa: ASYNC110
@@ -130,13 +130,13 @@ async def test_door_opened_in_quiet_hours_and_door_left_open(
     travel(hass, freezer, timedelta(minutes=11))
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "door"
-    assert "open for more than 10 min" in _book(enrolled_entry).open_alarms()[0].source
+    assert "open for more than 10 min" in _safety(enrolled_entry).open_alarms()[0].source
     await hass.services.async_call(DOMAIN, "resolve", {"note": "closed it"}, blocking=True)
     hass.states.async_set(DOOR, "off", attributes)
     freezer.move_to(datetime(2026, 11, 22, 2, 30, tzinfo=dt_util.get_default_time_zone()))
     hass.states.async_set(DOOR, "on", attributes)  # 02:30: quiet hours
     await hass.async_block_till_done()
-    assert "quiet hours" in _book(enrolled_entry).open_alarms()[0].source
+    assert "quiet hours" in _safety(enrolled_entry).open_alarms()[0].source
 
 
 async def test_inactivity_prewarns_then_alarms_and_motion_answers(
@@ -184,7 +184,7 @@ async def test_vital_sensor_out_of_range_raises_vitals(
     assert hass.states.get(STATUS).state == "idle"
     hass.states.async_set(sensor, "196", attributes)
     await hass.async_block_till_done()
-    (alarm,) = _book(enrolled_entry).open_alarms()
+    (alarm,) = _safety(enrolled_entry).open_alarms()
     assert (alarm.kind, alarm.source) == (AlarmKind.VITALS, "systolic 196 mmHg high")
 
 
@@ -240,7 +240,7 @@ async def test_home_protects_itself_while_the_hub_is_down(
     assert hass.states.get(STATUS).state == "gas"
     await hub_server.start()
     (alarm,) = await hub_server.wait_for_open_alarms(1, timeout=15)
-    assert (alarm.id, alarm.kind) == (_book(enrolled_entry).open_alarms()[0].id, "gas")
+    assert (alarm.id, alarm.kind) == (_safety(enrolled_entry).open_alarms()[0].id, "gas")
 
 
 async def test_roles_can_be_changed_in_the_options_flow(
@@ -275,7 +275,7 @@ async def test_rules_options_reject_a_bad_time_window(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "rules"}
     )
-    settings = enrolled_entry.runtime_data.safety.engine.settings.to_options()
+    settings = enrolled_entry.runtime_data.safety.settings.to_options()
     form = {k: settings[k] for k in ("valve_window", "valve_attempts", "supervision_window")}
     form |= {
         "battery_low_percent": 15,

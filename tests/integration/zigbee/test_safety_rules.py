@@ -26,7 +26,7 @@ STATUS = "sensor.wang_household_alarm_status"
 
 
 def _history(entry: MockConfigEntry, kind: str) -> list[str]:
-    alarm = entry.runtime_data.safety.engine.book.open_of_kind(AlarmKind(kind))
+    alarm = entry.runtime_data.safety.open_alarm(AlarmKind(kind))
     return [h.action.value for h in alarm.history] if alarm else []
 
 
@@ -69,8 +69,8 @@ async def test_jammed_valve_is_retried_then_raises_valve_failed(
     await wait_for(hass, lambda: home.gas.enrolled, timeout=10)
     home.gas.set_alarm(True)
     await wait_for(hass, lambda: "valve_retry" in _history(enrolled_entry, "gas"), timeout=4)
-    book = enrolled_entry.runtime_data.safety.engine.book
-    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.VALVE_FAILED) is not None, timeout=4)
+    safety = enrolled_entry.runtime_data.safety
+    await wait_for(hass, lambda: safety.open_alarm(AlarmKind.VALVE_FAILED) is not None, timeout=4)
     assert home.valve.is_open
     kinds = {a.kind for a in await hub_server.wait_for_open_alarms(2)}
     assert kinds == {"gas", "valve_failed"}
@@ -134,7 +134,7 @@ async def test_zigbee_remote_named_or_picked_as_sos_raises_one_alarm_per_press(
         remote.press("double")  # one press, two commands
         await wait_for(hass, lambda: len(commands()) == 3, timeout=3)
         await wait_for(hass, lambda: hass.states.get(STATUS).state == "sos", timeout=3)
-        alarm = safety.engine.book.open_of_kind(AlarmKind.SOS)
+        alarm = safety.open_alarm(AlarmKind.SOS)
         assert alarm is not None
         assert alarm.count == 1
         assert "cancelled" not in _history(enrolled_entry, "sos")
@@ -218,13 +218,13 @@ async def test_smoke_detector_raises_fire_and_door_at_night_raises_door(
     home.smoke.set_alarm(True)
     await wait_for(hass, lambda: hass.states.get(STATUS).state == "fire", timeout=3)
     home.door.set_alarm(True)
-    book = enrolled_entry.runtime_data.safety.engine.book
-    await wait_for(hass, lambda: book.open_of_kind(AlarmKind.DOOR) is not None, timeout=3)
+    safety = enrolled_entry.runtime_data.safety
+    await wait_for(hass, lambda: safety.open_alarm(AlarmKind.DOOR) is not None, timeout=3)
     kinds = {a.kind for a in await hub_server.wait_for_open_alarms(2)}
     assert kinds == {"fire", "door"}
     # The detector clearing is told to the center; the fire alarm waits for a person.
     home.smoke.set_alarm(False)
     await wait_for(
-        hass, lambda: book.open_of_kind(AlarmKind.FIRE).cleared_at is not None, timeout=3
+        hass, lambda: safety.open_alarm(AlarmKind.FIRE).cleared_at is not None, timeout=3
     )
     assert hass.states.get(STATUS).state == "fire"
