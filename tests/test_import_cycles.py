@@ -28,7 +28,6 @@ TREES = (
 )
 KNOWN: frozenset[frozenset[str]] = frozenset(
     {
-        frozenset({"hub.auth", "hub.context", "hub.gateway_ws"}),
         frozenset(
             {
                 "eldercare.actions",
@@ -42,23 +41,7 @@ KNOWN: frozenset[frozenset[str]] = frozenset(
 )
 
 
-KNOWN_PARTS: frozenset[frozenset[str]] = KNOWN - {
-    frozenset({"hub.auth", "hub.context", "hub.gateway_ws"})
-} | {
-    frozenset(
-        {
-            "hub.auth",
-            "hub.card_devices",
-            "hub.context",
-            "hub.gateway_ws",
-            "hub.household_view",
-            "hub.live",
-            "hub.panels",
-            "hub.storage",
-            "hub.supervision",
-        }
-    ),
-}
+KNOWN_PARTS: frozenset[frozenset[str]] = KNOWN
 
 
 def modules() -> dict[str, Path]:

@@ -10,7 +10,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
@@ -18,23 +17,14 @@ import sqlite_utils
 from gateway.alarms import utc_iso
 from gateway.ulid import new_ulid
 
-from .sql import one
+from ..infra.sql import one
+from ..policy import STAFF_ROLES, Role
 
 # A dispatch screen stays signed in through a shift with its overlap; then everyone signs in
 # again. Idle: no request for this long ends the session, except that an open live screen
 # counts as activity (a dispatch screen must never sign itself out while alarms may come).
 SESSION_LIFETIME = timedelta(hours=12)
 IDLE_TIMEOUT = timedelta(minutes=30)
-
-
-class Role(StrEnum):
-    DISPATCHER = "dispatcher"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    FAMILY = "family"
-
-
-STAFF_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
 
 class AccountError(ValueError):

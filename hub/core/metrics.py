@@ -14,7 +14,7 @@ from aiohttp import hdrs, web
 
 from gateway.protocol import NakReason
 
-from .auth import public
+from ..policy import public
 from .context import HUB_CONTEXT
 
 METRICS_PATH = "/metrics"
@@ -80,7 +80,7 @@ async def metrics(request: web.Request) -> web.Response:
             "eldercare_hub_gateways_connected",
             "gauge",
             "Gateways whose link said hello and is open (staff steps reach them at once).",
-            [({}, len(hub.connections))],
+            [({}, hub.gateways.connected_count())],
         ),
     ]
     return web.Response(

@@ -18,7 +18,7 @@ from gateway.alarms import utc_iso
 from gateway.dc09 import credentials
 from gateway.dc09.credentials import ACCOUNT_PATTERN, KEY_SIZES, KeyFormat
 
-from ..sql import Transaction, one
+from ..infra.sql import Transaction, one
 
 MAX_LABEL = 200
 LOG_KEPT = timedelta(days=30)  # a panel's log: what staff look at when a panel misbehaves

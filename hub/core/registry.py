@@ -14,7 +14,7 @@ import sqlite_utils
 from gateway.alarms import utc_iso
 from gateway.ulid import new_ulid
 
-from .sql import Transaction, one
+from ..infra.sql import Transaction, one
 
 MAX_TEXT = 200
 MAX_NOTES = 2000

@@ -31,6 +31,7 @@ from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
 from provisioning import codes
 
+from ..infra.sql import Transaction, one
 from .accounts import AccountStore
 from .alarm_words import name_from_devices
 from .audit import AuditLog
@@ -43,11 +44,10 @@ from .desk_model import (
     StaffStep,
     check_step,
 )
-from .panels.store import PanelStore
+from .panel_store import PanelStore
 from .registry import RegistryStore
 from .schema import migrate, schema_version
 from .sla import AnsweredAlarm
-from .sql import Transaction, one
 
 _LOGGER = logging.getLogger(__name__)
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)

@@ -7,20 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts import AccountStore
-from .alarm_words import said
-from .audit import AuditAction
-from .auth import STAFF, actor, allow, session_of
-from .card_devices import card_devices, speaks_for_devices
-from .context import HUB_CONTEXT
-from .desk_model import AlarmRow, Outcome, StaffStep, StepRefused
-from .household_view import (
-    HISTORY_LIMIT,
-    alarm_history,
-    household_for_staff,
-    recent_vitals,
-)
-from .http_json import (
+from ..core.accounts import AccountStore
+from ..core.alarm_words import said
+from ..core.audit import AuditAction
+from ..core.card_devices import card_devices, speaks_for_devices
+from ..core.context import HUB_CONTEXT
+from ..core.desk_model import AlarmRow, Outcome, StaffStep, StepRefused
+from ..core.household_view import HISTORY_LIMIT, alarm_history, household_for_staff, recent_vitals
+from ..core.registry import DeviceState
+from ..infra.http_json import (
     bad_request,
     json_object,
     not_found,
@@ -29,7 +24,8 @@ from .http_json import (
     query_time,
     refusal,
 )
-from .registry import DeviceState
+from ..policy import STAFF, allow
+from ..web.access import actor, session_of
 from .staff import StepDetails, add_staff_note, take_staff_step
 
 MAX_NOTE = 500

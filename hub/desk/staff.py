@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .audit import AuditAction
-from .context import HubContext
-from .desk_model import AlarmRow, OutboundMessage, Outcome, StaffStep
-from .gateway_ws import push_to_gateway
+from ..core.audit import AuditAction
+from ..core.context import HubContext
+from ..core.desk_model import AlarmRow, OutboundMessage, Outcome, StaffStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,7 @@ async def take_staff_step(
     alarm, queued = await hub.db(record)
     hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
     for message in queued:
-        await push_to_gateway(hub, message)
+        await hub.gateways.push(message)
     return alarm
 
 

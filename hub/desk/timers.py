@@ -8,9 +8,9 @@ import asyncio
 import logging
 from datetime import datetime
 
-from .audit import AuditAction
-from .context import HubContext
-from .desk_model import ESCALATE_AFTER, ON_SITE_WITHIN, AlarmRow
+from ..core.audit import AuditAction
+from ..core.context import HubContext
+from ..core.desk_model import ESCALATE_AFTER, ON_SITE_WITHIN, AlarmRow
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_PERIOD = 1.0  # s: an escalation comes at most this late

@@ -1,7 +1,7 @@
 """The family portal: a family member sees their own household only (status, who is coming,
 alarm history, vitals, devices), never another's and never medical details or staff notes.
 The household comes from the session, not from the request, so no URL can name another.
-The page itself is kept current by the live feed of hub/family_live.py."""
+The page itself is kept current by the live feed of hub/family/live.py."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts import Role
-from .auth import STATIC_DIR, allow, session_of
-from .card_devices import household_devices
-from .context import HUB_CONTEXT, HubContext
-from .household_view import alarm_for_family, recent_vitals
-from .http_json import not_found
+from ..core.card_devices import household_devices
+from ..core.context import HUB_CONTEXT, HubContext
+from ..core.household_view import alarm_for_family, recent_vitals
+from ..infra.http_json import not_found
+from ..policy import Role, allow
+from ..web.access import session_of
+from ..web.static import page
 
 FAMILY_ALARMS = 50
 
 
 @allow(Role.FAMILY)
 async def family_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "family.html", headers={"Cache-Control": "no-store"})
+    return page("family.html")
 
 
 @allow(Role.FAMILY)
@@ -60,7 +61,7 @@ async def home_view(hub: HubContext, household_id: str) -> dict[str, Any] | None
 
 def online(hub: HubContext, gateway_ids: list[str]) -> bool:
     """Whether one of the household's gateways is connected to this hub now."""
-    return any(gateway_id in hub.connections for gateway_id in gateway_ids)
+    return any(hub.gateways.is_connected(gateway_id) for gateway_id in gateway_ids)
 
 
 def _home(hub: HubContext, household_id: str) -> dict[str, Any] | None:
@@ -79,7 +80,8 @@ def _home(hub: HubContext, household_id: str) -> dict[str, Any] | None:
             for r in store.registry.residents(household_id)
         ],
         "vitals": recent_vitals(store, household_id, now),
-        # As the household's open alarms leave them, like the alarm card's (hub/card_devices.py).
+        # As the household's open alarms leave them, like the alarm card's
+        # (hub/core/card_devices.py).
         "devices": household_devices(store, household_id),
     }
 

@@ -1,7 +1,7 @@
 """The family page's live feed: one WebSocket per open family page, scoped by the session to
 the family member's own household.
 
-The dispatch screens' mechanism (hub/dispatch.py, hub/live.py): subscribe, then a full
+The dispatch screens' mechanism (hub/desk/screen.py, hub/core/live.py): subscribe, then a full
 snapshot (on every connect, so a page that was away catches up), then each change of the
 household's alarms as it is published, in the family fields only; a page that fell behind
 is closed (1013) to reconnect for a fresh snapshot, one whose session ended is closed
@@ -20,12 +20,11 @@ from aiohttp import WSCloseCode, web
 
 from gateway.alarms import utc_iso
 
-from .accounts import Role
-from .auth import allow
-from .context import HUB_CONTEXT, HubContext
-from .dispatch import _drain_incoming, _keep_session, _send_updates
-from .family_api import family_household_id, family_view, home_view, online
-from .live import Subscription
+from ..core.context import HUB_CONTEXT, HubContext
+from ..core.live import Subscription
+from ..policy import Role, allow
+from ..web.screen_socket import drain_incoming, keep_session, send_updates
+from .api import family_household_id, family_view, home_view, online
 
 FAMILY_LIVE_PATH = "/api/v1/family/live"
 HOME_EVERY = 30.0  # s: vitals, devices, the gateway's last contact
@@ -49,14 +48,14 @@ async def family_live(request: web.Request) -> web.WebSocketResponse:
         gateway_ids = view.pop("gateway_ids")
         await ws.send_json(_stamped(hub, "snapshot", view))
         tasks = [
-            asyncio.create_task(_send_updates(ws, subscription)),
-            asyncio.create_task(_keep_session(request, ws)),
+            asyncio.create_task(send_updates(ws, subscription)),
+            asyncio.create_task(keep_session(request, ws)),
             asyncio.create_task(
                 _watch_home(hub, household_id, subscription, gateway_ids, view["online"])
             ),
         ]
         try:
-            await _drain_incoming(ws)  # returns when the page goes away
+            await drain_incoming(ws)  # returns when the page goes away
         finally:
             for task in tasks:
                 task.cancel()

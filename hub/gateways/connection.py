@@ -25,29 +25,27 @@ from gateway.protocol import (
     MAX_AGE_SECONDS,
     MAX_AHEAD_SECONDS,
     MAX_MESSAGE_BYTES,
-    MAX_RESIDENT_NAME,
     DeviceStatusBody,
     Envelope,
     MessageType,
     NakReason,
     ProtocolError,
-    ResidentConfig,
-    VitalBounds,
     config_body,
     parse_alarm_cleared,
     parse_alarm_event,
     parse_alarm_raised,
     parse_device_status,
     parse_vital,
-    widest_bounds,
 )
 from provisioning import keys
 
-from .auth import public
-from .context import HUB_CONTEXT, HubContext
-from .desk_model import AlarmRow, OutboundMessage
-from .registry import DeviceState, RegistryStore
-from .storage import AlarmRejected, Gateway
+from ..core.context import HUB_CONTEXT, HubContext
+from ..core.desk_model import AlarmRow, OutboundMessage
+from ..core.registry import DeviceState, RegistryStore
+from ..core.storage import AlarmRejected, Gateway
+from ..policy import public
+from .config import HouseholdConfig, household_config
+from .links import GATEWAYS, Links
 
 _LOGGER = logging.getLogger(__name__)
 _PIPELINE = 256  # frames of one connection in progress at once
@@ -74,8 +72,11 @@ class Refusal:
 
 
 class GatewayConnection:
-    def __init__(self, hub: HubContext, ws: web.WebSocketResponse, remote: str | None) -> None:
+    def __init__(
+        self, hub: HubContext, links: Links, ws: web.WebSocketResponse, remote: str | None
+    ) -> None:
         self.hub = hub
+        self.links = links
         self.ws = ws
         self.remote = remote
         self.gateway: Gateway | None = None
@@ -162,10 +163,10 @@ class GatewayConnection:
             return True
         self._ack_soon(envelope.id)
         assert self.gateway is not None
-        if envelope.type == MessageType.HELLO and self.hub.first_hello(envelope.id):
+        if envelope.type == MessageType.HELLO and self.links.first_hello(envelope.id):
             # Only a fresh hello makes this the gateway's push channel: a replayed one
             # (within the freshness window) must not divert staff steps to a replayer.
-            self.hub.connections[self.gateway.id] = self
+            self.links.connections[self.gateway.id] = self
             await self.acks_sent()  # the hello's ack first, then what follows it
             await self._greet()
         return True
@@ -208,7 +209,7 @@ class GatewayConnection:
         hub, gateway = self.hub, self.gateway
         depth = envelope.body.get("outbox_depth")
         depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
-        if hub.supervisor.heard(gateway, hub.clock(), depth):
+        if self.links.supervisor.heard(gateway, hub.clock(), depth):
             # Not awaited: `admit` must not wait on the database for a known gateway.
             task = asyncio.create_task(self._clear_link_lost(gateway))
             self._background.add(task)
@@ -229,7 +230,7 @@ class GatewayConnection:
     async def send_config(self, config: HouseholdConfig) -> None:
         """Not stored and not acked: every hello gets a fresh one, which repairs a lost push."""
         assert self.gateway is not None
-        interval = self.hub.supervisor.interval(self.gateway).total_seconds()
+        interval = self.links.supervisor.interval(self.gateway).total_seconds()
         body = config_body(interval, config.thresholds, config.residents)
         await self.reply(MessageType.CONFIG, body)
 
@@ -260,7 +261,7 @@ class GatewayConnection:
         """The screen must say why a household went quiet: a revoked gateway's refusal is a
         link_lost work item naming the revocation (raised once)."""
         hub = self.hub
-        hub.supervisor.forget(gateway.id)
+        self.links.supervisor.forget(gateway.id)
         if gateway.id in await hub.db(hub.store.open_link_lost):
             return
         alarm = await hub.db(
@@ -324,7 +325,9 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
     # aiohttp refuses a frame of exactly max_msg_size; the contract allows MAX_MESSAGE_BYTES.
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_MESSAGE_BYTES + 1)
     await ws.prepare(request)
-    connection = GatewayConnection(request.app[HUB_CONTEXT], ws, request.remote)
+    connection = GatewayConnection(
+        request.app[HUB_CONTEXT], request.app[GATEWAYS], ws, request.remote
+    )
     connection.hub.sockets.add(ws)
     handling: asyncio.Queue[asyncio.Task[bool] | None] = asyncio.Queue(maxsize=_PIPELINE)
     closer = asyncio.create_task(_close_when_refused(handling, ws))
@@ -348,8 +351,8 @@ async def gateway_socket(request: web.Request) -> web.WebSocketResponse:
         _LOGGER.info("Gateway %s disconnected before an ack", connection.remote)
     finally:
         gateway = connection.gateway
-        if gateway is not None and connection.hub.connections.get(gateway.id) is connection:
-            del connection.hub.connections[gateway.id]
+        if gateway is not None and connection.links.connections.get(gateway.id) is connection:
+            del connection.links.connections[gateway.id]
         if not closer.done():
             await handling.put(None)
         with contextlib.suppress(ConnectionResetError, RuntimeError):
@@ -385,63 +388,6 @@ async def _close_when_refused(
                     with contextlib.suppress(Exception):
                         await rest
             return
-
-
-async def push_to_gateway(hub: HubContext, message: OutboundMessage) -> None:
-    """Send a stored hub -> gateway message now if its gateway is connected; otherwise it
-    goes out after the gateway's next hello."""
-    connection = hub.connections.get(message.gateway_id)
-    if connection is None:
-        return
-    try:
-        await connection.push(message)
-    except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
-        _LOGGER.info("Gateway %s went away before a push: %s", message.gateway_id, err)
-
-
-async def push_config(hub: HubContext, household_id: str) -> None:
-    """Send a fresh config to every connected gateway of the household (after staff changed
-    a resident's thresholds); one not connected gets it after its next hello."""
-    connections = [
-        connection
-        for connection in list(hub.connections.values())
-        if connection.gateway is not None and connection.gateway.household_id == household_id
-    ]
-    if not connections:
-        return
-    config = await household_config(hub, household_id)
-    for connection in connections:
-        try:
-            await connection.send_config(config)
-        except (ConnectionResetError, RuntimeError) as err:  # closing under us: next hello
-            _LOGGER.info("Gateway %s went away before its config: %s", connection.remote, err)
-
-
-@dataclass(frozen=True, slots=True)
-class HouseholdConfig:
-    """What a household's gateways get in `config` besides the heartbeat interval."""
-
-    thresholds: dict[str, VitalBounds]
-    residents: tuple[ResidentConfig, ...]
-
-
-async def household_config(hub: HubContext, household_id: str) -> HouseholdConfig:
-    """The residents' thresholds as one set (docs/wire-contract.md, `config`), for readings
-    of no known resident: no resident's own normal value may raise an alarm. And each
-    resident with their own, for the monitors assigned to them."""
-    residents = await hub.db(hub.store.registry.residents, household_id)
-    own = [
-        {code: VitalBounds(t.low, t.high) for code, t in resident.thresholds.items()}
-        for resident in residents
-    ]
-    return HouseholdConfig(
-        thresholds=widest_bounds(own),
-        residents=tuple(
-            # The name is for the installer's picker only: short, as the contract wants.
-            ResidentConfig(resident.id, resident.name[:MAX_RESIDENT_NAME], thresholds)
-            for resident, thresholds in zip(residents, own, strict=True)
-        ),
-    )
 
 
 def _record_device_status(

@@ -9,10 +9,10 @@ from aiohttp import web
 from gateway.protocol import CA_PATH, ENROLL_PATH, EnrollError
 from provisioning import keys
 
-from .auth import public
-from .context import HUB_CONTEXT
-from .http_json import BodyError, read_json_object
-from .storage import EnrollmentRejected
+from ..core.context import HUB_CONTEXT
+from ..core.storage import EnrollmentRejected
+from ..infra.http_json import BodyError, read_json_object
+from ..policy import public
 
 _LOGGER = logging.getLogger(__name__)
 

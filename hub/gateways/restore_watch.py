@@ -12,10 +12,10 @@ import sqlite3
 
 from aiohttp import WSCloseCode
 
-from .backup import RESTORE_ACTION, RESTORE_SUBJECT
-from .context import HubContext
+from ..core.backup import RESTORE_ACTION, RESTORE_SUBJECT
+from ..core.storage import HubStore
 from .link_watch import load_supervision
-from .storage import HubStore
+from .links import Links
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_PERIOD = 1.0  # s: how late a running hub notices a restore at most
@@ -30,29 +30,31 @@ def restore_marker(store: HubStore) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def watch_restores(hub: HubContext) -> None:
+async def watch_restores(links: Links) -> None:
     """Run until cancelled: follow a restore made while the hub runs."""
+    hub = links.hub
     seen: str | None = None
     started = False
     while True:
         try:
             marker = await hub.db(restore_marker, hub.store)
             if started and marker != seen:
-                await follow_restore(hub, marker or "")
+                await follow_restore(links, marker or "")
             seen, started = marker, True
         except sqlite3.Error:  # locked by a long restore copy, say: look again next time
             _LOGGER.warning("Could not look for a database restore", exc_info=True)
         await asyncio.sleep(CHECK_PERIOD)
 
 
-async def follow_restore(hub: HubContext, marker: str) -> None:
+async def follow_restore(links: Links, marker: str) -> None:
+    hub = links.hub
     sockets = list(hub.sockets)
     _LOGGER.warning(
         "Database replaced (%s): reloading link supervision, reconnecting %d sockets",
         marker,
         len(sockets),
     )
-    await load_supervision(hub)
+    await load_supervision(links)
     await asyncio.gather(
         *(
             ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"database restored")

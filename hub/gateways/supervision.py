@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .storage import Gateway
+from ..core.storage import Gateway
 
 DEFAULT_HEARTBEAT = timedelta(seconds=60)
 MIN_HEARTBEAT = timedelta(seconds=20)  # what an installer may set; tests go lower via the API

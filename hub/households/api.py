@@ -13,14 +13,14 @@ from aiohttp import web
 
 from gateway.alarms import utc_iso
 
-from . import gateway_ws
-from .audit import AuditAction
-from .auth import STAFF, SUPERVISORS, actor, allow, session_of
-from .context import HUB_CONTEXT, HubContext
-from .household_view import household_for_staff, resident_for_staff
-from .http_json import bad_request, json_object, not_found
-from .registry import RegistryError
-from .storage import ENROLLMENT_CODE_LIFETIME
+from ..core.audit import AuditAction
+from ..core.context import HUB_CONTEXT, HubContext
+from ..core.household_view import household_for_staff, resident_for_staff
+from ..core.registry import RegistryError
+from ..core.storage import ENROLLMENT_CODE_LIFETIME
+from ..infra.http_json import bad_request, json_object, not_found
+from ..policy import STAFF, SUPERVISORS, allow
+from ..web.access import actor, session_of
 
 HOUSEHOLD_FIELDS = ("name", "address", "building", "unit", "grid_area", "notes")
 RESIDENT_FIELDS = (
@@ -107,7 +107,7 @@ async def add_resident(request: web.Request) -> web.Response:
 
     result = await _registry_call(hub, add, "household")
     # A new resident, with or without thresholds: the home's monitor picker lists them.
-    await gateway_ws.push_config(hub, household_id)
+    await hub.gateways.push_config(household_id)
     return web.json_response(result, status=201)
 
 
@@ -128,7 +128,7 @@ async def patch_resident(request: web.Request) -> web.Response:
     if "thresholds" in fields or "name" in fields:
         # The home's safety engine alarms on the new bounds from its next reading on; the
         # monitor picker shows the new name.
-        await gateway_ws.push_config(hub, household_id)
+        await hub.gateways.push_config(household_id)
     return web.json_response(result)
 
 

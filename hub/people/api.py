@@ -8,12 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts import AccountError, Role, User
-from .audit import AuditAction
-from .auth import LOGIN_STATE, SUPERVISORS, actor, allow, session_of
-from .context import HUB_CONTEXT
-from .http_json import bad_request, json_object, not_found, optional_text, query_limit
-from .passwords import WeakPassword, check_new_password, hash_password
+from ..core.accounts import AccountError, User
+from ..core.audit import AuditAction
+from ..core.context import HUB_CONTEXT
+from ..infra.http_json import bad_request, json_object, not_found, optional_text, query_limit
+from ..infra.passwords import WeakPassword, check_new_password, hash_password
+from ..policy import SUPERVISORS, Role, allow
+from ..web.access import actor, session_of
+from .session import LOGIN_STATE
 
 
 @allow(Role.ADMIN)

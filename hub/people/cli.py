@@ -17,11 +17,12 @@ import secrets
 import sys
 from datetime import UTC, datetime
 
-from .accounts import AccountError, Role
-from .login_unlocks import Unlock, UnlockError, checked_address, record_unlock, shell_actor
-from .passwords import WeakPassword, check_new_password, hash_password
-from .sql import Transaction
-from .storage import HubStore
+from ..core.accounts import AccountError
+from ..core.storage import HubStore
+from ..infra.passwords import WeakPassword, check_new_password, hash_password
+from ..infra.sql import Transaction
+from ..policy import Role
+from .unlocks import Unlock, UnlockError, checked_address, record_unlock, shell_actor
 
 
 class UserCommandError(Exception):

@@ -1,4 +1,4 @@
-"""Sign-in over HTTP: POST /api/v1/login behind the throttle (hub/login_throttle.py), and
+"""Sign-in over HTTP: POST /api/v1/login behind the throttle (hub/people/throttle.py), and
 the supervisors' unlock of a name's sign-in delays (docs/hub-api.md, "Signing in").
 
 Passwords are checked exactly as typed; only when that fails and what was typed ends in
@@ -15,23 +15,16 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from .accounts import Session, User
-from .audit import AuditAction
-from .auth import (
-    LOGIN_STATE,
-    SESSION_COOKIE,
-    SUPERVISORS,
-    LoginState,
-    actor,
-    allow,
-    public,
-    session_of,
-)
-from .context import HUB_CONTEXT, HubContext
-from .http_json import bad_request, json_object, not_found, optional_text
-from .login_throttle import GUARD_FAILURES, GUARD_FREE, GUARD_WINDOW, Refused
-from .login_unlocks import Unlock, UnlockError, UnlockFollower, checked_address, record_unlock
-from .passwords import dummy_hash, verify_password
+from ..core.accounts import Session, User
+from ..core.audit import AuditAction
+from ..core.context import HUB_CONTEXT, HubContext
+from ..infra.http_json import bad_request, json_object, not_found, optional_text
+from ..infra.passwords import dummy_hash, verify_password
+from ..policy import SUPERVISORS, allow, public
+from ..web.access import SESSION_COOKIE, actor, session_of
+from .session import LOGIN_STATE, LoginState
+from .throttle import GUARD_FAILURES, GUARD_FREE, GUARD_WINDOW, Refused
+from .unlocks import Unlock, UnlockError, UnlockFollower, checked_address, record_unlock
 
 _LOGGER = logging.getLogger(__name__)
 MAX_USERNAME = 64
@@ -155,7 +148,7 @@ async def unlock(request: web.Request) -> web.Response:
     if user is None:
         raise not_found("such user")
     # Cleared at once, in this process; the audit rows tell other readers (and the shell's
-    # unlocks reach this hub the other way round: hub/login_unlocks.py).
+    # unlocks reach this hub the other way round: hub/people/unlocks.py).
     cleared = throttle.unlock_user(user.username)
     if address is not None:
         cleared += throttle.unlock_address(address)

@@ -16,10 +16,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .audit import AuditAction
-from .context import HubContext
-from .login_throttle import LoginThrottle
-from .storage import HubStore
+from ..core.audit import AuditAction
+from ..core.context import HubContext
+from ..core.storage import HubStore
+from .throttle import LoginThrottle
 
 _LOGGER = logging.getLogger(__name__)
 UNLOCK_ACTION = AuditAction.LOGIN_UNLOCKED

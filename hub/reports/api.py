@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from . import fhir, sla
-from .audit import AuditAction
-from .auth import SUPERVISORS, actor, allow, session_of
-from .context import HUB_CONTEXT
-from .desk_model import WORK_ITEM_KINDS
-from .http_json import bad_request, not_found, query_time
+from ..core import sla
+from ..core.audit import AuditAction
+from ..core.context import HUB_CONTEXT
+from ..core.desk_model import WORK_ITEM_KINDS
+from ..infra.http_json import bad_request, not_found, query_time
+from ..policy import SUPERVISORS, allow
+from ..web.access import actor, session_of
+from . import fhir
 
 DEFAULT_ZONE = "Asia/Shanghai"
 MAX_REPORT_DAYS = 366
