@@ -95,9 +95,11 @@ from yarl import URL
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import MessageType, acked_ids
 from hub import app as hub_app
-from hub import db_thread, live
-from hub.auth import SESSION_COOKIE, public
-from hub.dispatch import DISPATCH_LIVE_PATH
+from hub.core import live
+from hub.desk.screen import DISPATCH_LIVE_PATH
+from hub.infra import db_thread
+from hub.policy import public
+from hub.web.access import SESSION_COOKIE
 
 TARGET_P99 = 0.250  # s, alarm committed -> visible on a connected dispatch screen
 _RANDOM = random.SystemRandom()

@@ -62,14 +62,13 @@ from gateway.link import enroll
 from gateway.protocol import GATEWAY_WS_PATH, MAX_MESSAGE_BYTES, Envelope, MessageType, acked_ids
 from gateway.ulid import new_ulid
 from hub import app as hub_app
-from hub.accounts import Role
 from hub.app import DATABASE_FILE
-from hub.auth import public
-from hub.context import HUB_CONTEXT
-from hub.dispatch import DISPATCH_LIVE_PATH
-from hub.link_watch import CHECK_PERIOD
-from hub.passwords import hash_password
-from hub.storage import HubStore
+from hub.core.context import HUB_CONTEXT
+from hub.core.storage import HubStore
+from hub.desk.screen import DISPATCH_LIVE_PATH
+from hub.gateways.link_watch import CHECK_PERIOD
+from hub.infra.passwords import hash_password
+from hub.policy import Role, public
 from provisioning import keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +116,7 @@ async def _hub_stats(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "commits": getattr(hub.database, "batches", None),
-            "connections": len(hub.connections),
+            "connections": hub.gateways.connected_count(),
             "rejections": dict(hub.rejections),
         }
     )
