@@ -1,6 +1,6 @@
 """Who may use the hub: staff accounts with roles, family members of one household, and
 their login sessions. Synchronous SQL on the hub's database thread; password hashing is the
-caller's job (hub/passwords.py, off the event loop), this module stores hashes only.
+caller's job (hub/infra/passwords.py, off the event loop), this module stores hashes only.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ _HOUSEHOLD_SAID: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
 _PEOPLE_ACTIONS = frozenset({"family_notified", "family_ack", "family_unanswered"})
 _VALVE_ACTIONS = frozenset({"valve_closed", "valve_retry"})
 _STAFF_STEPS = frozenset({"acknowledged", "dispatched", "on_site", "resolved"})
-# How hub/storage.py writes a step's log line: "note; responder X; ETA 10 min; outcome code".
+# How hub/core/storage.py writes a step's log line: "note; responder X; ETA 10 min; outcome code".
 _STEP = re.compile(
     r"^(?P<note>.*?)(?:(?:^|; )responder (?P<responder>.+?))?(?:(?:^|; )ETA (?P<eta>\d+) min)?"
     r"(?:(?:^|; )outcome (?P<outcome>[a-z_]+))?$",

@@ -26,7 +26,7 @@ class AuditAction(StrEnum):
     ESCALATED = "escalated"  # the hub itself: an alarm unacknowledged for 60 s
     REALERTED = "realerted"  # the hub itself: nobody on site 30 min after dispatch
     EXPORT = "export"  # a report or FHIR export was downloaded
-    RESTORE = "restore"  # `python -m hub restore`: also the running hub's cue (hub/backup.py)
+    RESTORE = "restore"  # `python -m hub restore`: also the running hub's cue (hub/core/backup.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ household an alarm belongs to.
 A message is encoded to JSON once, in `publish`, and the same text is queued for every screen:
 with a hundred screens open, encoding per screen was a fifth of the fan-out's cost. A family
 page subscribes to one household: a change of that household's alarms is cut down to what
-families may see (hub/household_view.py decides) and encoded once for all of its pages; a
+families may see (hub/core/household_view.py decides) and encoded once for all of its pages; a
 household without an open family page costs one dictionary lookup.
 """
 
@@ -34,7 +34,7 @@ class Subscription:
     # screen, which gets everything.
     household_id: str | None = None
     # A family page: an alarm that speaks for the household's devices changed since its home
-    # view (devices) was sent, so the page needs a fresh one (hub/family_live.py).
+    # view (devices) was sent, so the page needs a fresh one (hub/family/live.py).
     home_stale: bool = False
 
 

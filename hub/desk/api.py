@@ -1,5 +1,5 @@
 """The alarm desk over HTTP: the alarm card, staff steps and notes, and what a screen missed
-(docs/hub-api.md). The live queue itself is pushed by hub/dispatch.py."""
+(docs/hub-api.md). The live queue itself is pushed by hub/desk/screen.py."""
 
 from __future__ import annotations
 

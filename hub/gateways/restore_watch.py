@@ -1,4 +1,4 @@
-"""A running hub follows a `python -m hub restore` made beside it (hub/backup.py writes the
+"""A running hub follows a `python -m hub restore` made beside it (hub/core/backup.py writes the
 marker: an audit row committed with the restored data). On a new marker the hub acts as after
 its own restart: link supervision is reloaded from the restored database and every open
 WebSocket is closed with 1012, so screens reconnect to a fresh snapshot and gateways to their

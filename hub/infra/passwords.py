@@ -35,7 +35,7 @@ def check_new_password(password: str, username: str) -> None:
     if username.casefold() in password.casefold():
         raise WeakPassword("a password must not contain the user name")
     if password != password.strip():
-        # Sign-in forgives the trailing whitespace a copy picks up (hub/login_api.py), so a
+        # Sign-in forgives the trailing whitespace a copy picks up (hub/people/login.py), so a
         # password ending in whitespace would be a trap: docs/hub-api.md, "Signing in".
         raise WeakPassword("a password must not begin or end with a space")
 
