@@ -28,7 +28,7 @@ Per alarm and screen:
 All times are time.monotonic(), which on Linux is CLOCK_MONOTONIC, one clock for every process
 of the machine. A screen is matched to an alarm by (alarm id, count) of the `alarm` update: a
 new card carries the gateway's alarm id and count 1; a repeat of the same kind in a household
-whose alarm is still open updates that card (count + 1) instead (hub/storage.py), which the
+whose alarm is still open updates that card (count + 1) instead (hub/core/storage.py), which the
 generator tracks. With the default one alarm per gateway per minute every alarm is a new card.
 
 Tail latency on a small shared machine is mostly scheduling: an idle probe process notes when

@@ -40,15 +40,16 @@ from aiohttp import web
 
 import hub.__main__ as hub_cli
 from hub import app as hub_app
-from hub import db_thread, live
-from hub.accounts import Role
 from hub.app import DATABASE_FILE
-from hub.auth import SESSION_COOKIE, public
-from hub.context import HUB_CONTEXT
-from hub.dispatch import DISPATCH_LIVE_PATH
-from hub.link_watch import CHECK_PERIOD
-from hub.passwords import hash_password
-from hub.storage import HubStore
+from hub.core import live
+from hub.core.context import HUB_CONTEXT
+from hub.core.storage import HubStore
+from hub.desk.screen import DISPATCH_LIVE_PATH
+from hub.gateways.link_watch import CHECK_PERIOD
+from hub.infra import db_thread
+from hub.infra.passwords import hash_password
+from hub.policy import Role, public
+from hub.web.access import SESSION_COOKIE
 from provisioning import keys
 
 from .sampling import ProcSample, sample_process
@@ -344,7 +345,7 @@ async def _hub_stats(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "commits": getattr(hub.database, "batches", None),
-            "connections": len(hub.connections),
+            "connections": hub.gateways.connected_count(),
             "rejections": dict(hub.rejections),
         }
     )

@@ -7,9 +7,9 @@ python -m hub --data ./data household add NAME ADDRESS  register a household
 python -m hub --data ./data enrollment-code HOUSEHOLD   one-time code for its gateway
 python -m hub --data ./data revoke GATEWAY               refuse the gateway from now on
 python -m hub --data ./data heartbeat GATEWAY SECONDS    its heartbeat interval (0: default)
-python -m hub --data ./data user add NAME --role ROLE    an account (see hub/user_cli.py)
+python -m hub --data ./data user add NAME --role ROLE    an account (see hub/people/cli.py)
 python -m hub --data ./data backup OUT_FILE [--force]   a consistent copy, also while serving
-python -m hub --data ./data restore BACKUP_FILE         replace the database (hub/backup.py)
+python -m hub --data ./data restore BACKUP_FILE         replace the database (hub/core/backup.py)
 python -m hub --data ./data panel-add ACCOUNT HOUSEHOLD  an alarm panel's DC-09 account
 python -m hub --data ./data --dc09-port 9000            serve, with alarm panels on TCP+UDP 9000
 """
@@ -27,11 +27,13 @@ from aiohttp import web
 
 from provisioning import ca
 
-from . import backup, logs, user_cli
 from .app import DATABASE_FILE, create_app, open_store
+from .core import backup
+from .core.storage import HubStore
+from .gateways.supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
+from .infra import logs
 from .panels import cli as panel_cli
-from .storage import HubStore
-from .supervision import DEFAULT_HEARTBEAT, MIN_HEARTBEAT
+from .people import cli as user_cli
 
 # The installed console command (pyproject.toml [project.scripts], deploy/systemd/).
 INSTALLED_COMMAND = "eldercare-hub"
@@ -167,7 +169,7 @@ _ADMIN_COMMANDS: dict[str, Callable[[HubStore, argparse.Namespace], str]] = {
     "user": user_cli.run,
     "panel-add": panel_cli.run,
 }
-# Commands on the database file itself (hub/backup.py): not through open_store, which would
+# Commands on the database file itself (hub/core/backup.py): not through open_store, which would
 # create or migrate the live database first.
 _FILE_COMMANDS: dict[str, Callable[[Path, argparse.Namespace], str]] = {
     "backup": backup.run,

@@ -17,7 +17,7 @@ from typing import Any
 from demo_settings import REPO, DemoPaths
 
 from gateway.sim.panel import DEFAULT_PANEL_ACCOUNT
-from hub.storage import HubStore
+from hub.core.storage import HubStore
 
 HOUSEHOLD_NAME = "王奶奶家 (demo)"
 HOUSEHOLD_ADDRESS = "幸福社区 3 栋 2 单元 501"

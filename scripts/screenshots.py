@@ -42,12 +42,12 @@ from gateway.protocol import (  # noqa: E402
 )
 from gateway.ulid import new_ulid  # noqa: E402
 from hub import app as hub_app  # noqa: E402
-from hub.accounts import Role  # noqa: E402
-from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
-from hub.desk_model import AlarmRow, Outcome, StaffStep  # noqa: E402
-from hub.passwords import hash_password  # noqa: E402
-from hub.staff import StepDetails, take_staff_step  # noqa: E402
-from hub.storage import Gateway  # noqa: E402
+from hub.core.context import HUB_CONTEXT, HubContext  # noqa: E402
+from hub.core.desk_model import AlarmRow, Outcome, StaffStep  # noqa: E402
+from hub.core.storage import Gateway  # noqa: E402
+from hub.desk.staff import StepDetails, take_staff_step  # noqa: E402
+from hub.infra.passwords import hash_password  # noqa: E402
+from hub.policy import Role  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

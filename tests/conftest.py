@@ -23,14 +23,14 @@ _custom_components = types.ModuleType("custom_components")
 _custom_components.__path__ = [str(ROOT / "integrations")]
 sys.modules["custom_components"] = _custom_components
 
-from hub.accounts import Role  # noqa: E402
 from hub.app import create_app  # noqa: E402
-from hub.context import HUB_CONTEXT, HubContext  # noqa: E402
-from hub.desk_model import AlarmRow, StaffStep  # noqa: E402
-from hub.passwords import hash_password  # noqa: E402
-from hub.staff import StepDetails, take_staff_step  # noqa: E402
-from hub.storage import Household  # noqa: E402
-from hub.supervision import DEFAULT_HEARTBEAT  # noqa: E402
+from hub.core.context import HUB_CONTEXT, HubContext  # noqa: E402
+from hub.core.desk_model import AlarmRow, StaffStep  # noqa: E402
+from hub.core.storage import Household  # noqa: E402
+from hub.desk.staff import StepDetails, take_staff_step  # noqa: E402
+from hub.gateways.supervision import DEFAULT_HEARTBEAT  # noqa: E402
+from hub.infra.passwords import hash_password  # noqa: E402
+from hub.policy import Role  # noqa: E402
 
 
 async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

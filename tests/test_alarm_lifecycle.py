@@ -22,8 +22,8 @@ from gateway.alarms import (
 )
 from gateway.protocol import STEP_MESSAGE_TYPES, STEP_OF_MESSAGE, MessageType
 from gateway.safety.book import AlarmBook, AlarmState
-from hub.desk_model import STAFF_MESSAGE_TYPES, Outcome, StepRefused, check_step
-from hub.desk_model import StaffStep as DeskStep
+from hub.core.desk_model import STAFF_MESSAGE_TYPES, Outcome, StepRefused, check_step
+from hub.core.desk_model import StaffStep as DeskStep
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -58,8 +58,8 @@ from gateway.safety.observations import (
 from gateway.safety.roles import Role
 from gateway.safety.settings import FamilyMember, SafetySettings
 from gateway.vital_signs import VitalSign
-from hub.alarm_words import ENTITY_ID, about, said
-from hub.registry import DeviceState
+from hub.core.alarm_words import ENTITY_ID, about, said
+from hub.core.registry import DeviceState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)  # a Monday morning, outside quiet hours
@@ -68,7 +68,7 @@ S = timedelta(seconds=1)
 MIN = timedelta(minutes=1)
 
 # How the hub keeps a household's log entries: by the gateway it heard them from
-# (hub/storage.py `record_alarm_*`), whatever actor the household named in the message.
+# (hub/core/storage.py `record_alarm_*`), whatever actor the household named in the message.
 GATEWAY_ACTOR = "gateway:01KJ0000000000000000000000"
 
 HOUSEHOLD = "王奶奶家"

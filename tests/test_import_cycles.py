@@ -1,4 +1,4 @@
-"""No new import circle inside the household library, the integration or the hub.
+"""No import circle inside the household library, the integration or the hub.
 
 Read from the source with `ast`, nothing imported: module A -> module B when A imports B or a
 name from it (relative or absolute, at any level of the file, `TYPE_CHECKING` blocks included:
@@ -9,8 +9,7 @@ Twice: between modules, and between the parts of each tree (a sub-package such a
 `gateway.safety` or `hub.panels` as one part, a top-level module as another), where a
 sub-package that imports a module which imports it back is a circle too.
 
-The circles that exist today are listed in KNOWN and KNOWN_PARTS (issue 19 removes them): a
-new circle fails, and so does a listed one that is gone, so the lists only ever shrink.
+None is allowed: a circle that comes back fails with the modules that make it.
 """
 
 from __future__ import annotations
@@ -26,30 +25,6 @@ TREES = (
     (ROOT / "hub", "hub"),
     (ROOT / "integrations" / "eldercare", "eldercare"),
 )
-KNOWN: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset({"hub.auth", "hub.context", "hub.gateway_ws"}),
-    }
-)
-
-
-KNOWN_PARTS: frozenset[frozenset[str]] = KNOWN - {
-    frozenset({"hub.auth", "hub.context", "hub.gateway_ws"})
-} | {
-    frozenset(
-        {
-            "hub.auth",
-            "hub.card_devices",
-            "hub.context",
-            "hub.gateway_ws",
-            "hub.household_view",
-            "hub.live",
-            "hub.panels",
-            "hub.storage",
-            "hub.supervision",
-        }
-    ),
-}
 
 
 def modules() -> dict[str, Path]:
@@ -147,17 +122,11 @@ def test_the_checker_finds_a_circle() -> None:
     assert circles({"a": {"b"}, "b": set()}) == set()
 
 
-def test_no_new_import_circle_and_none_that_is_gone_is_still_listed() -> None:
-    found = circles(import_graph())
-    new = sorted(sorted(c) for c in found - KNOWN)
-    gone = sorted(sorted(c) for c in KNOWN - found)
-    assert new == [], f"new import circles: {new}"
-    assert gone == [], f"circles gone (remove them from KNOWN): {gone}"
+def test_no_import_circle_between_modules() -> None:
+    found = sorted(sorted(c) for c in circles(import_graph()))
+    assert found == [], f"import circles: {found}"
 
 
-def test_no_new_circle_between_the_parts_of_a_tree() -> None:
-    found = circles(part_graph(import_graph()))
-    new = sorted(sorted(c) for c in found - KNOWN_PARTS)
-    gone = sorted(sorted(c) for c in KNOWN_PARTS - found)
-    assert new == [], f"new circles between parts: {new}"
-    assert gone == [], f"circles between parts gone (remove them from KNOWN_PARTS): {gone}"
+def test_no_circle_between_the_parts_of_a_tree() -> None:
+    found = sorted(sorted(c) for c in circles(part_graph(import_graph())))
+    assert found == [], f"circles between parts: {found}"

@@ -1,6 +1,5 @@
 """Alarm panels reporting to the hub over SIA DC-09 (docs/dc09.md, docs/hub-api.md "Alarm
-panels"): panel accounts (`store`, `api`, `cli`), the TCP/UDP listener (`listener`), and a
-panel's events as its household's alarms (`ingest`). `service` ties them to the app.
-
-Kept free of imports so that `hub.storage` can use `hub.panels.store` without a cycle.
+panels"): panel accounts (`api`, `cli`; their table is hub/core/panel_store.py, part of the
+hub's one store), the TCP/UDP listener (`listener`), and a panel's events as its household's
+alarms (`ingest`). `service` ties them to the app, `app.setup` wires it in.
 """

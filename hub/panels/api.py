@@ -10,12 +10,13 @@ from aiohttp import web
 
 from gateway.dc09.credentials import KeyFormat
 
-from ..audit import AuditAction
-from ..auth import SUPERVISORS, actor, allow, session_of
-from ..context import HUB_CONTEXT
-from ..http_json import bad_request, json_object, not_found, query_limit
+from ..core.audit import AuditAction
+from ..core.context import HUB_CONTEXT
+from ..core.panel_store import PanelAccountError, normalize_account, parse_key
+from ..infra.http_json import bad_request, json_object, not_found, query_limit
+from ..policy import SUPERVISORS, allow
+from ..web.access import actor, session_of
 from .service import PANELS
-from .store import PanelAccountError, normalize_account, parse_key
 
 PANEL_FIELDS = ("account", "household_id", "key", "key_format", "label")
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from gateway.dc09.credentials import KeyFormat
 
-from ..audit import AuditAction
-from ..sql import Transaction
-from ..storage import HubStore
-from .store import PanelAccountError, normalize_account, parse_key
+from ..core.audit import AuditAction
+from ..core.panel_store import PanelAccountError, normalize_account, parse_key
+from ..core.storage import HubStore
+from ..infra.sql import Transaction
 
 
 class PanelCommandError(Exception):

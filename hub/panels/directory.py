@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from gateway.dc09.receiver import ReceiverAccount
 
-from .store import PanelAccount
+from ..core.panel_store import PanelAccount
 
 
 class PanelDirectory:

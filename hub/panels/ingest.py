@@ -23,10 +23,10 @@ from gateway.dc09.errors import TimestampError
 from gateway.dc09.frame import Frame, parse_timestamp
 from gateway.dc09.receiver import PanelMessage
 
-from ..context import HubContext
-from ..desk_model import AlarmRow
-from ..sql import Transaction
-from ..storage import HubStore
+from ..core.context import HubContext
+from ..core.desk_model import AlarmRow
+from ..core.storage import HubStore
+from ..infra.sql import Transaction
 
 _LOGGER = logging.getLogger(__name__)
 

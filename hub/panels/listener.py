@@ -22,7 +22,7 @@ from datetime import timedelta
 from gateway.dc09.frame import MAX_FRAME_BYTES, nak
 from gateway.dc09.receiver import Dc09Receiver, Verdict
 
-from ..context import HubContext
+from ..core.context import HubContext
 from .ingest import ingest
 
 _LOGGER = logging.getLogger(__name__)

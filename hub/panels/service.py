@@ -14,10 +14,10 @@ from aiohttp import web
 
 from gateway.dc09.receiver import DEFAULT_KEEP, Dc09Receiver
 
-from ..context import HubContext
+from ..core.context import HubContext
+from ..core.panel_store import PanelAccount
 from .directory import PanelDirectory
 from .listener import PanelHandler, PanelListener
-from .store import PanelAccount
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_DC09_HOST = "127.0.0.1"

@@ -1,5 +1,5 @@
 // The alarm card's devices: each device's state as the household last reported it, or as the
-// household's alarms said since (hub/card_devices.py: a confirmed valve closure, a detector of
+// household's alarms said since (hub/core/card_devices.py: a confirmed valve closure, a detector of
 // an open alarm), saying which. A device nobody has heard of yet says so, never a blank row.
 
 import { isName } from "./dispatch-words.js";

@@ -1,5 +1,5 @@
 // The dispatch screen's words for what an alarm is about and what its log says. The hub reads
-// the household's and its own English texts into typed codes (hub/alarm_words.py: `about` on
+// the household's and its own English texts into typed codes (hub/core/alarm_words.py: `about` on
 // each alarm, `said` on each log entry); this module puts them into the screen's language, with
 // the names the household gives its devices. Nothing here shows a raw id.
 
@@ -69,7 +69,7 @@ const DOMAINS = {
 };
 const NAMED_KINDS = new Set(["battery_low", "device_offline", "valve_failed"]);
 const PRESSED_IN_HA = new Set(["home_button", "home_action"]);
-// Ids where a name should be (as hub/alarm_words.py RAW_ID): an entity id, a Zigbee
+// Ids where a name should be (as hub/core/alarm_words.py RAW_ID): an entity id, a Zigbee
 // manufacturer code with its model, a ULID, an IEEE address.
 const RAW_ID = /^(?:[a-z_]+\.[a-z0-9_]+|_T[A-Z]\d{4}_\S*(?: \S+)?|[0-9A-HJKMNP-TV-Z]{26}|(?:[0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2})$/;
 
@@ -128,7 +128,7 @@ export function aboutText(about) {
   return device ? t("aboutSource", { device }) : "";
 }
 
-/** A log entry's detail in words (hub/alarm_words.py `said`). */
+/** A log entry's detail in words (hub/core/alarm_words.py `said`). */
 export function saidText(said) {
   if (!said) return "";
   const device = deviceLabel(said.device, said.domain);

@@ -28,8 +28,8 @@ from gateway.link.outbox import Outbox, OutboxMessage
 from gateway.protocol import MessageType
 from gateway.ulid import new_ulid
 from hub.app import DATABASE_FILE
-from hub.keys import METRICS_TOKEN_FILE
-from hub.storage import HubStore
+from hub.core.storage import HubStore
+from hub.infra.keys import METRICS_TOKEN_FILE
 
 from .gateway_process import CLOCK_OFFSET, DRAINED, QUEUED, VITAL, vital_body
 

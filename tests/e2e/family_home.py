@@ -12,8 +12,8 @@ from playwright.async_api import Browser, Page, ViewportSize
 
 from gateway.link import GatewayCredentials, HubLink, enroll
 from gateway.link.outbox import Outbox
-from hub.accounts import Role
-from hub.passwords import hash_password
+from hub.infra.passwords import hash_password
+from hub.policy import Role
 
 from ..conftest import TEST_PASSWORD, TEST_SCRYPT_N, RunningHub, until
 
@@ -47,7 +47,7 @@ async def enrolled_home(
 async def connect(hub: RunningHub, home: Home) -> None:
     """Start the home's link and wait until the hub counts the gateway as connected."""
     home.link.start()
-    await until(lambda: home.gateway_id in hub.context.connections, timeout=10)
+    await until(lambda: hub.context.gateways.is_connected(home.gateway_id), timeout=10)
 
 
 async def family_page(

@@ -17,11 +17,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import VitalBody, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.desk import check_desk
-from hub.desk_model import Outcome, StaffStep
-from hub.registry import DeviceState
-from hub.storage import HubStore
+from hub.core.desk_model import Outcome, StaffStep
+from hub.core.registry import DeviceState
+from hub.core.storage import HubStore
+from hub.desk.timers import check_desk
+from hub.policy import Role
 
 from ..conftest import RunningHub, until
 from ..integration.conftest import credentials_of

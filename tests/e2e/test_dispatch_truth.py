@@ -26,8 +26,8 @@ from gateway.alarms import (
 )
 from gateway.protocol import DeviceReport, DeviceStatusBody, MessageType, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.storage import HubStore
+from hub.core.storage import HubStore
+from hub.policy import Role
 
 from ..conftest import RunningHub
 from .conftest import PageProblems

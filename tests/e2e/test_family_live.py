@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import MessageType
 from hub.app import open_store
-from hub.desk_model import Outcome, StaffStep
+from hub.core.desk_model import Outcome, StaffStep
 
 from ..conftest import RunningHub
 from .conftest import PageProblems

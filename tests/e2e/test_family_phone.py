@@ -14,8 +14,8 @@ from playwright.async_api import Browser, Page, expect
 
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import MessageType
-from hub.desk_model import Outcome, StaffStep
-from hub.registry import DeviceState
+from hub.core.desk_model import Outcome, StaffStep
+from hub.core.registry import DeviceState
 
 from ..conftest import RunningHub
 from ..hub.seed import add_vital, raise_alarm

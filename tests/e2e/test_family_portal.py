@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import VitalBody, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.desk_model import AlarmRow, StaffStep
+from hub.core.desk_model import AlarmRow, StaffStep
+from hub.policy import Role
 
 from ..conftest import RunningHub
 from ..integration.conftest import credentials_of

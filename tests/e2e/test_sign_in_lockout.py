@@ -10,7 +10,7 @@ import re
 
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
-from hub.accounts import Role
+from hub.policy import Role
 
 from ..conftest import RunningHub, until
 from ..hub.sign_in_clients import ATTACKER_ADDRESS, burst, client_from

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from playwright.async_api import Browser, Page, expect
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from hub.accounts import Role
+from hub.policy import Role
 
 from ..conftest import RunningHub
 

@@ -23,12 +23,12 @@ from gateway.alarms import (
 )
 from gateway.protocol import VitalBody, parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.desk import check_desk
-from hub.desk_model import Outcome, StaffStep
-from hub.passwords import hash_password
-from hub.registry import DeviceState
-from hub.storage import Gateway, HubStore
+from hub.core.desk_model import Outcome, StaffStep
+from hub.core.registry import DeviceState
+from hub.core.storage import Gateway, HubStore
+from hub.desk.timers import check_desk
+from hub.infra.passwords import hash_password
+from hub.policy import Role
 
 from ..conftest import TEST_PASSWORD, TEST_SCRYPT_N, RunningHub
 from .conftest import PageProblems

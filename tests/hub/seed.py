@@ -8,8 +8,8 @@ from datetime import datetime
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import parse_alarm_raised, parse_vital, vital_body
 from gateway.ulid import new_ulid
-from hub.desk_model import AlarmRow
-from hub.storage import Gateway
+from hub.core.desk_model import AlarmRow
+from hub.core.storage import Gateway
 
 from ..conftest import RunningHub
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from hub.accounts import Role
-from hub.passwords import hash_password
+from hub.infra.passwords import hash_password
+from hub.policy import Role
 
 from ..conftest import RunningHub
 

@@ -9,8 +9,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hub.accounts import IDLE_TIMEOUT, Role
-from hub.auth import CSRF_HEADER, SESSION_COOKIE, policy_of
+from hub.core.accounts import IDLE_TIMEOUT
+from hub.policy import Role, policy_of
+from hub.web.access import CSRF_HEADER, SESSION_COOKIE
 
 from ..conftest import RunningHub, cookie_session
 

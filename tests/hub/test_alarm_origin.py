@@ -15,9 +15,9 @@ import aiohttp
 from gateway.alarms import AlarmKind, RaisedAlarm, utc_iso
 from gateway.link import GatewayCredentials, enroll
 from gateway.protocol import Envelope, MessageType
-from hub.accounts import Role
-from hub.schema import MIGRATIONS, migrate
-from hub.storage import HubStore
+from hub.core.schema import MIGRATIONS, migrate
+from hub.core.storage import HubStore
+from hub.policy import Role
 
 from ..conftest import RunningHub, cookie_session
 

@@ -20,10 +20,10 @@ from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.ulid import new_ulid
 from hub.__main__ import main
 from hub.app import DATABASE_FILE, open_store
-from hub.backup import RESTORE_ACTION, RESTORE_SUBJECT
-from hub.dispatch import DISPATCH_LIVE_PATH
-from hub.schema import MIGRATIONS, migrate
-from hub.storage import HubStore
+from hub.core.backup import RESTORE_ACTION, RESTORE_SUBJECT
+from hub.core.schema import MIGRATIONS, migrate
+from hub.core.storage import HubStore
+from hub.desk.screen import DISPATCH_LIVE_PATH
 
 from ..conftest import ROOT, RunningHub, cookie_session
 

@@ -9,7 +9,7 @@ import pytest
 
 from hub.__main__ import main
 from hub.app import open_store
-from hub.passwords import verify_password
+from hub.infra.passwords import verify_password
 from provisioning import keys
 
 

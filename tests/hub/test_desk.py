@@ -12,10 +12,10 @@ import pytest
 from gateway.alarms import AlarmKind, RaisedAlarm, Severity
 from gateway.protocol import parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.desk import check_desk
-from hub.desk_model import AlarmRow, Outcome, StaffStep, StepRefused
-from hub.staff import StepDetails, take_staff_step
-from hub.storage import Gateway
+from hub.core.desk_model import AlarmRow, Outcome, StaffStep, StepRefused
+from hub.core.storage import Gateway
+from hub.desk.staff import StepDetails, take_staff_step
+from hub.desk.timers import check_desk
 
 from ..conftest import RunningHub
 

@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 
 from gateway.alarms import AlarmKind
-from hub.accounts import Role
-from hub.auth import CSRF_HEADER
-from hub.desk_model import Outcome, StaffStep
-from hub.storage import Gateway
+from hub.core.desk_model import Outcome, StaffStep
+from hub.core.storage import Gateway
+from hub.policy import Role
+from hub.web.access import CSRF_HEADER
 
 from ..conftest import RunningHub, cookie_session
 from .seed import add_vital, enrolled_gateway, raise_alarm

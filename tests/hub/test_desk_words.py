@@ -13,12 +13,12 @@ import pytest
 from gateway.alarms import AlarmAction, AlarmEventBody, AlarmKind, RaisedAlarm
 from gateway.protocol import parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.alarm_words import about, said
-from hub.auth import CSRF_HEADER
-from hub.desk import check_desk
-from hub.passwords import hash_password
-from hub.registry import DeviceState
+from hub.core.alarm_words import about, said
+from hub.core.registry import DeviceState
+from hub.desk.timers import check_desk
+from hub.infra.passwords import hash_password
+from hub.policy import Role
+from hub.web.access import CSRF_HEADER
 
 from ..conftest import TEST_PASSWORD, TEST_SCRYPT_N, RunningHub, cookie_session
 from .seed import enrolled_gateway

@@ -16,9 +16,9 @@ import pytest
 from gateway.alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, AlarmKind, RaisedAlarm
 from gateway.protocol import parse_alarm_raised
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.registry import DeviceState
-from hub.storage import Gateway
+from hub.core.registry import DeviceState
+from hub.core.storage import Gateway
+from hub.policy import Role
 
 from ..conftest import RunningHub, cookie_session
 from .seed import enrolled_gateway

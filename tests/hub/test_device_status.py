@@ -9,7 +9,7 @@ import aiohttp
 
 from gateway.link import GatewayCredentials, enroll
 from gateway.protocol import DeviceReport, DeviceStatusBody, Envelope, MessageType, acked_ids
-from hub.registry import DeviceState
+from hub.core.registry import DeviceState
 
 from ..conftest import RunningHub
 

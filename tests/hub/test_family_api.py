@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gateway.alarms import AlarmKind, utc_iso
-from hub.accounts import Role
-from hub.desk_model import StaffStep
+from hub.core.desk_model import StaffStep
+from hub.policy import Role
 
 from ..conftest import RunningHub, cookie_session
 from .seed import add_vital, enrolled_gateway, raise_alarm

@@ -14,13 +14,13 @@ import pytest
 from gateway.alarms import AlarmKind
 from gateway.link import HubLink, enroll
 from gateway.link.outbox import Outbox
-from hub import dispatch
-from hub.accounts import Role
-from hub.desk import check_desk
-from hub.desk_model import ESCALATE_AFTER, StaffStep
-from hub.dispatch import DISPATCH_LIVE_PATH
-from hub.live import LiveFeed
-from hub.storage import Gateway
+from hub.core.desk_model import ESCALATE_AFTER, StaffStep
+from hub.core.live import LiveFeed
+from hub.core.storage import Gateway
+from hub.desk.screen import DISPATCH_LIVE_PATH
+from hub.desk.timers import check_desk
+from hub.policy import Role
+from hub.web import screen_socket as dispatch
 
 from ..conftest import RunningHub, cookie_session
 from .seed import enrolled_gateway, raise_alarm

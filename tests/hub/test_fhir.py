@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from gateway.protocol import VitalBody
 from gateway.ulid import new_ulid
-from hub import fhir
-from hub.fhir import PatientRef, VitalRecord
-from hub.storage import HubStore
+from hub.core.storage import HubStore
+from hub.reports import fhir
+from hub.reports.fhir import PatientRef, VitalRecord
 
 PATIENT = PatientRef("resident-7", "Zhao Min")
 HOUSEHOLD = "01HHOUSEHOLD0000000000000A"
@@ -298,7 +298,7 @@ def test_a_value_that_is_not_finite_is_skipped_and_logged_without_the_value(
 ) -> None:
     systolic = _record("8480-6", bad, "mm[Hg]", record_id="01HBADVA1VE000000000000000")
     diastolic = _record("8462-4", 77.0, "mm[Hg]", record_id="01HG00DVA1VE00000000000000")
-    with caplog.at_level(logging.WARNING, logger="hub.fhir"):
+    with caplog.at_level(logging.WARNING, logger="hub.reports.fhir"):
         exported = fhir.observations([systolic, diastolic], PATIENT)
     # The diastolic half survives on its own.
     assert [_codes(resource["code"]) for resource in exported] == [["8462-4"]]
@@ -311,7 +311,7 @@ def test_a_value_that_is_not_finite_is_skipped_and_logged_without_the_value(
 
 def test_the_same_record_twice_is_exported_once(caplog: pytest.LogCaptureFixture) -> None:
     record = _record("8867-4", 72.0, "/min")
-    with caplog.at_level(logging.WARNING, logger="hub.fhir"):
+    with caplog.at_level(logging.WARNING, logger="hub.reports.fhir"):
         exported = fhir.observations([record, record], PATIENT)
     assert len(exported) == 1
     assert "listed twice" in caplog.text

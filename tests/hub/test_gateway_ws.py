@@ -29,8 +29,8 @@ from gateway.protocol import (
     vital_body,
 )
 from gateway.ulid import new_ulid
-from hub.gateway_ws import push_config
-from hub.registry import Resident
+from hub.core.registry import Resident
+from hub.gateways.links import push_config
 from provisioning import keys
 
 from ..conftest import RunningHub, cookie_session, until
@@ -413,7 +413,7 @@ async def test_vitals_are_attributed_to_residents_of_the_gateways_household_only
     assert [json.loads(row["flags"]) for row in rows] == [["irregular_pulse"], [], [], []]
     assert rows[0]["reading_id"] == "r1"
     assert await _stored_vitals(hub_server, elsewhere.id) == []  # nothing lands over there
-    warnings = [r.getMessage() for r in caplog.records if r.name == "hub.storage"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "hub.core.storage"]
     assert len(warnings) == 2
     assert all("not of its household" in warning for warning in warnings)
     for secret in ("Li Na", "Wang Fang", theirs.id):

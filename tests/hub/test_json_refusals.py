@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from hub.accounts import Role
-from hub.auth import CSRF_HEADER
+from hub.policy import Role
+from hub.web.access import CSRF_HEADER
 
 from ..conftest import RunningHub, cookie_session
 

@@ -13,7 +13,7 @@ import pytest
 
 from gateway.link import HubLink, LinkState, enroll
 from gateway.link.outbox import Outbox
-from hub.desk_model import AlarmRow
+from hub.core.desk_model import AlarmRow
 
 from ..conftest import RunningHub, until
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import WSMsgType
 
-from hub.dispatch import DISPATCH_LIVE_PATH
+from hub.desk.screen import DISPATCH_LIVE_PATH
 
 from ..conftest import RunningHub, cookie_session
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.login_throttle import Attempt, LoginThrottle, Refused, ThrottleRules
+from hub.people.throttle import Attempt, LoginThrottle, Refused, ThrottleRules
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 NAME = "li.na"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hub.__main__ import _parser
-from hub.logs import REDACTED, JsonFormatter, TextFormatter, configure, default_format
+from hub.infra.logs import REDACTED, JsonFormatter, TextFormatter, configure, default_format
 
 ULID = "01JD3Q5X6Z8K9M2N4P6R8T0V1W"
 DIGIT_HEAVY_ULID = "0123456789ABCDEFGHJKMNPQRS"

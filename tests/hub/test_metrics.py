@@ -16,9 +16,9 @@ from aiohttp import web
 from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.link import enroll
 from gateway.protocol import GATEWAY_WS_PATH, Envelope, MessageType, NakReason
-from hub import metrics
 from hub.app import create_app
-from hub.context import HUB_CONTEXT, HubContext
+from hub.core import metrics
+from hub.core.context import HUB_CONTEXT, HubContext
 
 # ---------------------------------------------------------------------------------------------
 # A small, strict reader of the text format (0.0.4): enough to catch what a scraper would reject.

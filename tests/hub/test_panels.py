@@ -15,13 +15,13 @@ import pytest
 
 from gateway.alarms import AlarmKind
 from hub.__main__ import _parser, main
-from hub.accounts import Role
 from hub.app import create_app
-from hub.context import HUB_CONTEXT
-from hub.dispatch import DISPATCH_LIVE_PATH
+from hub.core.context import HUB_CONTEXT
+from hub.core.storage import Household
+from hub.desk.screen import DISPATCH_LIVE_PATH
 from hub.panels.listener import PanelHandler, PanelListener
 from hub.panels.service import PANELS, PanelService
-from hub.storage import Household
+from hub.policy import Role
 
 from .. import conftest
 from ..conftest import RunningHub, cookie_session, until

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 
 from hub.__main__ import main
-from hub.accounts import Role
 from hub.app import open_store
-from hub.auth import CSRF_HEADER
+from hub.policy import Role
+from hub.web.access import CSRF_HEADER
 
 from ..conftest import RunningHub, cookie_session
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from hub.accounts import IDLE_TIMEOUT, SESSION_LIFETIME, AccountError, Role
-from hub.audit import AuditAction
-from hub.passwords import WeakPassword, check_new_password, hash_password, verify_password
-from hub.registry import DeviceState, RegistryError
-from hub.storage import HubStore
+from hub.core.accounts import IDLE_TIMEOUT, SESSION_LIFETIME, AccountError
+from hub.core.audit import AuditAction
+from hub.core.registry import DeviceState, RegistryError
+from hub.core.storage import HubStore
+from hub.infra.passwords import WeakPassword, check_new_password, hash_password, verify_password
+from hub.policy import Role
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 FAST = 2**10  # scrypt cost for test users: the stored text carries it, so checks still work

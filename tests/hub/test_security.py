@@ -34,7 +34,7 @@ from gateway.protocol import (
     acked_ids,
 )
 from gateway.ulid import new_ulid
-from hub.desk_model import StaffStep
+from hub.core.desk_model import StaffStep
 from provisioning import keys
 
 from ..conftest import RunningHub, until

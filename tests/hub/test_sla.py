@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.sla import (
+from hub.core.sla import (
     CSV_HEADER,
     AnsweredAlarm,
     GroupStats,

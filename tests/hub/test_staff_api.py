@@ -15,9 +15,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from gateway.alarms import AlarmKind
 from gateway.ulid import new_ulid
-from hub.accounts import Role
-from hub.auth import CSRF_HEADER
-from hub.desk_model import Outcome, StaffStep
+from hub.core.desk_model import Outcome, StaffStep
+from hub.policy import Role
+from hub.web.access import CSRF_HEADER
 
 from ..conftest import RunningHub, cookie_session
 from .seed import add_vital, enrolled_gateway, raise_alarm

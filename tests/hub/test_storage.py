@@ -25,8 +25,8 @@ from gateway.protocol import (
     vital_body,
 )
 from gateway.ulid import new_ulid
-from hub.schema import MIGRATIONS, migrate
-from hub.storage import AlarmRejected, EnrollmentRejected, HubStore
+from hub.core.schema import MIGRATIONS, migrate
+from hub.core.storage import AlarmRejected, EnrollmentRejected, HubStore
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -374,7 +374,7 @@ def test_record_vital_attributes_only_residents_of_the_gateways_household(
         (71.0, None),
         (72.0, None),
     ]
-    assert len([r for r in caplog.records if r.name == "hub.storage"]) == 2
+    assert len([r for r in caplog.records if r.name == "hub.core.storage"]) == 2
     assert "Qian Li" not in caplog.text
     assert theirs.id not in caplog.text
     # The export's selection: a resident's own, with or without the unattributed ones.

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.eldercare.const import EVENT_ANNOUNCEMENT
 from gateway.safety.book import AlarmState
-from hub.desk_model import StaffStep
+from hub.core.desk_model import StaffStep
 
 from ..conftest import RunningHub, until
 

@@ -13,7 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.eldercare.const import DOMAIN, EVENT_ALARM_RAISED, EVENT_ANNOUNCEMENT
-from hub.desk_model import Outcome, StaffStep
+from hub.core.desk_model import Outcome, StaffStep
 
 from ..conftest import RunningHub, until
 from .conftest import credentials_of

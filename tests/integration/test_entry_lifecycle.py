@@ -19,7 +19,7 @@ from custom_components.eldercare.arc import arc_outbox_path
 from gateway.link import LinkState
 from gateway.safety.settings import VitalRange
 from gateway.vital_signs import VitalSign
-from hub.gateway_ws import push_config
+from hub.gateways.links import push_config
 
 from ..conftest import RunningHub, until
 from .conftest import credentials_of

@@ -23,7 +23,7 @@ from custom_components.eldercare.health_monitor import HealthMonitor
 from gateway.alarms import AlarmKind
 from gateway.ble import GlucoseUnit, TemperatureUnit
 from gateway.link import LinkState
-from hub.gateway_ws import push_config
+from hub.gateways.links import push_config
 
 from ..conftest import RunningHub, until
 from .ble_world import BleWorld, start_ble_world

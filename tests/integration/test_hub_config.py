@@ -24,8 +24,8 @@ from gateway.link import LinkState
 from gateway.safety.observations import VitalReading
 from gateway.safety.settings import VitalRange
 from gateway.vital_signs import VitalSign
-from hub.gateway_ws import push_config
-from hub.registry import DeviceState
+from hub.core.registry import DeviceState
+from hub.gateways.links import push_config
 
 from ..conftest import RunningHub, until
 from .conftest import credentials_of

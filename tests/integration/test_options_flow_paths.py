@@ -12,7 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.eldercare.const import DOMAIN
-from hub.desk_model import StaffStep
+from hub.core.desk_model import StaffStep
 
 from ..conftest import RunningHub, until
 from .translated import texts

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from hub.app import DATABASE_FILE
-from hub.keys import METRICS_TOKEN_FILE
+from hub.infra.keys import METRICS_TOKEN_FILE
 
 from .stock_ha import free_port, http
 

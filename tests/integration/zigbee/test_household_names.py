@@ -10,8 +10,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from hub.desk_model import AlarmRow
-from hub.registry import DeviceState
+from hub.core.desk_model import AlarmRow
+from hub.core.registry import DeviceState
 
 from ...conftest import RunningHub, until
 from ..conftest import credentials_of

@@ -1,0 +1,2 @@
+"""The household registry over HTTP (api.py): households, residents with their thresholds,
+contacts and enrollment codes."""
