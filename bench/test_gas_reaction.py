@@ -76,7 +76,7 @@ async def test_gas_to_valve_command(hass: HomeAssistant, enrolled_entry: MockCon
             while not _reported_off(hass, valve):  # noqa: ASYNC110 (the valve's report)
                 await asyncio.sleep(0.001)
             await hass.async_block_till_done()
-        assert not enrolled_entry.runtime_data.safety.engine.hazards.closing_valves()
+        assert not enrolled_entry.runtime_data.safety.valve_state().closing
         await hass.services.async_call("eldercare", "resolve", {}, blocking=True)
 
     print()
