@@ -68,6 +68,18 @@ class AlarmAction(StrEnum):
     RESOLVED = "resolved"
 
 
+class AlarmMoment(StrEnum):
+    """What happened to an alarm besides an AlarmAction: it was raised, the hub acked it, or
+    its condition went away. With AlarmAction, the `what` of the engine's AlarmChanged."""
+
+    RAISED = "raised"
+    REPORTED = "reported"
+    CLEARED = "cleared"
+
+
+type AlarmChange = AlarmMoment | AlarmAction
+
+
 class AlarmStatus(StrEnum):
     """Where an alarm stands, in lifecycle order (docs/alarm-model.md, Lifecycle).
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..alarms import AlarmKind
+from ..alarms import AlarmAction, AlarmKind, AlarmMoment
 from ..dc09.codes import CANCEL, MANUAL_TEST, PERIODIC_TEST, REPORT_CODES, ReportCode
 from ..protocol import MessageType
 from ..safety.book import Alarm
@@ -65,10 +65,10 @@ class ArcReporter:
     def report(self, effect: Effect) -> str | None:
         """Queue what `effect` means to an ARC; the queued message id, or None."""
         match effect:
-            case AlarmChanged(alarm, "raised", _):
+            case AlarmChanged(alarm, AlarmMoment.RAISED, _):
                 code = MANUAL_TEST if alarm.kind is AlarmKind.TEST else REPORT_CODES[alarm.kind]
                 return self._put(alarm, code, restore=False, at=alarm.raised_at)
-            case AlarmChanged(alarm, "cancelled", _):
+            case AlarmChanged(alarm, AlarmAction.CANCELLED, _):
                 return self._put(alarm, CANCEL, restore=False, at=alarm.last_seen)
             case SendToHub(MessageType.ALARM_CLEARED, body, alarm_id):
                 gone = self._alarm_of(alarm_id)

@@ -25,6 +25,7 @@ from ..alarms import utc_iso
 from ..protocol import (
     GATEWAY_WS_PATH,
     MAX_MESSAGE_BYTES,
+    STEP_OF_MESSAGE,
     Envelope,
     HubConfig,
     MessageType,
@@ -55,15 +56,7 @@ _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixe
 
 
 # Hub -> gateway messages handed to the host (staff steps, test requests); the link acks them.
-HUB_COMMANDS = frozenset(
-    {
-        MessageType.ALARM_ACKNOWLEDGED,
-        MessageType.ALARM_DISPATCHED,
-        MessageType.ALARM_ON_SITE,
-        MessageType.ALARM_RESOLVED,
-        MessageType.TEST_REQUEST,
-    }
-)
+HUB_COMMANDS = frozenset({*STEP_OF_MESSAGE, MessageType.TEST_REQUEST})
 _SEEN_COMMANDS = 1000  # ids remembered to drop a command the hub resends after a reconnect
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..alarms import AlarmAction, AlarmClearedBody, AlarmEventBody, AlarmKind, Severity
+from ..alarms import (
+    AlarmAction,
+    AlarmClearedBody,
+    AlarmEventBody,
+    AlarmKind,
+    AlarmMoment,
+    Severity,
+)
 from ..protocol import MessageType
 from .book import Alarm, AlarmBook
 from .effects import AlarmChanged, CloseValve, Effect, NotifyFamily, SendToHub, SirensOn
@@ -55,7 +62,7 @@ class AlarmDesk:
         alarm, new = self.book.raise_alarm(kind, source, now, source_name)
         # A repeat goes to the hub as the same alarm id: the hub counts it, it never duplicates.
         self.emit(SendToHub(MessageType.ALARM_RAISED, alarm.raised().to_body(), alarm.id))
-        self.emit(AlarmChanged(alarm, "raised" if new else AlarmAction.REPEATED.value, source))
+        self.emit(AlarmChanged(alarm, AlarmMoment.RAISED if new else AlarmAction.REPEATED, source))
         if new and self.family_hears_of(alarm):
             self._notify_next_member(alarm, now)
         return alarm
@@ -74,7 +81,7 @@ class AlarmDesk:
         if to_hub:
             body = AlarmEventBody(alarm.id, action, now, actor, detail).to_body()
             self.emit(SendToHub(MessageType.ALARM_EVENT, body, alarm.id))
-        self.emit(AlarmChanged(alarm, action.value, detail))
+        self.emit(AlarmChanged(alarm, action, detail))
         if action in _FAMILY_UPDATES:
             for member in alarm.family.notified:
                 self.emit(NotifyFamily(member, alarm, update=action.value))
@@ -89,7 +96,7 @@ class AlarmDesk:
         if resolve:
             self.record(alarm, AlarmAction.RESOLVED, "household", now, reason, to_hub=False)
         else:
-            self.emit(AlarmChanged(alarm, "cleared", reason))
+            self.emit(AlarmChanged(alarm, AlarmMoment.CLEARED, reason))
 
     # Family escalation: one member at a time, in the configured order.
 

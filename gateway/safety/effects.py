@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..alarms import AlarmChange
 from ..protocol import MessageType
 from .book import Alarm
 
@@ -49,10 +50,10 @@ class SendToHub:
 
 @dataclass(frozen=True, slots=True)
 class AlarmChanged:
-    """An alarm was raised or changed; `what` is 'raised' or the AlarmAction's value."""
+    """An alarm was raised or changed: what happened to it (a moment or an action)."""
 
     alarm: Alarm
-    what: str
+    what: AlarmChange
     detail: str = ""
 
 

@@ -11,7 +11,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from ..alarms import AlarmAction, AlarmKind
+from ..alarms import AlarmAction, AlarmKind, AlarmMoment
 from .book import AlarmBook, CareResponse, UnknownAlarm
 from .desk import AlarmDesk
 from .effects import AlarmChanged, Announce, Effect, SirensOff
@@ -98,7 +98,7 @@ class SafetyEngine:
                 before = self.book.get(alarm_id).state
                 alarm = self.book.mark_reported(alarm_id)
                 if alarm.state is not before:  # a late or repeated receipt changes nothing
-                    self.desk.emit(AlarmChanged(alarm, "reported"))
+                    self.desk.emit(AlarmChanged(alarm, AlarmMoment.REPORTED))
             case FamilyAnswered(alarm_id, member) if self._known(alarm_id):
                 self.desk.family_answered(self.book.get(alarm_id), member, now)
             case AlarmUpdate() if self._known(observation.alarm_id):

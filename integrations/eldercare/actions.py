@@ -18,7 +18,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from gateway.alarms import AlarmAction
+from gateway.alarms import AlarmAction, AlarmMoment
 from gateway.link import HubLink
 from gateway.protocol import MAX_SOURCE_NAME, MessageType
 from gateway.safety.book import Alarm
@@ -135,7 +135,7 @@ class ActionRunner:
                     "state": alarm.state.value,
                     "count": alarm.count,
                 }
-                if what == "raised":
+                if what is AlarmMoment.RAISED:
                     source = {"source": alarm.source, "source_name": alarm.source_name}
                     self._hass.bus.async_fire(EVENT_ALARM_RAISED, {**data, **source})
                 else:
