@@ -20,6 +20,7 @@ from .infra.keys import load_or_create_hub_key, load_or_create_metrics_token
 from .panels import app as panels_app
 from .people import app as people_app
 from .reports import app as reports_app
+from .services import app as services_app
 from .web import app as web_app
 
 DATABASE_FILE = "hub.sqlite3"
@@ -58,4 +59,5 @@ def create_app(
     reports_app.setup(app)
     family_app.setup(app)
     panels_app.setup(app, host=dc09_host, port=dc09_port)
+    services_app.setup(app)
     return app

@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     LOGIN_UNLOCKED = "login_unlocked"  # a supervisor or the shell cleared sign-in delays
     LOGIN_GUARDED = "login_guarded"  # the hub itself: many failures for one name, many places
     ALARM_STEP = "alarm_step"  # acknowledged / dispatched / on_site / resolved / note
+    SERVICE_STEP = "service_step"  # a work order: taken by phone, a step, a rating
     VIEW_MEDICAL = "view_medical"
     REGISTRY_CHANGE = "registry_change"
     USER_CHANGE = "user_change"

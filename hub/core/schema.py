@@ -257,6 +257,60 @@ MIGRATIONS: list[str] = [
     UPDATE alarms SET happened_at = MIN(occurred_at, received_at);
     ALTER TABLE alarms ADD COLUMN source_name TEXT NOT NULL DEFAULT '';
     """,
+    # 11: life services (issue 20): service requests beside alarms, never in their tables.
+    # - service_providers: the community's provider directory; services is a JSON list of
+    #   service types (gateway/services/catalogue.py); a provider is deactivated, never
+    #   deleted (its requests and ratings keep pointing at it).
+    # - service_entitlements: a household's allowed services as a JSON list; no row: all.
+    # - service_requests: id is the household's own ULID (unique at the hub: an id another
+    #   household holds already is refused); a repeat of an open request of the same service
+    #   adds to `count` and its id is kept in service_request_aliases, so a resend of it is
+    #   known. Each step's time stays in its own column for the service-level report.
+    # - service_request_steps: who did what when, append-only like alarm_events.
+    """
+    CREATE TABLE service_providers (
+        id TEXT PRIMARY KEY, organisation TEXT NOT NULL, contact_name TEXT NOT NULL DEFAULT '',
+        contact_phone TEXT NOT NULL DEFAULT '', services TEXT NOT NULL DEFAULT '[]',
+        service_area TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE service_entitlements (
+        household_id TEXT PRIMARY KEY REFERENCES households(id), services TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE service_requests (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        gateway_id TEXT NOT NULL DEFAULT '', service TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '', source_name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1,
+        requested_at TEXT NOT NULL, happened_at TEXT NOT NULL, last_seen TEXT NOT NULL,
+        provider_id TEXT REFERENCES service_providers(id), window_start TEXT, window_end TEXT,
+        accepted_at TEXT, accepted_by TEXT, assigned_at TEXT, assigned_by TEXT,
+        arrived_at TEXT, completed_at TEXT, cancelled_at TEXT, cancelled_by TEXT,
+        cancel_reason TEXT,
+        rating INTEGER CHECK (rating BETWEEN 1 AND 5), rating_comment TEXT, rated_at TEXT
+    );
+    CREATE INDEX service_requests_by_status ON service_requests(status, requested_at);
+    CREATE INDEX service_requests_by_household ON service_requests(household_id, requested_at);
+    CREATE INDEX service_requests_by_provider ON service_requests(provider_id, rated_at);
+    CREATE TABLE service_request_aliases (
+        household_id TEXT NOT NULL, id TEXT NOT NULL,
+        request_id TEXT NOT NULL REFERENCES service_requests(id),
+        PRIMARY KEY (household_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE service_request_steps (
+        id INTEGER PRIMARY KEY, request_id TEXT NOT NULL REFERENCES service_requests(id),
+        at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX service_request_steps_by_request ON service_request_steps(request_id, id);
+    CREATE TRIGGER service_request_steps_are_append_only_update
+        BEFORE UPDATE ON service_request_steps
+        BEGIN SELECT RAISE(ABORT, 'a service request log is append-only'); END;
+    CREATE TRIGGER service_request_steps_are_append_only_delete
+        BEFORE DELETE ON service_request_steps
+        BEGIN SELECT RAISE(ABORT, 'a service request log is append-only'); END;
+    """,
 ]
 
 

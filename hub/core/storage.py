@@ -48,6 +48,7 @@ from .desk_model import (
 from .panel_store import PanelStore
 from .registry import RegistryStore
 from .schema import migrate, schema_version
+from .service_store import ServiceStore
 from .sla import AnsweredAlarm
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class HubStore:
         self.accounts = AccountStore(self.db)
         self.audit = AuditLog(self.db)
         self.panels = PanelStore(self.db)
+        self.services = ServiceStore(self.db)
         # Gateways by id, read on every message: kept in memory, dropped when this store
         # changes one, and all dropped when another process (the CLI's `revoke`) wrote the file.
         self._gateway_cache: dict[str, Gateway] = {}

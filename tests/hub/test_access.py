@@ -81,6 +81,21 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/panels"): SUPERVISORS,
     ("GET", "/api/v1/panels/account"): SUPERVISORS,
     ("DELETE", "/api/v1/panels/account"): SUPERVISORS,
+    ("GET", "/api/v1/services/catalogue"): EVERYONE,
+    ("GET", "/api/v1/services/requests"): STAFF,
+    ("POST", "/api/v1/services/requests"): STAFF,
+    ("GET", "/api/v1/services/requests/request_id"): STAFF,
+    ("POST", "/api/v1/services/requests/request_id/steps"): STAFF,
+    ("POST", "/api/v1/services/requests/request_id/rating"): STAFF,
+    ("GET", "/api/v1/services/providers"): STAFF,
+    ("POST", "/api/v1/services/providers"): SUPERVISORS,
+    ("PATCH", "/api/v1/services/providers/provider_id"): SUPERVISORS,
+    ("DELETE", "/api/v1/services/providers/provider_id"): SUPERVISORS,
+    ("GET", "/api/v1/services/providers/provider_id/ratings"): SUPERVISORS,
+    ("GET", "/api/v1/households/household_id/services"): SUPERVISORS,
+    ("PUT", "/api/v1/households/household_id/services"): SUPERVISORS,
+    ("GET", "/api/v1/family/services"): FAMILY,
+    ("GET", "/api/v1/family/services/request_id"): FAMILY,
 }
 
 

@@ -20,6 +20,7 @@ FEATURES = (
     "hub.family",
     "hub.reports",
     "hub.panels",
+    "hub.services",
 )
 
 

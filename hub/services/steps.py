@@ -1,0 +1,96 @@
+"""A staff step on a work order, from the API to the household: stored with its audit entry
+in one commit, and sent to the home's gateways as `service.step` (kept until each acks it,
+like the desk's `alarm.*` steps), so the home can say "师傅预计 30 分钟后到"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from gateway.alarms import utc_iso
+
+from ..core.audit import AuditAction
+from ..core.context import HubContext
+from ..core.desk_model import OutboundMessage
+from ..core.service_model import ServiceStep
+from ..core.service_store import ServiceRequest, StepDetails
+from ..core.storage import HubStore
+
+# The wire message of every staff step on a service request (hub -> gateway). A plain string
+# until the wire contract's MessageType has it (the gateway's side of issue 20); a gateway
+# that does not know it yet leaves it unacked, so it waits at the hub and goes out again.
+SERVICE_STEP_MESSAGE = "service.step"
+
+
+async def take_service_step(
+    hub: HubContext,
+    request_id: str,
+    step: ServiceStep,
+    staff: str,
+    details: StepDetails,
+    *,
+    staff_name: str = "",
+) -> ServiceRequest:
+    """KeyError for an unknown request; ServiceRefused / ServiceError as the store says.
+    `staff` is the user name (the record's), `staff_name` the name the home is told."""
+
+    def record() -> tuple[ServiceRequest, list[OutboundMessage]]:
+        now = hub.clock()
+        request, detail = hub.store.services.take_step(
+            request_id, step, f"staff:{staff}", now, details
+        )
+        audit_service(hub, f"staff:{staff}", request.id, now, step.value)
+        body = service_step_body(request, step, detail, staff_name or staff, now)
+        return request, queue_service_step(hub.store, request.household_id, body, now)
+
+    request, queued = await hub.db(record)
+    await push_service_step(hub, queued)
+    return request
+
+
+def service_step_body(
+    request: ServiceRequest,
+    step: ServiceStep,
+    detail: dict[str, Any],
+    staff_name: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """What the household is told of a step: which request, what happened, who is coming
+    and when (the provider's contact, the promised window), or why it was cancelled."""
+    return {
+        "request_id": request.id,
+        "service": request.service.value,
+        "step": step.value,
+        "status": request.status.value,
+        "at": utc_iso(now),
+        "staff_name": staff_name,
+        **detail,
+    }
+
+
+def queue_service_step(
+    store: HubStore, household_id: str, body: dict[str, Any], now: datetime
+) -> list[OutboundMessage]:
+    """On the database thread, inside the step's commit: one stored message per active
+    gateway of the household."""
+    return [
+        OutboundMessage(
+            store.queue_outbound(gateway.id, SERVICE_STEP_MESSAGE, body, now),
+            gateway.id,
+            SERVICE_STEP_MESSAGE,
+            body,
+        )
+        for gateway in store.household_gateways(household_id)
+    ]
+
+
+async def push_service_step(hub: HubContext, queued: list[OutboundMessage]) -> None:
+    """The push to the gateways: at once to a connected one; the others get it after their
+    next hello (the gateways slice sends whatever is pending)."""
+    for message in queued:
+        await hub.gateways.push(message)
+
+
+def audit_service(hub: HubContext, who: str, request_id: str, now: datetime, what: str) -> None:
+    """On the database thread, in the change's own commit."""
+    hub.store.audit.append(who, AuditAction.SERVICE_STEP, f"service:{request_id}", now, what)
