@@ -364,8 +364,8 @@ class ServiceStore:
             if step is ServiceStep.ACCEPTED:
                 changes |= {"accepted_at": at, "accepted_by": actor}
             elif step is ServiceStep.ASSIGNED:
-                provider = self._offering_provider(details.provider_id, request.service)
                 start, end = _window(details.window_start, details.window_end)
+                provider = self._offering_provider(details.provider_id, request.service)
                 changes |= {
                     "provider_id": provider.id,
                     "window_start": start,

@@ -34,6 +34,12 @@ JSON_ENDPOINTS: list[tuple[str, str, Role | None]] = [
     ("POST", "/api/v1/users/some-user/password", Role.ADMIN),
     ("POST", "/api/v1/users/some-user/unlock", Role.ADMIN),
     ("POST", "/api/v1/panels", Role.ADMIN),
+    ("POST", "/api/v1/services/requests", Role.ADMIN),
+    ("POST", "/api/v1/services/requests/some-request/steps", Role.ADMIN),
+    ("POST", "/api/v1/services/requests/some-request/rating", Role.ADMIN),
+    ("POST", "/api/v1/services/providers", Role.ADMIN),
+    ("PATCH", "/api/v1/services/providers/some-provider", Role.ADMIN),
+    ("PUT", "/api/v1/households/some-household/services", Role.ADMIN),
 ]
 DEPTH = 30_000
 BODIES: dict[str, bytes] = {
