@@ -461,3 +461,48 @@ def test_an_existing_database_upgrades_and_keeps_its_alarms(tmp_path: Path) -> N
             upgraded.db.execute("DELETE FROM service_request_steps")
     finally:
         upgraded.close()
+
+
+STAFF_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Every route of the slice with real ids, and who may call it (tests/hub/test_access.py walks
+# them with placeholder ids beside every other route of the hub).
+ROLE_TABLE: list[tuple[str, str, frozenset[Role]]] = [
+    ("GET", "/api/v1/services/catalogue", frozenset(Role)),
+    ("GET", "/api/v1/services/requests", STAFF_ROLES),
+    ("POST", "/api/v1/services/requests", STAFF_ROLES),
+    ("GET", "/api/v1/services/requests/{request}", STAFF_ROLES),
+    ("POST", "/api/v1/services/requests/{request}/steps", STAFF_ROLES),
+    ("POST", "/api/v1/services/requests/{request}/rating", STAFF_ROLES),
+    ("GET", "/api/v1/services/providers", STAFF_ROLES),
+    ("POST", "/api/v1/services/providers", SUPERVISING),
+    ("PATCH", "/api/v1/services/providers/{provider}", SUPERVISING),
+    ("GET", "/api/v1/services/providers/{provider}/ratings", SUPERVISING),
+    ("GET", "/api/v1/households/{household}/services", SUPERVISING),
+    ("PUT", "/api/v1/households/{household}/services", SUPERVISING),
+    ("DELETE", "/api/v1/services/providers/{provider}", SUPERVISING),
+    ("GET", "/api/v1/family/services", frozenset({Role.FAMILY})),
+    ("GET", "/api/v1/family/services/{request}", frozenset({Role.FAMILY})),
+]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+async def test_every_role_against_every_service_route(hub_server: RunningHub, role: Role) -> None:
+    gateway = await enrolled_gateway(hub_server, "Table household")
+    request_id = (await _requested(hub_server, gateway, "repair")).request.id
+    async with cookie_session() as admin_session, cookie_session() as session:
+        admin = await _caller(hub_server, admin_session, Role.ADMIN)
+        provider_id = await _provider(admin, ["repair"])
+        household = gateway.household_id if role is Role.FAMILY else None
+        caller = await _caller(hub_server, session, role, household)
+        ids = {"request": request_id, "provider": provider_id, "household": gateway.household_id}
+        for method, template, allowed in ROLE_TABLE:
+            path = template.format(**ids)
+            async with session.request(
+                method, hub_server.url + path, headers={CSRF_HEADER: caller.csrf}
+            ) as answer:
+                status = answer.status
+            if role in allowed:
+                assert status in (200, 400), (role, method, path, status)  # 400: no body
+            else:
+                assert status == 403, (role, method, path, status)
