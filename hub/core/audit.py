@@ -3,6 +3,7 @@ details, with who and when. The database refuses updates and deletes (triggers i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,6 +61,15 @@ class AuditLog:
         self.db.execute(
             "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
             [utc_iso(now), actor, action.value, subject, detail[:500]],
+        )
+
+    def registry_change(
+        self, actor: str, subject: str, now: datetime, what: str, fields: Iterable[str]
+    ) -> None:
+        """A change to the registry or the directory: which fields, never their values (they
+        can be personal data)."""
+        self.append(
+            actor, AuditAction.REGISTRY_CHANGE, subject, now, f"{what}: {', '.join(sorted(fields))}"
         )
 
     def entries(self, subject: str | None = None, limit: int = 500) -> list[AuditEntry]:

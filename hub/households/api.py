@@ -18,7 +18,7 @@ from ..core.context import HUB_CONTEXT, HubContext
 from ..core.household_view import household_for_staff, resident_for_staff
 from ..core.registry import RegistryError
 from ..core.storage import ENROLLMENT_CODE_LIFETIME
-from ..infra.http_json import bad_request, json_object, not_found
+from ..infra.http_json import bad_request, json_object, not_found, only_fields
 from ..policy import STAFF, SUPERVISORS, allow
 from ..web.access import actor, session_of
 
@@ -59,7 +59,7 @@ async def get_household(request: web.Request) -> web.Response:
 @allow(*SUPERVISORS)
 async def create_household(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
-    fields = _fields(await json_object(request), HOUSEHOLD_FIELDS)
+    fields = only_fields(await json_object(request), HOUSEHOLD_FIELDS)
     who = actor(session_of(request).user)
 
     def create() -> dict[str, Any]:
@@ -69,7 +69,9 @@ async def create_household(request: web.Request) -> web.Response:
         created = hub.store.create_household("", "", hub.clock())
         # Validation lives in update_household; a refusal rolls the insert back with it.
         household = hub.store.registry.update_household(created.id, **values)
-        _audit(hub, who, f"household:{household.id}", "created", fields)
+        hub.store.audit.registry_change(
+            who, f"household:{household.id}", hub.clock(), "created", fields
+        )
         return {"household": asdict(household)}
 
     return web.json_response(await _registry_call(hub, create, "household"), status=201)
@@ -79,12 +81,14 @@ async def create_household(request: web.Request) -> web.Response:
 async def patch_household(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     household_id = request.match_info["household_id"]
-    fields = _fields(await json_object(request), HOUSEHOLD_FIELDS)
+    fields = only_fields(await json_object(request), HOUSEHOLD_FIELDS)
     who = actor(session_of(request).user)
 
     def change() -> dict[str, Any]:
         household = hub.store.registry.update_household(household_id, **fields)
-        _audit(hub, who, f"household:{household_id}", "changed", fields)
+        hub.store.audit.registry_change(
+            who, f"household:{household_id}", hub.clock(), "changed", fields
+        )
         return {"household": asdict(household)}
 
     return web.json_response(await _registry_call(hub, change, "household"))
@@ -94,7 +98,7 @@ async def patch_household(request: web.Request) -> web.Response:
 async def add_resident(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     household_id = request.match_info["household_id"]
-    fields = _fields(await json_object(request), RESIDENT_FIELDS)
+    fields = only_fields(await json_object(request), RESIDENT_FIELDS)
     who = actor(session_of(request).user)
 
     def add() -> dict[str, Any]:
@@ -102,7 +106,9 @@ async def add_resident(request: web.Request) -> web.Response:
         details = dict(fields)
         name = details.pop("name", "")
         resident = hub.store.registry.add_resident(household_id, name, now, **details)
-        _audit(hub, who, f"resident:{resident.id}", "created", fields)
+        hub.store.audit.registry_change(
+            who, f"resident:{resident.id}", hub.clock(), "created", fields
+        )
         return {"resident": resident_for_staff(resident, now)}
 
     result = await _registry_call(hub, add, "household")
@@ -115,13 +121,15 @@ async def add_resident(request: web.Request) -> web.Response:
 async def patch_resident(request: web.Request) -> web.Response:
     hub = request.app[HUB_CONTEXT]
     resident_id = request.match_info["resident_id"]
-    fields = _fields(await json_object(request), RESIDENT_FIELDS)
+    fields = only_fields(await json_object(request), RESIDENT_FIELDS)
     who = actor(session_of(request).user)
 
     def change() -> tuple[str, dict[str, Any]]:
         now = hub.clock()
         resident = hub.store.registry.update_resident(resident_id, now, **fields)
-        _audit(hub, who, f"resident:{resident_id}", "changed", fields)
+        hub.store.audit.registry_change(
+            who, f"resident:{resident_id}", hub.clock(), "changed", fields
+        )
         return resident.household_id, {"resident": resident_for_staff(resident, now)}
 
     household_id, result = await _registry_call(hub, change, "resident")
@@ -181,24 +189,6 @@ async def _registry_call[T](hub: HubContext, function: Callable[[], T], what: st
         raise bad_request(str(err)) from None
     except KeyError:
         raise not_found(what) from None
-
-
-def _fields(payload: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    unknown = sorted(set(payload) - set(allowed))
-    if unknown:
-        raise bad_request(f"unknown fields: {', '.join(unknown)}")
-    return payload
-
-
-def _audit(hub: HubContext, who: str, subject: str, what: str, fields: dict[str, Any]) -> None:
-    """On the database thread, in the change's own commit: which fields, not their values."""
-    hub.store.audit.append(
-        who,
-        AuditAction.REGISTRY_CHANGE,
-        subject,
-        hub.clock(),
-        f"{what}: {', '.join(sorted(fields))}",
-    )
 
 
 def add_routes(app: web.Application) -> None:

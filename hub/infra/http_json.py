@@ -191,3 +191,11 @@ def query_limit(request: web.Request, default: int, maximum: int) -> int:
     if not text.isdigit() or not 1 <= int(text) <= maximum:
         raise bad_request(f"limit must be a whole number from 1 to {maximum}")
     return int(text)
+
+
+def only_fields(payload: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """The body as it is when it names only `allowed` fields; else a 400 naming the others."""
+    unknown = sorted(set(payload) - set(allowed))
+    if unknown:
+        raise bad_request(f"unknown fields: {', '.join(unknown)}")
+    return payload

@@ -32,13 +32,6 @@ def service_refusals(what: str) -> Iterator[None]:
         raise not_found(what) from None
 
 
-def only_fields(payload: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    unknown = sorted(set(payload) - set(allowed))
-    if unknown:
-        raise bad_request(f"unknown fields: {', '.join(unknown)}")
-    return payload
-
-
 def body_time(payload: dict[str, Any], name: str) -> datetime | None:
     """An ISO-8601 time of the body (UTC when it names no zone); None when absent."""
     value = payload.get(name)

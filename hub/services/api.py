@@ -20,10 +20,10 @@ from ..core.service_store import (
     StepDetails,
     service_type,
 )
-from ..infra.http_json import bad_request, json_object, optional_text, query_limit
+from ..infra.http_json import bad_request, json_object, only_fields, optional_text, query_limit
 from ..policy import STAFF, Role, allow
 from ..web.access import actor, session_of
-from .answers import body_time, only_fields, service_call, service_refusals
+from .answers import body_time, service_call, service_refusals
 from .steps import audit_service, take_service_step
 
 STEP_FIELDS = ("step", "note", "provider_id", "window_start", "window_end", "reason", "by")

@@ -11,12 +11,12 @@ from aiohttp import web
 from gateway.services.catalogue import ServiceType
 
 from ..core.audit import AuditAction
-from ..core.context import HUB_CONTEXT, HubContext
+from ..core.context import HUB_CONTEXT
 from ..core.service_store import PROVIDER_FIELDS, service_list
-from ..infra.http_json import bad_request, json_object
+from ..infra.http_json import bad_request, json_object, only_fields
 from ..policy import STAFF, SUPERVISORS, allow
 from ..web.access import actor, session_of
-from .answers import only_fields, service_call
+from .answers import service_call
 
 PATCH_FIELDS = (*PROVIDER_FIELDS, "active")
 
@@ -39,7 +39,9 @@ async def add_provider(request: web.Request) -> web.Response:
     def add() -> dict[str, Any]:
         now = hub.clock()
         provider = hub.store.services.add_provider(now, **fields)
-        _audit(hub, who, f"provider:{provider.id}", "created", fields)
+        hub.store.audit.registry_change(
+            who, f"provider:{provider.id}", hub.clock(), "created", fields
+        )
         return {"provider": provider.as_dict()}
 
     return web.json_response(await service_call(hub, add, "provider"), status=201)
@@ -54,7 +56,9 @@ async def patch_provider(request: web.Request) -> web.Response:
 
     def change() -> dict[str, Any]:
         provider = hub.store.services.update_provider(provider_id, hub.clock(), **fields)
-        _audit(hub, who, f"provider:{provider_id}", "changed", fields)
+        hub.store.audit.registry_change(
+            who, f"provider:{provider_id}", hub.clock(), "changed", fields
+        )
         return {"provider": provider.as_dict()}
 
     return web.json_response(await service_call(hub, change, "such provider"))
@@ -150,17 +154,6 @@ async def put_entitlement(request: web.Request) -> web.Response:
 def _entitlement(household_id: str, services: tuple[ServiceType, ...] | None) -> dict[str, Any]:
     allowed = list(ServiceType) if services is None else list(services)
     return {"household_id": household_id, "all": services is None, "services": allowed}
-
-
-def _audit(hub: HubContext, who: str, subject: str, what: str, fields: dict[str, Any]) -> None:
-    """On the database thread, in the change's own commit: which fields, not their values."""
-    hub.store.audit.append(
-        who,
-        AuditAction.REGISTRY_CHANGE,
-        subject,
-        hub.clock(),
-        f"{what}: {', '.join(sorted(fields))}",
-    )
 
 
 def add_routes(app: web.Application) -> None:
