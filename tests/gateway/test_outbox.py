@@ -84,6 +84,7 @@ def test_peek_sends_higher_classes_first_and_oldest_first_within_a_class(outbox:
         Priority.ALARM_EVENT: 2,
         Priority.VITAL: 2,
         Priority.TELEMETRY: 2,
+        Priority.SERVICE: 0,
     }
 
 
@@ -147,6 +148,7 @@ def test_vitals_and_telemetry_are_thinned_oldest_first_alarms_never(path: Path) 
             Priority.ALARM_EVENT: 30,
             Priority.VITAL: 10,
             Priority.TELEMETRY: 5,
+            Priority.SERVICE: 0,
         }
         sent = ids(outbox.peek(1000))
         assert [i for i in sent if i[0] == "v"] == [f"v{n}" for n in range(5, 15)]
