@@ -265,7 +265,7 @@ class ServiceDesk:
     def _stepped(self, step: ServiceStepBody, now: datetime) -> None:
         request = self._request(step.request_id)
         to = step.step.status
-        if not can_step(request.status, to, request.service):
+        if not can_step(request.status, to):
             raise StepOutOfOrder(request, to)
         if not request.reported:  # a step means the hub has it, even if its ack was lost
             request.reported = True

@@ -9,7 +9,7 @@ Rules of the table below, and why:
   (a dispatcher who picks up the phone and books the plumber need not click twice).
 - Nobody arrives unassigned: arrived needs assigned first, and completed needs arrived, since
   the household is told who comes and when, and the report measures arrival against the window.
-  The one exception is a service without a visit (`call_back`): staff complete it once accepted.
+  This holds for every service (the hub's hub/core/service_model.py has the same table).
 - assigned -> assigned is a reassignment (another provider, or a new window); the household is
   told again.
 - Any open request may be cancelled, with a reason, by the senior, the family or staff.
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from .catalogue import ServiceType
 
 
 class ServiceStatus(StrEnum):
@@ -54,20 +52,11 @@ NEXT_STATUSES: dict[ServiceStatus, frozenset[ServiceStatus]] = {
     ServiceStatus.COMPLETED: frozenset(),
     ServiceStatus.CANCELLED: frozenset(),
 }
-# Services nobody visits for: staff complete them once accepted (after the call, say).
-NO_VISIT_SERVICES = frozenset({ServiceType.CALL_BACK})
 
 
-def can_step(status: ServiceStatus, to: ServiceStatus, service: ServiceType | None = None) -> bool:
-    """Whether a request may move from `status` to `to` in one step. `service`: the
-    request's type, for the services without a visit (None: judged as a visit)."""
-    if to in NEXT_STATUSES[status]:
-        return True
-    return (
-        service in NO_VISIT_SERVICES
-        and to is ServiceStatus.COMPLETED
-        and status in (ServiceStatus.ACCEPTED, ServiceStatus.ASSIGNED)
-    )
+def can_step(status: ServiceStatus, to: ServiceStatus) -> bool:
+    """Whether a request may move from `status` to `to` in one step."""
+    return to in NEXT_STATUSES[status]
 
 
 class ServiceStep(StrEnum):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from gateway.alarms import AlarmStatus
-from gateway.services.catalogue import ServiceType
 from gateway.services.lifecycle import (
     NEXT_STATUSES,
     InvalidRating,
@@ -40,7 +39,6 @@ def test_the_transition_table_is_exactly_the_documented_one(
     status: ServiceStatus, to: ServiceStatus
 ) -> None:
     assert can_step(status, to) is ((status, to) in ALLOWED)
-    assert can_step(status, to, ServiceType.REPAIR) is ((status, to) in ALLOWED)
 
 
 def test_nobody_arrives_unassigned_and_nothing_completes_before_arrival() -> None:
@@ -48,13 +46,6 @@ def test_nobody_arrives_unassigned_and_nothing_completes_before_arrival() -> Non
     assert not can_step(S.ACCEPTED, S.ARRIVED)
     assert not can_step(S.ACCEPTED, S.COMPLETED)
     assert not can_step(S.ASSIGNED, S.COMPLETED)
-
-
-def test_a_call_back_completes_without_a_visit_once_accepted() -> None:
-    assert can_step(S.ACCEPTED, S.COMPLETED, ServiceType.CALL_BACK)
-    assert can_step(S.ASSIGNED, S.COMPLETED, ServiceType.CALL_BACK)
-    assert not can_step(S.REQUESTED, S.COMPLETED, ServiceType.CALL_BACK)
-    assert not can_step(S.ACCEPTED, S.COMPLETED, ServiceType.MEAL)
 
 
 def test_final_statuses_go_nowhere_and_every_open_one_may_be_cancelled() -> None:
