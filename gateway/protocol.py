@@ -29,6 +29,26 @@ from .alarms import (
     StaffStep,
     utc_iso,
 )
+from .services.catalogue import ServiceType
+from .services.lifecycle import (
+    HOUSEHOLD_ACTORS,
+    MAX_COMMENT,
+    InvalidRating,
+    Rating,
+    ServiceAction,
+    ServiceActor,
+    ServiceStep,
+)
+from .services.wire import (
+    MAX_COUNT,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_SOURCE,
+    ServiceEventBody,
+    ServiceRequestedBody,
+    ServiceStepBody,
+)
 from .ulid import is_ulid, new_ulid
 
 PROTOCOL_VERSION = 1
@@ -51,6 +71,8 @@ class MessageType(StrEnum):
     ALARM_CLEARED = "alarm.cleared"
     VITAL = "vital"
     DEVICE_STATUS = "device.status"
+    SERVICE_REQUESTED = "service.requested"  # life services: never in the alarm lanes
+    SERVICE_EVENT = "service.event"
     # hub -> gateway (and `ack` also gateway -> hub, for the hub's own messages)
     ACK = "ack"
     NAK = "nak"
@@ -60,6 +82,7 @@ class MessageType(StrEnum):
     ALARM_RESOLVED = "alarm.resolved"
     CONFIG = "config"
     TEST_REQUEST = "test.request"
+    SERVICE_STEP = "service.step"
 
 
 # The message that tells the household of each staff step (hub -> gateway).
@@ -285,6 +308,120 @@ def parse_alarm_cleared(body: dict[str, Any]) -> AlarmClearedBody:
         occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
         reason=_short_text(body, "reason"),
     )
+
+
+# Life services (docs/wire-contract.md, Service requests): their own messages, never alarms.
+
+
+def parse_service_requested(body: dict[str, Any]) -> ServiceRequestedBody:
+    """The body of `service.requested`, checked field by field."""
+    count = body.get("count", 1)
+    if type(count) is not int or not 1 <= count <= MAX_COUNT:
+        raise ProtocolError(NakReason.MALFORMED, f"count must be a whole number 1 to {MAX_COUNT}")
+    source = _short_text(body, "source", MAX_SOURCE)
+    if not source:
+        raise ProtocolError(NakReason.MALFORMED, "source is required")
+    return ServiceRequestedBody(
+        request_id=_request_id(body),
+        service=_enum(ServiceType, body, "service"),
+        occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
+        source=source,
+        source_name=_short_text(body, "source_name", MAX_NAME).strip(),
+        note=_short_text(body, "note", MAX_NOTE).strip(),
+        count=count,
+    )
+
+
+def parse_service_event(body: dict[str, Any]) -> ServiceEventBody:
+    """The body of `service.event`: a rating only on `rated`, a reason on `cancelled`, and
+    only the household's people act here (staff act through `service.step`)."""
+    action = _enum(ServiceAction, body, "action")
+    actor = _enum(ServiceActor, body, "actor")
+    if actor not in HOUSEHOLD_ACTORS:
+        raise ProtocolError(NakReason.MALFORMED, "actor must be senior or family")
+    rating = None
+    if action is ServiceAction.RATED:
+        stars = body.get("rating")
+        if type(stars) is not int:  # 4.0, "4" and true are not stars
+            raise ProtocolError(NakReason.MALFORMED, "rating must be a whole number 1 to 5")
+        try:
+            rating = Rating(stars, _short_text(body, "comment", MAX_COMMENT))
+        except InvalidRating as err:
+            raise ProtocolError(NakReason.MALFORMED, f"rating: {err}") from err
+    elif "rating" in body or "comment" in body:
+        raise ProtocolError(NakReason.MALFORMED, "rating and comment belong to a rated event")
+    reason = _short_text(body, "reason", MAX_REASON).strip()
+    if action is ServiceAction.CANCELLED and not reason:
+        raise ProtocolError(NakReason.MALFORMED, "a cancellation needs a reason")
+    return ServiceEventBody(
+        request_id=_request_id(body),
+        action=action,
+        actor=actor,
+        occurred_at=parse_time(body.get("occurred_at"), "occurred_at"),
+        rating=rating,
+        reason=reason,
+    )
+
+
+def parse_service_step(body: dict[str, Any]) -> ServiceStepBody:
+    """The body of `service.step`: an assignment names the provider and may promise a window
+    (start before end); a cancellation gives its reason."""
+    step = _enum(ServiceStep, body, "step")
+    staff_name = _short_text(body, "staff_name", MAX_NAME).strip()
+    if not staff_name:
+        raise ProtocolError(NakReason.MALFORMED, "staff_name is required")
+    provider_name = _short_text(body, "provider_name", MAX_NAME).strip()
+    start, end = body.get("window_start"), body.get("window_end")
+    window_start = None if start is None else parse_time(start, "window_start")
+    window_end = None if end is None else parse_time(end, "window_end")
+    if step is ServiceStep.ASSIGNED:
+        if not provider_name:
+            raise ProtocolError(NakReason.MALFORMED, "an assignment names its provider")
+        if (window_start is None) != (window_end is None):
+            raise ProtocolError(NakReason.MALFORMED, "a window has a start and an end")
+        if window_start is not None and window_end is not None and window_start >= window_end:
+            raise ProtocolError(NakReason.MALFORMED, "window_start must be before window_end")
+    elif provider_name or window_start is not None or window_end is not None:
+        raise ProtocolError(NakReason.MALFORMED, "provider and window belong to an assignment")
+    reason = _short_text(body, "reason", MAX_REASON).strip()
+    if step is ServiceStep.CANCELLED and not reason:
+        raise ProtocolError(NakReason.MALFORMED, "a cancellation needs a reason")
+    return ServiceStepBody(
+        request_id=_request_id(body),
+        step=step,
+        staff_name=staff_name,
+        at=parse_time(body.get("at"), "at"),
+        provider_name=provider_name,
+        window_start=window_start,
+        window_end=window_end,
+        reason=reason,
+    )
+
+
+def service_step_body(step: ServiceStepBody) -> dict[str, Any]:
+    """The wire body of a staff step, checked as the gateway will check it, so the hub's
+    mistake is a ProtocolError at the hub, not a step every household naks."""
+    body = step.to_body()
+    parse_service_step(body)
+    return body
+
+
+def _request_id(body: dict[str, Any]) -> str:
+    request_id = body.get("request_id")
+    if not isinstance(request_id, str) or not is_ulid(request_id):
+        raise ProtocolError(NakReason.MALFORMED, "request_id must be a ULID")
+    return request_id
+
+
+def _enum[E: StrEnum](kind: type[E], body: dict[str, Any], name: str) -> E:
+    value = body.get(name)
+    try:
+        if not isinstance(value, str):
+            raise ValueError(name)
+        return kind(value)
+    except ValueError as err:
+        shown = str(value)[:40] if isinstance(value, str) else type(value).__name__
+        raise ProtocolError(NakReason.MALFORMED, f"unknown {name}: {shown!r}") from err
 
 
 _LOINC = re.compile(r"^[0-9]{1,7}-[0-9]$")

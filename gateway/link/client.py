@@ -55,8 +55,9 @@ _URGENT_JITTER = 1.0
 _REFUSED_RETRY = 300.0  # a refused gateway retries slowly, in case the hub fixes its record
 
 
-# Hub -> gateway messages handed to the host (staff steps, test requests); the link acks them.
-HUB_COMMANDS = frozenset({*STEP_OF_MESSAGE, MessageType.TEST_REQUEST})
+# Hub -> gateway messages handed to the host (staff steps on alarms and on service requests,
+# test requests); the link acks them.
+HUB_COMMANDS = frozenset({*STEP_OF_MESSAGE, MessageType.TEST_REQUEST, MessageType.SERVICE_STEP})
 _SEEN_COMMANDS = 1000  # ids remembered to drop a command the hub resends after a reconnect
 
 

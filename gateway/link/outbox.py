@@ -2,9 +2,9 @@
 
 A message is committed before it is sent and deleted only when the hub acks its id, so nothing
 is lost across link outages, restarts or a killed process. Messages leave in priority classes
-(alarms, then alarm events, then vitals, then telemetry), oldest first within a class. Alarms
-and alarm events are never dropped; vitals and telemetry are capped and thinned oldest first so
-a long outage cannot fill the disk.
+(alarms, then alarm events, then service requests, then vitals, then telemetry), oldest first
+within a class. Alarms, alarm events and service requests are never dropped; vitals and
+telemetry are capped and thinned oldest first so a long outage cannot fill the disk.
 
 Calls are synchronous and block on SQLite, so they never run on the event loop: a
 `DeliveryQueue` (delivery.py) owns the outbox while it runs and makes every call on one worker
@@ -52,22 +52,55 @@ _CORRUPTION_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
 class Priority(IntEnum):
-    """Send order of a message class: a higher value goes first."""
+    """A message class, as stored in the file's `priority` column. Send order is SEND_RANK;
+    for the first four classes it is their value, so files written before services came
+    read and send as they did."""
 
     TELEMETRY = 0
     VITAL = 1
     ALARM_EVENT = 2
     ALARM = 3
+    # Life services (plumber, meals): a person is waiting, so before vitals and telemetry,
+    # but an alarm always overtakes them. Stored as -1 because no whole number is free
+    # between VITAL and ALARM_EVENT and stored values never change: an older build that
+    # reads this file sends a service last, never before an alarm.
+    SERVICE = -1
 
+
+# Higher goes first; oldest first within a rank.
+SEND_RANK: dict[Priority, int] = {
+    Priority.TELEMETRY: 0,
+    Priority.VITAL: 1,
+    Priority.SERVICE: 2,
+    Priority.ALARM_EVENT: 3,
+    Priority.ALARM: 4,
+}
 
 _PRIORITY_BY_TYPE: dict[str, Priority] = {
     MessageType.ALARM_RAISED: Priority.ALARM,
     MessageType.ALARM_CLEARED: Priority.ALARM,
     MessageType.ALARM_EVENT: Priority.ALARM_EVENT,
+    MessageType.SERVICE_REQUESTED: Priority.SERVICE,
+    MessageType.SERVICE_EVENT: Priority.SERVICE,
     MessageType.VITAL: Priority.VITAL,
 }
-# Classes whose loss could leave an emergency unseen: never thinned, committed with an fsync.
-_KEPT = frozenset({Priority.ALARM, Priority.ALARM_EVENT})
+# Classes whose loss could leave an emergency unseen, or a person waiting for help that never
+# comes: never thinned, committed with an fsync.
+_KEPT = frozenset({Priority.ALARM, Priority.ALARM_EVENT, Priority.SERVICE})
+# The send order as SQL, and an index on exactly that expression so a peek reads it in order.
+_SEND_RANK_SQL = (
+    "(CASE priority "
+    + " ".join(f"WHEN {int(p)} THEN {rank}" for p, rank in SEND_RANK.items())
+    + " ELSE 0 END)"
+)
+# Built from the class table above, never from input.
+_PEEK = (
+    "SELECT id, type, body, created_at FROM messages"  # noqa: S608
+    f" ORDER BY {_SEND_RANK_SQL} DESC, seq LIMIT ?"
+)
+_SEND_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS messages_in_send_rank ON messages({_SEND_RANK_SQL} DESC, seq)"
+)
 
 
 def priority_of(type_: str) -> Priority:
@@ -143,6 +176,9 @@ class Outbox:
             )
         elif application_id != _APPLICATION_ID:
             raise OutboxCorrupt(self.path, "it is an SQLite file of another program")
+        # Files from before services have only the index on priority; the new one is added
+        # in place (an index, not a table change: older builds still open the file).
+        self._db.execute(_SEND_INDEX)
         # Caps may have been lowered since the file was written.
         with self._transaction(durable=False):
             dropped = self._thin()
@@ -269,11 +305,7 @@ class Outbox:
         if limit < 0:
             raise ValueError("limit must not be negative")
         with self._reporting_corruption():
-            rows = self._db.execute(
-                "SELECT id, type, body, created_at FROM messages"
-                " ORDER BY priority DESC, seq LIMIT ?",
-                (limit + len(exclude),),
-            ).fetchall()
+            rows = self._db.execute(_PEEK, (limit + len(exclude),)).fetchall()
         fresh = [row for row in rows if row[0] not in exclude][:limit]
         return [
             OutboxMessage(id_, type_, json.loads(body), datetime.fromisoformat(created_at))

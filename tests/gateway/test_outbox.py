@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.link.outbox import Outbox, OutboxCorrupt, OutboxMessage, Priority, priority_of
+from gateway.link.outbox import (
+    SEND_RANK,
+    Outbox,
+    OutboxCorrupt,
+    OutboxMessage,
+    Priority,
+    priority_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -84,6 +91,7 @@ def test_peek_sends_higher_classes_first_and_oldest_first_within_a_class(outbox:
         Priority.ALARM_EVENT: 2,
         Priority.VITAL: 2,
         Priority.TELEMETRY: 2,
+        Priority.SERVICE: 0,
     }
 
 
@@ -147,6 +155,7 @@ def test_vitals_and_telemetry_are_thinned_oldest_first_alarms_never(path: Path) 
             Priority.ALARM_EVENT: 30,
             Priority.VITAL: 10,
             Priority.TELEMETRY: 5,
+            Priority.SERVICE: 0,
         }
         sent = ids(outbox.peek(1000))
         assert [i for i in sent if i[0] == "v"] == [f"v{n}" for n in range(5, 15)]
@@ -393,3 +402,72 @@ def test_another_channel_classes_its_own_types(tmp_path: Path) -> None:
             arc.put(f"e{n}", "dc09.event", {"n": n}, created)
         assert [m.id for m in arc.peek(10)] == ["e0", "e1", "e2", "t1"]
         assert arc.thinned == 0
+
+
+def test_service_requests_are_their_own_class_between_alarm_events_and_vitals() -> None:
+    assert priority_of("service.requested") == priority_of("service.event") == Priority.SERVICE
+    assert [p for p, _ in sorted(SEND_RANK.items(), key=lambda item: -item[1])] == [
+        Priority.ALARM,
+        Priority.ALARM_EVENT,
+        Priority.SERVICE,
+        Priority.VITAL,
+        Priority.TELEMETRY,
+    ]
+
+
+def test_an_alarm_overtakes_a_backlog_of_service_requests(outbox: Outbox) -> None:
+    outbox.put_many([message(f"s{n:03}", "service.requested", n) for n in range(300)])
+    outbox.put_many([message(f"v{n}", "vital", n) for n in range(3)])
+    in_flight = set(ids(outbox.peek(200)))
+    assert in_flight == {f"s{n:03}" for n in range(200)}
+
+    outbox.put("a1", "alarm.raised", {}, T0 + timedelta(hours=1))
+    outbox.put("e1", "alarm.event", {}, T0 + timedelta(hours=1))
+    outbox.put("x1", "service.event", {}, T0 + timedelta(hours=1))
+    assert ids(outbox.peek(3, exclude=in_flight)) == ["a1", "e1", "s200"]
+    # After a reconnect: the alarm, its event, every service request in order, then vitals.
+    assert ids(outbox.peek(1000)) == [
+        "a1",
+        "e1",
+        *(f"s{n:03}" for n in range(300)),
+        "x1",
+        "v0",
+        "v1",
+        "v2",
+    ]
+
+
+def test_service_requests_are_never_thinned_and_are_committed_with_an_fsync(path: Path) -> None:
+    with Outbox(path, vital_cap=1, telemetry_cap=1) as outbox:
+        statements: list[str] = []
+        outbox._db.set_trace_callback(statements.append)
+        outbox.put_many([message(f"s{n}", "service.requested", n) for n in range(20)])
+        assert "PRAGMA synchronous=FULL" in statements
+        statements.clear()
+        outbox.put("v1", "vital", {}, T0)
+        assert "PRAGMA synchronous=NORMAL" in statements
+        outbox.put("v2", "vital", {}, T0)
+        assert outbox.depth_by_priority()[Priority.SERVICE] == 20
+        assert outbox.thinned_by_priority[Priority.SERVICE] == 0
+    with Outbox(path, vital_cap=1, telemetry_cap=1) as outbox:
+        assert outbox.depth_by_priority()[Priority.SERVICE] == 20
+
+
+def test_a_file_from_before_services_gets_the_send_order_index_in_place(path: Path) -> None:
+    with Outbox(path) as outbox:
+        outbox.put("v1", "vital", {}, T0)
+    db = sqlite3.connect(path)
+    try:  # as an older build left it: only the index on the stored class
+        db.execute("DROP INDEX messages_in_send_rank")
+        db.commit()
+    finally:
+        db.close()
+    with Outbox(path) as outbox:
+        outbox.put("s1", "service.requested", {}, T0)
+        assert ids(outbox.peek(10)) == ["s1", "v1"]
+    db = sqlite3.connect(path)
+    try:
+        indexes = db.execute("SELECT name FROM sqlite_schema WHERE type = 'index'").fetchall()
+        assert ("messages_in_send_rank",) in indexes
+    finally:
+        db.close()
