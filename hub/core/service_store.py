@@ -16,15 +16,11 @@ import sqlite_utils
 
 from gateway.alarms import utc_iso
 from gateway.services.catalogue import ServiceType
+from gateway.services.lifecycle import ServiceActor, ServiceStatus, ServiceStep
 from gateway.ulid import new_ulid
 
 from ..infra.sql import Transaction, one
-from .service_model import (
-    CancelledBy,
-    ServiceStatus,
-    ServiceStep,
-    check_service_step,
-)
+from .service_model import check_service_step
 
 MAX_TEXT = 200
 MAX_NOTE = 500
@@ -159,7 +155,7 @@ class StepDetails:
     window_start: datetime | None = None  # assigned: the promised window
     window_end: datetime | None = None
     reason: str = ""  # cancelled (required)
-    cancelled_by: CancelledBy = CancelledBy.STAFF
+    cancelled_by: ServiceActor = ServiceActor.STAFF
 
 
 class ServiceStore:

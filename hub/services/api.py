@@ -9,10 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from gateway.services.catalogue import SERVICE_NAMES
+from gateway.services.lifecycle import ServiceActor, ServiceStep
 from gateway.ulid import new_ulid
 
 from ..core.context import HUB_CONTEXT
-from ..core.service_model import CancelledBy, ServiceStep
 from ..core.service_store import (
     MAX_NOTE,
     RecordedService,
@@ -103,9 +103,9 @@ async def post_step(request: web.Request) -> web.Response:
     except ValueError:
         raise bad_request(f"step must be one of {', '.join(ServiceStep)}") from None
     try:
-        cancelled_by = CancelledBy(str(payload.get("by") or CancelledBy.STAFF))
+        cancelled_by = ServiceActor(str(payload.get("by") or ServiceActor.STAFF))
     except ValueError:
-        raise bad_request(f"by must be one of {', '.join(CancelledBy)}") from None
+        raise bad_request(f"by must be one of {', '.join(ServiceActor)}") from None
     provider_id = payload.get("provider_id")
     if provider_id is not None and not isinstance(provider_id, str):
         raise bad_request("provider_id must be text")

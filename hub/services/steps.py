@@ -7,19 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gateway.alarms import utc_iso
+from gateway.protocol import MessageType, service_step_body
+from gateway.services.lifecycle import ServiceStep
+from gateway.services.wire import ServiceStepBody
 
 from ..core.audit import AuditAction
 from ..core.context import HubContext
 from ..core.desk_model import OutboundMessage
-from ..core.service_model import ServiceStep
 from ..core.service_store import ServiceRequest, StepDetails
 from ..core.storage import HubStore
 
-# The wire message of every staff step on a service request (hub -> gateway). A plain string
-# until the wire contract's MessageType has it (the gateway's side of issue 20); a gateway
-# that does not know it yet leaves it unacked, so it waits at the hub and goes out again.
-SERVICE_STEP_MESSAGE = "service.step"
+# The wire message of every staff step on a service request (hub -> gateway). A gateway of
+# an older release does not know it and leaves it unacked: it waits at the hub for an upgrade.
+SERVICE_STEP_MESSAGE = MessageType.SERVICE_STEP
 
 
 async def take_service_step(
@@ -40,7 +40,7 @@ async def take_service_step(
             request_id, step, f"staff:{staff}", now, details
         )
         audit_service(hub, f"staff:{staff}", request.id, now, step.value)
-        body = service_step_body(request, step, detail, staff_name or staff, now)
+        body = step_message_body(request, step, detail, staff_name or staff, now)
         return request, queue_service_step(hub.store, request.household_id, body, now)
 
     request, queued = await hub.db(record)
@@ -48,24 +48,33 @@ async def take_service_step(
     return request
 
 
-def service_step_body(
+def step_message_body(
     request: ServiceRequest,
     step: ServiceStep,
     detail: dict[str, Any],
     staff_name: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """What the household is told of a step: which request, what happened, who is coming
-    and when (the provider's contact, the promised window), or why it was cancelled."""
-    return {
-        "request_id": request.id,
-        "service": request.service.value,
-        "step": step.value,
-        "status": request.status.value,
-        "at": utc_iso(now),
-        "staff_name": staff_name,
-        **detail,
-    }
+    """What the household is told of a step (docs/wire-contract.md, `service.step`): which
+    request, what happened, for an assignment who is coming and when, for a cancellation
+    why. Checked as the gateway checks it, so a mistake here never reaches a home."""
+    assigned = step is ServiceStep.ASSIGNED
+    return service_step_body(
+        ServiceStepBody(
+            request_id=request.id,
+            step=step,
+            staff_name=staff_name,
+            at=now,
+            provider_name=str(detail.get("provider", "")) if assigned else "",
+            window_start=_time(detail.get("window_start")) if assigned else None,
+            window_end=_time(detail.get("window_end")) if assigned else None,
+            reason=str(detail.get("reason", "")),
+        )
+    )
+
+
+def _time(text: object) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) and text else None
 
 
 def queue_service_step(

@@ -14,6 +14,8 @@ import aiohttp
 import pytest
 
 from gateway.alarms import utc_iso
+from gateway.protocol import parse_service_step
+from gateway.services.lifecycle import ServiceStep
 from gateway.ulid import new_ulid
 from hub.core.schema import MIGRATIONS, migrate
 from hub.core.service_store import RecordedService, RecordOutcome, ServiceRefused
@@ -197,7 +199,14 @@ async def test_the_whole_life_of_a_request(hub_server: RunningHub) -> None:
         (SERVICE_STEP_MESSAGE, step) for step in ("accepted", "assigned", "arrived", "completed")
     ]
     assert sent[1][1]["window_start"] == window["window_start"]
-    assert sent[1][1]["provider"] == "Anju Repairs"
+    assert sent[1][1]["provider_name"] == "Anju Repairs"
+    # Each as the household's gateway reads it.
+    assert [parse_service_step(body).step for _, body in sent] == [
+        ServiceStep.ACCEPTED,
+        ServiceStep.ASSIGNED,
+        ServiceStep.ARRIVED,
+        ServiceStep.COMPLETED,
+    ]
     entries = await hub_server.context.db(
         hub_server.context.store.audit.entries, f"service:{request_id}"
     )
