@@ -35,6 +35,7 @@ from gateway.protocol import (
     parse_alarm_event,
     parse_alarm_raised,
     parse_device_status,
+    parse_service_requested,
     parse_vital,
 )
 from provisioning import keys
@@ -42,6 +43,7 @@ from provisioning import keys
 from ..core.context import HUB_CONTEXT, HubContext
 from ..core.desk_model import AlarmRow, OutboundMessage
 from ..core.registry import DeviceState, RegistryStore
+from ..core.service_store import ServiceError, ServiceRefused
 from ..core.storage import AlarmRejected, Gateway
 from ..policy import public
 from .config import HouseholdConfig, household_config
@@ -292,6 +294,9 @@ class GatewayConnection:
                 self.hub.clock(),
             )
             return
+        if envelope.type == MessageType.SERVICE_REQUESTED:
+            await self._service_requested(envelope)
+            return
         store = self.hub.store
         record: _Recorder
         body: RaisedAlarm | AlarmEventBody | AlarmClearedBody
@@ -314,6 +319,29 @@ class GatewayConnection:
             raise ProtocolError(NakReason.MALFORMED, str(err)) from err
         if alarm is not None:  # None: a duplicate, the screens have it already
             self.hub.live.publish({"type": "alarm", "alarm": alarm.as_dict()})
+
+    async def _service_requested(self, envelope: Envelope) -> None:
+        """Stored in the service tables, never as an alarm nor on the alarm feed; a resend of
+        the same request id is stored once (the store's dedup) and acked again."""
+        assert self.gateway is not None
+        body = parse_service_requested(envelope.body)
+        try:
+            await self.hub.db(
+                functools.partial(
+                    self.hub.store.services.record_requested,
+                    note=body.note,
+                    source_name=body.source_name,
+                    happened_at=body.occurred_at,
+                    gateway_id=self.gateway.id,
+                ),
+                self.gateway.household_id,
+                body.request_id,
+                body.service,
+                self.hub.clock(),
+            )
+        except (ServiceError, ServiceRefused) as err:
+            # Rolled back, nothing stored; the reason is for the household desk to show.
+            raise ProtocolError(NakReason.MALFORMED, str(err)) from err
 
 
 @public  # every envelope is signed by an enrolled gateway's key
