@@ -478,6 +478,20 @@ class ServiceStore:
             )
         return provider
 
+    def resolve(self, household_id: str, request_id: str) -> str | None:
+        """The household's request an id names (its own or an alias); None otherwise."""
+        return self._find(household_id, request_id)
+
+    def note_event(self, request_id: str, action: str, actor: str, now: datetime) -> None:
+        """A household event that changes no status (confirmed, repeated): logged only."""
+        with Transaction(self.db.conn):
+            if action == "repeated":
+                self.db.execute(
+                    "UPDATE service_requests SET count = count + 1, last_seen = ? WHERE id = ?",
+                    [utc_iso(now), request_id],
+                )
+            self._append_step(request_id, utc_iso(now), actor, action, {})
+
     def _find(self, household_id: str, request_id: str) -> str | None:
         """The household's request an id names: its own, or the one it was counted into."""
         row = one(

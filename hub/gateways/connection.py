@@ -35,15 +35,17 @@ from gateway.protocol import (
     parse_alarm_event,
     parse_alarm_raised,
     parse_device_status,
+    parse_service_event,
     parse_service_requested,
     parse_vital,
 )
+from gateway.services.lifecycle import ServiceAction, ServiceStep
 from provisioning import keys
 
 from ..core.context import HUB_CONTEXT, HubContext
 from ..core.desk_model import AlarmRow, OutboundMessage
 from ..core.registry import DeviceState, RegistryStore
-from ..core.service_store import ServiceError, ServiceRefused
+from ..core.service_store import ServiceError, ServiceRefused, StepDetails
 from ..core.storage import AlarmRejected, Gateway
 from ..policy import public
 from .config import HouseholdConfig, household_config
@@ -297,6 +299,9 @@ class GatewayConnection:
         if envelope.type == MessageType.SERVICE_REQUESTED:
             await self._service_requested(envelope)
             return
+        if envelope.type == MessageType.SERVICE_EVENT:
+            await self._service_event(envelope)
+            return
         store = self.hub.store
         record: _Recorder
         body: RaisedAlarm | AlarmEventBody | AlarmClearedBody
@@ -342,6 +347,37 @@ class GatewayConnection:
         except (ServiceError, ServiceRefused) as err:
             # Rolled back, nothing stored; the reason is for the household desk to show.
             raise ProtocolError(NakReason.MALFORMED, str(err)) from err
+
+    async def _service_event(self, envelope: Envelope) -> None:
+        """The household cancels, confirms or rates its request. A refused event (another
+        household's id, a rating before completion, a step out of order) is acked and logged,
+        never stored: resending it would not help, and the hub never answers it with a 500."""
+        assert self.gateway is not None
+        event = parse_service_event(envelope.body)
+        services = self.hub.store.services
+        household_id, now = self.gateway.household_id, self.hub.clock()
+        actor = event.actor.value
+        known = await self.hub.db(services.resolve, household_id, event.request_id)
+        try:
+            if known is None:
+                raise ServiceRefused("unknown_request", "no such request in this household")
+            if event.action is ServiceAction.CANCELLED:
+                details = StepDetails(reason=event.reason, cancelled_by=event.actor)
+                await self.hub.db(
+                    services.take_step, known, ServiceStep.CANCELLED, actor, now, details
+                )
+            elif event.action is ServiceAction.RATED and event.rating is not None:
+                rating = event.rating
+                await self.hub.db(services.rate, known, rating.stars, rating.comment, actor, now)
+            else:  # repeated and confirmed: a line in the request's log
+                await self.hub.db(services.note_event, known, event.action.value, actor, now)
+        except (ServiceError, ServiceRefused, KeyError) as err:
+            _LOGGER.warning(
+                "service.event %s from gateway %s ignored: %s",
+                event.action.value,
+                self.gateway.id,
+                err,
+            )
 
 
 @public  # every envelope is signed by an enrolled gateway's key

@@ -8,7 +8,13 @@ import aiohttp
 
 from gateway.protocol import Envelope, MessageType, acked_ids
 from gateway.services.catalogue import ServiceType
-from gateway.services.wire import ServiceRequestedBody
+from gateway.services.lifecycle import (
+    Rating,
+    ServiceAction,
+    ServiceActor,
+    ServiceStatus,
+)
+from gateway.services.wire import ServiceEventBody, ServiceRequestedBody
 from gateway.ulid import new_ulid
 
 from ..conftest import RunningHub
@@ -47,3 +53,58 @@ async def test_a_request_is_stored_once_and_acked_and_a_refusal_is_a_nak(
             assert reply.type == MessageType.NAK
     stored = await context.db(context.store.services.household_requests, credentials.household_id)
     assert [(r.id, r.service, r.count) for r in stored] == [(request_id, ServiceType.REPAIR, 1)]
+
+
+def _event(credentials, seq: int, body: ServiceEventBody) -> Envelope:
+    return Envelope.new(
+        credentials.gateway_id, seq, MessageType.SERVICE_EVENT, body.to_body(), datetime.now(UTC)
+    ).signed(credentials.signing_key())
+
+
+async def _acked(ws, credentials, message: Envelope) -> None:
+    await ws.send_str(message.to_json())
+    reply = await _reply(ws, credentials.hub_key())
+    assert acked_ids(reply.body) == [message.id]
+
+
+async def test_events_cancel_and_bad_ones_are_acked_and_change_nothing(
+    hub_server: RunningHub,
+) -> None:
+    """A rating before completion and another household's id are acked (resending would not
+    help) and change nothing; a cancellation by the family closes the request with its reason."""
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        other = await _credentials(hub_server, session)
+        context = hub_server.context
+        request_id = new_ulid()
+        now = datetime.now(UTC)
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            await _acked(ws, credentials, _request(credentials, 1, request_id, ServiceType.DRAIN))
+            early = ServiceEventBody(
+                request_id, ServiceAction.RATED, ServiceActor.FAMILY, now, Rating(5, "good")
+            )
+            await _acked(ws, credentials, _event(credentials, 2, early))
+            confirmed = ServiceEventBody(
+                request_id, ServiceAction.CONFIRMED, ServiceActor.SENIOR, now
+            )
+            await _acked(ws, credentials, _event(credentials, 3, confirmed))
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            foreign = ServiceEventBody(
+                request_id, ServiceAction.CANCELLED, ServiceActor.FAMILY, now, reason="x"
+            )
+            await _acked(ws, other, _event(other, 1, foreign))
+        stored = await context.db(context.store.services.request, request_id)
+        assert stored is not None
+        assert stored.status is ServiceStatus.REQUESTED
+        assert stored.rating is None
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            cancel = ServiceEventBody(
+                request_id, ServiceAction.CANCELLED, ServiceActor.FAMILY, now, reason="fixed it"
+            )
+            await _acked(ws, credentials, _event(credentials, 4, cancel))
+    stored = await context.db(context.store.services.request, request_id)
+    assert stored is not None
+    assert stored.status is ServiceStatus.CANCELLED
+    steps = await context.db(context.store.services.steps, request_id)
+    assert [s["action"] for s in steps] == ["requested", "confirmed", "cancelled"]
+    assert steps[-1]["detail"] == {"reason": "fixed it", "by": "family"}
