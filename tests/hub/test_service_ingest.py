@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import aiohttp
 
-from gateway.protocol import Envelope, MessageType, acked_ids
+from gateway.protocol import Envelope, MessageType, acked_ids, parse_service_step
 from gateway.services.catalogue import ServiceType
 from gateway.services.lifecycle import (
     Rating,
     ServiceAction,
     ServiceActor,
     ServiceStatus,
+    ServiceStep,
 )
 from gateway.services.wire import ServiceEventBody, ServiceRequestedBody
 from gateway.ulid import new_ulid
+from hub.core.service_store import StepDetails
+from hub.services.steps import take_service_step
 
 from ..conftest import RunningHub
 from .test_gateway_ws import _credentials, _reply
@@ -108,3 +112,37 @@ async def test_events_cancel_and_bad_ones_are_acked_and_change_nothing(
     steps = await context.db(context.store.services.steps, request_id)
     assert [s["action"] for s in steps] == ["requested", "confirmed", "cancelled"]
     assert steps[-1]["detail"] == {"reason": "fixed it", "by": "family"}
+
+
+async def test_a_staff_step_reaches_the_gateway_and_its_ack_marks_it_delivered(
+    hub_server: RunningHub,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        context = hub_server.context
+        request_id = new_ulid()
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            # A hello makes the connection the one staff steps are pushed to; config follows.
+            hello = Envelope.new(
+                credentials.gateway_id, 1, MessageType.HELLO, {}, datetime.now(UTC)
+            ).signed(credentials.signing_key())
+            await _acked(ws, credentials, hello)
+            assert (await _reply(ws, credentials.hub_key())).type == MessageType.CONFIG
+            await _acked(ws, credentials, _request(credentials, 3, request_id, ServiceType.REPAIR))
+            await take_service_step(
+                context, request_id, ServiceStep.ACCEPTED, "disp", StepDetails()
+            )
+            step = await _reply(ws, credentials.hub_key())
+            assert step.type == MessageType.SERVICE_STEP
+            assert parse_service_step(step.body).step is ServiceStep.ACCEPTED
+            pending = await context.db(context.store.pending_outbound, credentials.gateway_id)
+            assert [m.id for m in pending] == [step.id]
+            ack = Envelope.new(
+                credentials.gateway_id, 4, MessageType.ACK, {"id": step.id}, datetime.now(UTC)
+            ).signed(credentials.signing_key())
+            await ws.send_str(ack.to_json())
+            for _ in range(250):  # the ack has no reply: poll through the database thread
+                if not await context.db(context.store.pending_outbound, credentials.gateway_id):
+                    break
+                await asyncio.sleep(0.02)
+            assert not await context.db(context.store.pending_outbound, credentials.gateway_id)
