@@ -667,12 +667,16 @@ class HubConfig:
     heartbeat_interval: float | None = None
     thresholds: dict[str, VitalBounds] | None = None
     residents: tuple[ResidentConfig, ...] | None = None
+    # The services the household may ask for; None: the hub sent no list, so every service
+    # of the catalogue (the hub's default, and all an older hub knows).
+    services: tuple[ServiceType, ...] | None = None
 
 
 def config_body(
     heartbeat_interval: float,
     thresholds: dict[str, VitalBounds],
     residents: Sequence[ResidentConfig] | None = None,
+    services: Sequence[ServiceType] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "heartbeat_interval": heartbeat_interval,
@@ -680,6 +684,8 @@ def config_body(
     }
     if residents is not None:
         body["residents"] = [resident.to_body() for resident in residents]
+    if services is not None:
+        body["services"] = sorted(service.value for service in services)
     return body
 
 
@@ -699,8 +705,28 @@ def parse_config(body: dict[str, Any]) -> tuple[HubConfig, list[str]]:
     if "residents" in body:
         residents, problems_of_residents = parse_residents(body["residents"])
         problems += problems_of_residents
-    config = HubConfig(None if interval is None else float(interval), thresholds, residents)
+    services = None
+    if "services" in body:
+        services, problems_of_services = _parse_services(body["services"])
+        problems += problems_of_services
+    config = HubConfig(
+        None if interval is None else float(interval), thresholds, residents, services
+    )
     return config, problems
+
+
+def _parse_services(raw: object) -> tuple[tuple[ServiceType, ...] | None, list[str]]:
+    """The entitled services; an unknown one (a newer hub's) is skipped, not the list."""
+    if not isinstance(raw, list):
+        return None, ["services must be a list"]
+    known = {service.value for service in ServiceType}
+    services = tuple(ServiceType(s) for s in raw if isinstance(s, str) and s in known)
+    problems = [
+        f"services[{i}] {s!r} is not a known service"
+        for i, s in enumerate(raw)
+        if not (isinstance(s, str) and s in known)
+    ]
+    return services, problems
 
 
 def parse_residents(raw: object) -> tuple[tuple[ResidentConfig, ...] | None, list[str]]:

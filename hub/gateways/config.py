@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.protocol import MAX_RESIDENT_NAME, ResidentConfig, VitalBounds, widest_bounds
+from gateway.services.catalogue import ServiceType
 
 from ..core.context import HubContext
 
@@ -16,6 +17,7 @@ class HouseholdConfig:
 
     thresholds: dict[str, VitalBounds]
     residents: tuple[ResidentConfig, ...]
+    services: tuple[ServiceType, ...] | None = None  # None: every service (the default)
 
 
 async def household_config(hub: HubContext, household_id: str) -> HouseholdConfig:
@@ -23,6 +25,7 @@ async def household_config(hub: HubContext, household_id: str) -> HouseholdConfi
     of no known resident: no resident's own normal value may raise an alarm. And each
     resident with their own, for the monitors assigned to them."""
     residents = await hub.db(hub.store.registry.residents, household_id)
+    services = await hub.db(hub.store.services.entitlement, household_id)
     own = [
         {code: VitalBounds(t.low, t.high) for code, t in resident.thresholds.items()}
         for resident in residents
@@ -34,4 +37,5 @@ async def household_config(hub: HubContext, household_id: str) -> HouseholdConfi
             ResidentConfig(resident.id, resident.name[:MAX_RESIDENT_NAME], thresholds)
             for resident, thresholds in zip(residents, own, strict=True)
         ),
+        services=services,
     )

@@ -235,7 +235,7 @@ class GatewayConnection:
         """Not stored and not acked: every hello gets a fresh one, which repairs a lost push."""
         assert self.gateway is not None
         interval = self.links.supervisor.interval(self.gateway).total_seconds()
-        body = config_body(interval, config.thresholds, config.residents)
+        body = config_body(interval, config.thresholds, config.residents, config.services)
         await self.reply(MessageType.CONFIG, body)
 
     async def _outbound_acked(self, envelope: Envelope) -> None:

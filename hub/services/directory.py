@@ -148,7 +148,9 @@ async def put_entitlement(request: web.Request) -> web.Response:
         )
         return _entitlement(household_id, services)
 
-    return web.json_response(await service_call(hub, change, "household"))
+    answer = await service_call(hub, change, "household")
+    await hub.gateways.push_config(household_id)  # the home learns what it may ask for
+    return web.json_response(answer)
 
 
 def _entitlement(household_id: str, services: tuple[ServiceType, ...] | None) -> dict[str, Any]:

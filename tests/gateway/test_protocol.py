@@ -28,6 +28,7 @@ from gateway.protocol import (
     vital_body,
     widest_bounds,
 )
+from gateway.services.catalogue import ServiceType
 from gateway.ulid import is_ulid, new_ulid
 from provisioning import keys
 
@@ -411,3 +412,23 @@ def test_an_integer_beyond_any_float_is_malformed_not_a_crash() -> None:
     )
     assert config == HubConfig(None, {})
     assert len(problems) == 2
+
+
+def test_config_services_list_is_optional_and_lenient() -> None:
+    """No `services`: every service (the default, and all an older hub sends); a list names
+    the entitled ones; an unknown name (a newer hub's) is skipped with a problem, not the list."""
+    assert parse_config(config_body(60.0, {}))[0].services is None
+    body = config_body(60.0, {}, services=[ServiceType.REPAIR, ServiceType.DRAIN])
+    assert body["services"] == ["drain", "repair"]
+    assert parse_config(body) == (
+        HubConfig(60.0, {}, None, (ServiceType.DRAIN, ServiceType.REPAIR)),
+        [],
+    )
+    config, problems = parse_config({**body, "services": ["repair", "teleport", 3]})
+    assert config.services == (ServiceType.REPAIR,)
+    assert len(problems) == 2
+    assert parse_config({**body, "services": "repair"}) == (
+        HubConfig(60.0, {}, None, None),
+        ["services must be a list"],
+    )
+    assert parse_config({**body, "services": []})[0].services == ()

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from gateway.protocol import Envelope, MessageType, acked_ids, parse_service_step
+from gateway.protocol import (
+    Envelope,
+    HubConfig,
+    MessageType,
+    acked_ids,
+    parse_config,
+    parse_service_step,
+)
 from gateway.services.catalogue import ServiceType
 from gateway.services.lifecycle import (
     Rating,
@@ -19,9 +26,11 @@ from gateway.services.lifecycle import (
 from gateway.services.wire import ServiceEventBody, ServiceRequestedBody
 from gateway.ulid import new_ulid
 from hub.core.service_store import StepDetails
+from hub.policy import Role
 from hub.services.steps import take_service_step
+from hub.web.access import CSRF_HEADER
 
-from ..conftest import RunningHub
+from ..conftest import RunningHub, cookie_session
 from .test_gateway_ws import _credentials, _reply
 
 
@@ -146,3 +155,35 @@ async def test_a_staff_step_reaches_the_gateway_and_its_ack_marks_it_delivered(
                     break
                 await asyncio.sleep(0.02)
             assert not await context.db(context.store.pending_outbound, credentials.gateway_id)
+
+
+async def test_config_carries_the_entitled_services_on_hello_and_on_change(
+    hub_server: RunningHub,
+) -> None:
+    """No list while the household may use every service (the default, as an older hub
+    sent); the list after a supervisor narrows it, pushed to the connected gateway."""
+    async with cookie_session() as session:
+        csrf = await hub_server.sign_in(session, Role.SUPERVISOR)
+        credentials = await _credentials(hub_server, session)
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            hello = Envelope.new(
+                credentials.gateway_id, 1, MessageType.HELLO, {}, datetime.now(UTC)
+            ).signed(credentials.signing_key())
+            await _acked(ws, credentials, hello)
+            config = await _reply(ws, credentials.hub_key())
+            assert "services" not in config.body
+            assert parse_config(config.body)[0].services is None
+            url = f"{hub_server.url}/api/v1/households/{credentials.household_id}/services"
+            async with session.put(
+                url, json={"services": ["repair", "drain"]}, headers={CSRF_HEADER: csrf}
+            ) as response:
+                assert response.status == 200, await response.text()
+            pushed = await _reply(ws, credentials.hub_key())
+    assert pushed.type == MessageType.CONFIG
+    assert pushed.body["services"] == ["drain", "repair"]
+    assert parse_config(pushed.body) == (
+        HubConfig(
+            pushed.body["heartbeat_interval"], {}, (), (ServiceType.DRAIN, ServiceType.REPAIR)
+        ),
+        [],
+    )
