@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 
 from gateway.protocol import (
     Envelope,
@@ -31,7 +32,7 @@ from hub.services.steps import take_service_step
 from hub.web.access import CSRF_HEADER
 
 from ..conftest import RunningHub, cookie_session
-from .test_gateway_ws import _credentials, _reply
+from .test_gateway_ws import _alarm, _credentials, _reply
 
 
 def _request(credentials, seq: int, request_id: str, service: ServiceType) -> Envelope:
@@ -187,3 +188,43 @@ async def test_config_carries_the_entitled_services_on_hello_and_on_change(
         ),
         [],
     )
+
+
+async def test_an_alarm_in_a_batch_of_200_requests_is_on_the_dispatch_feed_and_they_are_not(
+    hub_server: RunningHub,
+) -> None:
+    async with cookie_session() as session:
+        await hub_server.sign_in(session)
+        credentials = await _credentials(hub_server, session)
+        services = list(ServiceType)
+        requests = [
+            _request(credentials, seq, new_ulid(), services[seq % len(services)])
+            for seq in range(1, 201)
+        ]
+        alarm = _alarm(credentials, 201)
+        batch = [*requests[:100], alarm, *requests[100:]]
+        async with (
+            session.ws_connect(f"{hub_server.url}/api/v1/dispatch/live") as screen,
+            session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws,
+        ):
+            assert (await screen.receive_json(timeout=5))["alarms"] == []
+            for message in batch:  # pipelined: one group commit may hold them all
+                await ws.send_str(message.to_json())
+            acked: set[str] = set()
+            while len(acked) < len(batch):
+                reply = await _reply(ws, credentials.hub_key())
+                assert reply.type == MessageType.ACK
+                acked.update(acked_ids(reply.body))
+            assert acked == {m.id for m in batch}
+            published = await screen.receive_json(timeout=5)
+            assert published["type"] == "alarm"
+            assert published["alarm"]["id"] == alarm.body["alarm_id"]
+            with pytest.raises(TimeoutError):  # nothing else: the requests are not alarms
+                await screen.receive_json(timeout=0.5)
+        context = hub_server.context
+        stored = await context.db(
+            context.store.services.household_requests, credentials.household_id
+        )
+        # Nine services, 200 presses: one request per service, the rest counted into it.
+        assert len(stored) == len(services)
+        assert sum(r.count for r in stored) == 200
