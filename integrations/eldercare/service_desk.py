@@ -50,7 +50,7 @@ class ServiceController:
         entry_id: str,
         link: HubLink,
         speak: Speaker,
-        spawn: Callable[[Coroutine[Any, Any, None], str], None],
+        spawn: Callable[[Coroutine[Any, Any, None], str], object],
     ) -> None:
         self._hass = hass
         self._link = link
