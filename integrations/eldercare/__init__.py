@@ -30,6 +30,7 @@ from .link_log import LinkAvailabilityLog
 from .migration import async_migrate, is_old_monitor
 from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
+from .service_desk import ServiceController
 from .services import async_setup_services
 
 
@@ -89,13 +90,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     arc = ArcChannel(hass, entry, safety.alarm)
     entry.async_on_unload(safety.add_effect_listener(arc.report))
     monitors = MonitorSet(hass, entry, VitalsDelivery(link, safety.observe))
-    entry.runtime_data = EldercareRuntime(hass, credentials, link, safety, identity, arc, monitors)
+    services = ServiceController(
+        hass,
+        entry.entry_id,
+        link,
+        safety.speak,
+        lambda coro, name: entry.async_create_task(hass, coro, f"eldercare {name}"),
+    )
+    entry.runtime_data = EldercareRuntime(
+        hass, credentials, link, safety, identity, arc, monitors, services
+    )
     # Before the rules start, so the first alarm after a restart reaches the ARC too.
     await arc.async_start()
     # The rules run whether or not the care center is reachable: the home protects itself.
     await safety.async_start()
     entry.async_on_unload(link.add_command_listener(safety.hub_command))
     entry.async_on_unload(link.add_config_listener(safety.hub_config))
+    await services.async_start()
+    # The hub's entitled services, once it says (None until then: every service allowed).
+    entry.async_on_unload(
+        link.add_config_listener(
+            lambda config: services.set_entitled(getattr(config, "services", None))
+        )
+    )
     entry.async_on_unload(DeviceReporter(hass, link, safety).async_start())
 
     @callback
@@ -130,6 +147,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -
         runtime = entry.runtime_data
         await runtime.monitors.async_stop()
         await runtime.safety.async_stop()
+        if runtime.services is not None:
+            await runtime.services.async_stop()
         await runtime.arc.async_stop()
         # The link first: nothing may touch the outbox once it is closed.
         await runtime.link.stop()

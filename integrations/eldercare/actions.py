@@ -230,7 +230,13 @@ class ActionRunner:
     def _announce(self, message: str, alarm_id: str | None) -> None:
         alarm = self._safety.alarm(alarm_id) if alarm_id else None
         response = alarm.response if alarm is not None else None
-        text = announcement_text(message, self._hass.config.language, response)
+        self.speak(
+            message, announcement_text(message, self._hass.config.language, response), alarm_id
+        )
+
+    def speak(self, message: str, text: str, alarm_id: str | None = None) -> None:
+        """The home's one announcement path (an HA event, then TTS on the configured
+        speaker); life services speak through it too."""
         self._hass.bus.async_fire(
             EVENT_ANNOUNCEMENT, {"message": message, "text": text, "alarm_id": alarm_id}
         )

@@ -284,6 +284,10 @@ class SafetyController:
     # Engine in, actions out
 
     @callback
+    def speak(self, message: str, text: str) -> None:
+        """Say a text in the home through the safety announcement path (life services)."""
+        self._actions.speak(message, text)
+
     def observe(self, observation: Observation) -> list[Effect]:
         if self._stopped:
             # A hub receipt may still arrive while the entry unloads: the next controller owns

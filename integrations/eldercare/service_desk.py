@@ -1,0 +1,169 @@
+"""The household's life-service desk in Home Assistant: a thin shell around the sans-IO
+gateway/services desk. It stores the desk, feeds it presses, hub steps and link changes,
+and carries out its effects (outbox, HA events, announcements)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from gateway.link import HubLink, LinkState
+from gateway.link.client import HubCommand
+from gateway.protocol import MessageType, ProtocolError, parse_service_step
+from gateway.services.catalogue import ServiceType
+from gateway.services.desk import ServiceDesk, ServiceRefused
+from gateway.services.effects import Announce, SendToHub, ServiceChanged, ServiceEffect
+from gateway.services.observations import (
+    HubReceived,
+    HubServiceStep,
+    LinkChanged,
+    ServiceObservation,
+)
+from gateway.services.phrases import render
+from gateway.services.request import ServiceRequest
+from gateway.services.wire import ServiceMessage
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_SERVICE_REQUEST = "eldercare_service_request"
+_STORAGE_VERSION = 1
+_ACK_TIMEOUT = 30.0  # seconds per wait; the outbox keeps retrying behind it
+
+# Speaks a text in the home; the integration's one announcement path (actions.py) provides it.
+type Speaker = Callable[[str, str], None]
+
+
+class ServiceController:
+    """`speak(key, text)`: the existing announcement path; `spawn`: runs a background task
+    bound to the entry so it ends on unload."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        link: HubLink,
+        speak: Speaker,
+        spawn: Callable[[Coroutine[Any, Any, None], str], object],
+    ) -> None:
+        self._hass = hass
+        self._link = link
+        self._speak = speak
+        self._spawn = spawn
+        self._store: Store[dict[str, Any]] = Store(
+            hass, _STORAGE_VERSION, f"eldercare.services.{entry_id}"
+        )
+        self.desk = ServiceDesk()
+        self._listeners: list[Callable[[], None]] = []
+        self._unsubs: list[Callable[[], None]] = []
+        self._timer: CALLBACK_TYPE | None = None
+
+    async def async_start(self) -> None:
+        self.desk = ServiceDesk(await self._store.async_load())
+        self._unsubs += [
+            self._link.add_command_listener(self._hub_command),
+            self._link.add_state_listener(self._link_state),
+        ]
+
+    async def async_stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        await self._store.async_save(self.desk.to_dict())
+
+    def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def set_entitled(self, services: list[str] | None) -> None:
+        """The hub config's `services`; None while the hub has not said (all allowed)."""
+        if services is None:
+            self.desk.entitled = None
+            return
+        known = {item.value for item in ServiceType}
+        self.desk.entitled = frozenset(ServiceType(s) for s in services if s in known)
+        self._publish()
+
+    def observe(self, observation: ServiceObservation) -> None:
+        """Raises ServiceRefused (nothing changed) for what the desk refuses."""
+        self.desk.handle(observation, dt_util.utcnow())
+        self._run_effects()
+
+    def open_requests(self) -> list[ServiceRequest]:
+        return self.desk.open_requests()
+
+    @callback
+    def _hub_command(self, command: HubCommand) -> None:
+        if command.type is not MessageType.SERVICE_STEP:
+            return
+        try:
+            self.observe(HubServiceStep(parse_service_step(command.body)))
+        except (ProtocolError, ServiceRefused) as err:
+            _LOGGER.warning("Ignoring a service step the desk refuses: %s", err)
+
+    @callback
+    def _link_state(self, state: LinkState) -> None:
+        self.observe(LinkChanged(state is LinkState.CONNECTED))
+
+    def _run_effects(self) -> None:
+        for effect in self.desk.take_effects():
+            self._carry_out(effect)
+        self._spawn(self._store.async_save(self.desk.to_dict()), "save services")
+        self._schedule_deadline()
+        self._publish()
+
+    def _carry_out(self, effect: ServiceEffect) -> None:
+        match effect:
+            case SendToHub(type_, body, request_id):
+                message_id = self._link.send(MessageType(type_.value), body)
+                if type_ is ServiceMessage.REQUESTED:
+                    self._spawn(self._await_ack(message_id, request_id), "service ack")
+            case ServiceChanged(request, what):
+                self._hass.bus.async_fire(
+                    EVENT_SERVICE_REQUEST,
+                    {
+                        "request_id": request.id,
+                        "service": request.service.value,
+                        "status": request.status.value,
+                        "what": str(what),
+                    },
+                )
+            case Announce(phrase, service, _request_id, params):
+                language = self._hass.config.language
+                self._speak(phrase.value, render(phrase, service, params, language))
+
+    async def _await_ack(self, message_id: str, request_id: str) -> None:
+        while True:
+            try:
+                await self._link.wait_delivered(message_id, _ACK_TIMEOUT)
+            except TimeoutError:
+                continue
+            self.observe(HubReceived(request_id))
+            return
+
+    def _schedule_deadline(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        deadline = self.desk.next_deadline()
+        if deadline is not None:
+            self._timer = async_track_point_in_utc_time(self._hass, self._deadline, deadline)
+
+    @callback
+    def _deadline(self, now: datetime) -> None:
+        self._timer = None
+        self.desk.tick(now)
+        self._run_effects()
+
+    def _publish(self) -> None:
+        for listener in list(self._listeners):
+            listener()
