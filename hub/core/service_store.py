@@ -16,10 +16,12 @@ import sqlite_utils
 
 from gateway.alarms import utc_iso
 from gateway.services.catalogue import ServiceType
-from gateway.services.lifecycle import ServiceActor, ServiceStatus, ServiceStep
+from gateway.services.lifecycle import ServiceAction, ServiceActor, ServiceStatus, ServiceStep
+from gateway.services.wire import ServiceEventBody
 from gateway.ulid import new_ulid
 
 from ..infra.sql import Transaction, one
+from .messages import ReceivedMessage, claim_message
 from .service_model import check_service_step
 
 MAX_TEXT = 200
@@ -44,6 +46,7 @@ STEP_REFUSED = "step_refused"
 PROVIDER_REFUSED = "provider_refused"
 NOT_RATEABLE = "not_rateable"
 ID_TAKEN = "id_taken"
+UNKNOWN_REQUEST = "unknown_request"
 
 
 def service_type(value: object) -> ServiceType:
@@ -478,19 +481,39 @@ class ServiceStore:
             )
         return provider
 
-    def resolve(self, household_id: str, request_id: str) -> str | None:
-        """The household's request an id names (its own or an alias); None otherwise."""
-        return self._find(household_id, request_id)
-
-    def note_event(self, request_id: str, action: str, actor: str, now: datetime) -> None:
-        """A household event that changes no status (confirmed, repeated): logged only."""
+    def household_event(
+        self,
+        household_id: str,
+        event: ServiceEventBody,
+        now: datetime,
+        message: ReceivedMessage,
+    ) -> ServiceRequest | None:
+        """The household cancels, confirms, repeats or rates its request, once per message:
+        a resent `service.event` (its ack was lost) changes nothing and returns None.
+        ServiceRefused for another household's id or a step the request cannot take, and
+        nothing of the message is kept."""
         with Transaction(self.db.conn):
-            if action == "repeated":
+            if not claim_message(self.db, message, now):
+                return None
+            known = self._find(household_id, event.request_id)
+            if known is None:
+                raise ServiceRefused(UNKNOWN_REQUEST, "no such request in this household")
+            actor = event.actor.value
+            if event.action is ServiceAction.CANCELLED:
+                details = StepDetails(reason=event.reason, cancelled_by=event.actor)
+                return self.take_step(known, ServiceStep.CANCELLED, actor, now, details)[0]
+            if event.action is ServiceAction.RATED:
+                if event.rating is None:
+                    raise ServiceError("a rating event needs a rating")
+                return self.rate(known, event.rating.stars, event.rating.comment, actor, now)
+            at = utc_iso(now)
+            if event.action is ServiceAction.REPEATED:
                 self.db.execute(
                     "UPDATE service_requests SET count = count + 1, last_seen = ? WHERE id = ?",
-                    [utc_iso(now), request_id],
+                    [at, known],
                 )
-            self._append_step(request_id, utc_iso(now), actor, action, {})
+            self._append_step(known, at, actor, event.action.value, {})
+        return self._stored(known)
 
     def _find(self, household_id: str, request_id: str) -> str | None:
         """The household's request an id names: its own, or the one it was counted into."""

@@ -48,6 +48,7 @@ from .desk_model import (
 from .panel_store import PanelStore
 from .registry import RegistryStore
 from .schema import migrate, schema_version
+from .messages import ReceivedMessage, claim_message
 from .service_store import ServiceStore
 from .sla import AnsweredAlarm
 
@@ -315,7 +316,7 @@ class HubStore:
         """
         received = utc_iso(now)
         with self._transaction():
-            if not self._claim_message(gateway, message_id, "alarm.raised", received):
+            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.raised"), now):
                 return None
             known = self._find_alarm(gateway.household_id, alarm.alarm_id)
             target = known or self._one(
@@ -389,7 +390,7 @@ class HubStore:
         """
         received = utc_iso(now)
         with self._transaction():
-            if not self._claim_message(gateway, message_id, "alarm.event", received):
+            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.event"), now):
                 return None
             alarm_id = self._household_alarm(gateway, event.alarm_id)["id"]
             self._append_event(
@@ -417,7 +418,7 @@ class HubStore:
         received = utc_iso(now)
         occurred = utc_iso(cleared.occurred_at)
         with self._transaction():
-            if not self._claim_message(gateway, message_id, "alarm.cleared", received):
+            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.cleared"), now):
                 return None
             target = self._household_alarm(gateway, cleared.alarm_id)
             alarm_id = target["id"]
@@ -927,15 +928,6 @@ class HubStore:
                 [alarm_id],
             )
         )
-
-    def _claim_message(self, gateway: Gateway, message_id: str, type_: str, received: str) -> bool:
-        """Inside a transaction: remember a gateway's message id; False when seen before."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO messages (gateway_id, id, type, received_at)"
-            " VALUES (?, ?, ?, ?)",
-            [gateway.id, message_id, type_, received],
-        )
-        return cursor.rowcount > 0
 
     def _alias(self, household_id: str, gateway_alarm_id: str, alarm_id: str) -> None:
         self.db.execute(

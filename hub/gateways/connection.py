@@ -39,13 +39,13 @@ from gateway.protocol import (
     parse_service_requested,
     parse_vital,
 )
-from gateway.services.lifecycle import ServiceAction, ServiceStep
 from provisioning import keys
 
 from ..core.context import HUB_CONTEXT, HubContext
 from ..core.desk_model import AlarmRow, OutboundMessage
 from ..core.registry import DeviceState, RegistryStore
-from ..core.service_store import ServiceError, ServiceRefused, StepDetails
+from ..core.messages import ReceivedMessage
+from ..core.service_store import ServiceError, ServiceRefused
 from ..core.storage import AlarmRejected, Gateway
 from ..policy import public
 from .config import HouseholdConfig, household_config
@@ -349,31 +349,23 @@ class GatewayConnection:
             raise ProtocolError(NakReason.MALFORMED, str(err)) from err
 
     async def _service_event(self, envelope: Envelope) -> None:
-        """The household cancels, confirms or rates its request. A refused event (another
-        household's id, a rating before completion, a step out of order) is acked and logged,
-        never stored: resending it would not help, and the hub never answers it with a 500."""
+        """The household cancels, confirms, repeats or rates its request, once per message.
+        A refused event (another household's id, a rating before completion, a step out of
+        order) is acked and logged, never stored: resending it would not help."""
         assert self.gateway is not None
         event = parse_service_event(envelope.body)
-        services = self.hub.store.services
-        household_id, now = self.gateway.household_id, self.hub.clock()
-        actor = event.actor.value
-        known = await self.hub.db(services.resolve, household_id, event.request_id)
+        message = ReceivedMessage(self.gateway.id, envelope.id, MessageType.SERVICE_EVENT.value)
         try:
-            if known is None:
-                raise ServiceRefused("unknown_request", "no such request in this household")
-            if event.action is ServiceAction.CANCELLED:
-                details = StepDetails(reason=event.reason, cancelled_by=event.actor)
-                await self.hub.db(
-                    services.take_step, known, ServiceStep.CANCELLED, actor, now, details
-                )
-            elif event.action is ServiceAction.RATED and event.rating is not None:
-                rating = event.rating
-                await self.hub.db(services.rate, known, rating.stars, rating.comment, actor, now)
-            else:  # repeated and confirmed: a line in the request's log
-                await self.hub.db(services.note_event, known, event.action.value, actor, now)
-        except (ServiceError, ServiceRefused, KeyError) as err:
+            await self.hub.db(
+                self.hub.store.services.household_event,
+                self.gateway.household_id,
+                event,
+                self.hub.clock(),
+                message,
+            )
+        except (ServiceError, ServiceRefused) as err:
             _LOGGER.warning(
-                "service.event %s from gateway %s ignored: %s",
+                "service.event %s from gateway %s refused: %s",
                 event.action.value,
                 self.gateway.id,
                 err,

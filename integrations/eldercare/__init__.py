@@ -30,7 +30,7 @@ from .link_log import LinkAvailabilityLog
 from .migration import async_migrate, is_old_monitor
 from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
-from .service_desk import ServiceController
+from .service_desk import ServiceController, service_store
 from .services import async_setup_services
 
 
@@ -110,7 +110,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     # The hub's entitled services, once it says (None until then: every service allowed).
     entry.async_on_unload(
         link.add_config_listener(
-            lambda config: services.set_entitled(getattr(config, "services", None))
+            lambda config: services.set_entitled(config.services)
         )
     )
     entry.async_on_unload(DeviceReporter(hass, link, safety).async_start())
@@ -147,8 +147,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EldercareConfigEntry) -
         runtime = entry.runtime_data
         await runtime.monitors.async_stop()
         await runtime.safety.async_stop()
-        if runtime.services is not None:
-            await runtime.services.async_stop()
+        await runtime.services.async_stop()
         await runtime.arc.async_stop()
         # The link first: nothing may touch the outbox once it is closed.
         await runtime.link.stop()
@@ -165,6 +164,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
         await monitor_store(hass, subentry_id).async_remove()
     await CareCenterThresholds(hass, entry.entry_id).async_remove()
     await async_remove_arc_store(hass, entry.entry_id)
+    await service_store(hass, entry.entry_id).async_remove()
     paths = (outbox_path(hass, entry.entry_id), arc_outbox_path(hass, entry.entry_id))
 
     def remove() -> None:

@@ -288,6 +288,7 @@ class SafetyController:
         """Say a text in the home through the safety announcement path (life services)."""
         self._actions.speak(message, text)
 
+    @callback
     def observe(self, observation: Observation) -> list[Effect]:
         if self._stopped:
             # A hub receipt may still arrive while the entry unloads: the next controller owns

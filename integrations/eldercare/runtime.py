@@ -29,7 +29,7 @@ class EldercareRuntime:
     identity: str
     arc: ArcChannel  # reporting to an alarm receiving centre, idle unless configured
     monitors: MonitorSet  # the health monitors of the entry's subentries
-    services: ServiceController | None = None  # life services (set up with the entry)
+    services: ServiceController  # life services: the household's requests and their steps
 
     def raise_alarm(self, kind: AlarmKind, source: str, source_name: str) -> Alarm:
         """An emergency press from a button or an action; the open alarm it raised or repeated.

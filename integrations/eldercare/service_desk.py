@@ -5,7 +5,7 @@ and carries out its effects (outbox, HA events, announcements)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,11 @@ _ACK_TIMEOUT = 30.0  # seconds per wait; the outbox keeps retrying behind it
 type Speaker = Callable[[str, str], None]
 
 
+def service_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a household's requests are kept across restarts (removed with the entry)."""
+    return Store(hass, _STORAGE_VERSION, f"eldercare.{entry_id}.services")
+
+
 class ServiceController:
     """`speak(key, text)`: the existing announcement path; `spawn`: runs a background task
     bound to the entry so it ends on unload."""
@@ -56,9 +61,7 @@ class ServiceController:
         self._link = link
         self._speak = speak
         self._spawn = spawn
-        self._store: Store[dict[str, Any]] = Store(
-            hass, _STORAGE_VERSION, f"eldercare.services.{entry_id}"
-        )
+        self._store = service_store(hass, entry_id)
         self.desk = ServiceDesk()
         self._listeners: list[Callable[[], None]] = []
         self._unsubs: list[Callable[[], None]] = []
@@ -84,14 +87,12 @@ class ServiceController:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def set_entitled(self, services: list[str] | None) -> None:
+    @callback
+    def set_entitled(self, services: Iterable[ServiceType] | None) -> None:
         """The hub config's `services`; None while the hub has not said (all allowed)."""
-        if services is None:
-            self.desk.entitled = None
-            return
-        known = {item.value for item in ServiceType}
-        self.desk.entitled = frozenset(ServiceType(s) for s in services if s in known)
+        self.desk.entitled = None if services is None else frozenset(services)
         self._publish()
+
 
     def observe(self, observation: ServiceObservation) -> None:
         """Raises ServiceRefused (nothing changed) for what the desk refuses."""

@@ -124,6 +124,30 @@ async def test_events_cancel_and_bad_ones_are_acked_and_change_nothing(
     assert steps[-1]["detail"] == {"reason": "fixed it", "by": "family"}
 
 
+async def test_a_resent_event_counts_once(hub_server: RunningHub) -> None:
+    """The household's ack was lost, so it sends the same `service.event` again: one more
+    press is counted once, like a resent alarm event."""
+    async with aiohttp.ClientSession() as session:
+        credentials = await _credentials(hub_server, session)
+        context = hub_server.context
+        request_id = new_ulid()
+        now = datetime.now(UTC)
+        repeated = _event(
+            credentials,
+            2,
+            ServiceEventBody(request_id, ServiceAction.REPEATED, ServiceActor.SENIOR, now),
+        )
+        async with session.ws_connect(f"{hub_server.url}/api/v1/gateway") as ws:
+            await _acked(ws, credentials, _request(credentials, 1, request_id, ServiceType.MEAL))
+            await _acked(ws, credentials, repeated)
+            await _acked(ws, credentials, repeated)
+    stored = await context.db(context.store.services.request, request_id)
+    assert stored is not None
+    assert stored.count == 2
+    steps = await context.db(context.store.services.steps, request_id)
+    assert [s["action"] for s in steps] == ["requested", "repeated"]
+
+
 async def test_a_staff_step_reaches_the_gateway_and_its_ack_marks_it_delivered(
     hub_server: RunningHub,
 ) -> None:

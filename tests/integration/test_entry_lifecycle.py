@@ -74,7 +74,9 @@ async def test_removing_the_gateway_deletes_its_queues_and_the_care_centers_data
     await hass.async_block_till_done()
     queues = [outbox_path(hass, entry_id), arc_outbox_path(hass, entry_id)]
     assert all(path.exists() for path in queues)
-    kept = {f"eldercare.{entry_id}.{name}" for name in ("care_center", "arc", "safety")}
+    kept = {
+        f"eldercare.{entry_id}.{name}" for name in ("care_center", "arc", "safety", "services")
+    }
     assert kept <= hass_storage.keys()
 
     await hass.config_entries.async_remove(entry_id)
@@ -84,6 +86,8 @@ async def test_removing_the_gateway_deletes_its_queues_and_the_care_centers_data
     # The resident's thresholds (health data) and the ARC's zones go with the gateway.
     assert f"eldercare.{entry_id}.care_center" not in hass_storage
     assert f"eldercare.{entry_id}.arc" not in hass_storage
+    # The household's life-service requests (who came, when, the notes) too.
+    assert f"eldercare.{entry_id}.services" not in hass_storage
 
 
 async def test_unusable_saved_thresholds_are_skipped_with_a_warning_and_the_rest_applies(
