@@ -43,9 +43,9 @@ from provisioning import keys
 
 from ..core.context import HUB_CONTEXT, HubContext
 from ..core.desk_model import AlarmRow, OutboundMessage
-from ..core.registry import DeviceState, RegistryStore
 from ..core.messages import ReceivedMessage
-from ..core.service_store import ServiceError, ServiceRefused
+from ..core.registry import DeviceState, RegistryStore
+from ..core.service_store import RecordOutcome, ServiceError, ServiceRefused
 from ..core.storage import AlarmRejected, Gateway
 from ..policy import public
 from .config import HouseholdConfig, household_config
@@ -331,7 +331,7 @@ class GatewayConnection:
         assert self.gateway is not None
         body = parse_service_requested(envelope.body)
         try:
-            await self.hub.db(
+            recorded = await self.hub.db(
                 functools.partial(
                     self.hub.store.services.record_requested,
                     note=body.note,
@@ -347,6 +347,8 @@ class GatewayConnection:
         except (ServiceError, ServiceRefused) as err:
             # Rolled back, nothing stored; the reason is for the household desk to show.
             raise ProtocolError(NakReason.MALFORMED, str(err)) from err
+        if recorded.outcome is not RecordOutcome.ALREADY_HAD:  # a resend: pages have it
+            self.hub.live.publish_service(recorded.request)
 
     async def _service_event(self, envelope: Envelope) -> None:
         """The household cancels, confirms, repeats or rates its request, once per message.
@@ -356,7 +358,7 @@ class GatewayConnection:
         event = parse_service_event(envelope.body)
         message = ReceivedMessage(self.gateway.id, envelope.id, MessageType.SERVICE_EVENT.value)
         try:
-            await self.hub.db(
+            changed = await self.hub.db(
                 self.hub.store.services.household_event,
                 self.gateway.household_id,
                 event,
@@ -370,6 +372,9 @@ class GatewayConnection:
                 self.gateway.id,
                 err,
             )
+            return
+        if changed is not None:  # None: a resent event, the pages have it already
+            self.hub.live.publish_service(changed)
 
 
 @public  # every envelope is signed by an enrolled gateway's key

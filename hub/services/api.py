@@ -16,6 +16,7 @@ from ..core.context import HUB_CONTEXT
 from ..core.service_store import (
     MAX_NOTE,
     RecordedService,
+    RecordOutcome,
     ServiceRequest,
     StepDetails,
     service_type,
@@ -89,6 +90,8 @@ async def take_call(request: web.Request) -> web.Response:
         return recorded
 
     recorded = await service_call(hub, record, "such household")
+    if recorded.outcome is not RecordOutcome.ALREADY_HAD:
+        hub.live.publish_service(recorded.request)
     return web.json_response(
         {"request": recorded.request.as_dict(), "outcome": recorded.outcome.value}, status=201
     )
@@ -148,6 +151,7 @@ async def post_rating(request: web.Request) -> web.Response:
         return rated
 
     rated = await service_call(hub, rate, "such request")
+    hub.live.publish_service(rated)
     return web.json_response({"request": rated.as_dict()})
 
 

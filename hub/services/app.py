@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import api, directory, family
+from . import api, directory, family, screen
 
 
 def setup(app: web.Application) -> None:
@@ -13,3 +13,4 @@ def setup(app: web.Application) -> None:
     api.add_routes(app)
     directory.add_routes(app)
     family.add_routes(app)
+    screen.add_routes(app)

@@ -44,6 +44,7 @@ async def take_service_step(
         return request, queue_service_step(hub.store, request.household_id, body, now)
 
     request, queued = await hub.db(record)
+    hub.live.publish_service(request)  # the work-order pages and the family's, at once
     await push_service_step(hub, queued)
     return request
 

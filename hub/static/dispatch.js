@@ -5,6 +5,7 @@
 import { ApiError, api, me, serverNow, sessionEnded, signInAgain, signOut } from "./api.js";
 import { renderBody, renderBodyMessage, renderHead, responderText, slaState, waitedSeconds } from "./dispatch-card.js";
 import { setUpKeys } from "./dispatch-keys.js";
+import { setUpServicesLink } from "./dispatch-services.js";
 import { emptyQueueText, isLive, laneEmptyText, linkLive, linkLost, linkState, renderLink } from "./dispatch-link.js";
 import { refusalText, setUpSteps, stepAllowed } from "./dispatch-steps.js";
 import { ageSeconds, alarmTitle, happenedText } from "./dispatch-words.js";
@@ -610,6 +611,7 @@ async function start() {
   }
   renderWho();
   render();
+  setUpServicesLink();
   setInterval(tick, 1000);
   tick();
   connect();

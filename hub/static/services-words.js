@@ -1,0 +1,117 @@
+// Every word of the work-order page (life services, issue 20) in zh-CN and English, merged
+// into the shared tables of i18n.js; service names come from the hub's catalogue.
+
+import { currentLanguage, errorText, extend, t } from "./i18n.js";
+
+extend({
+  "zh-CN": {
+    servicesTitle: "生活服务工单", toDispatch: "返回调度台",
+    tabOpen: "待处理工单", tabClosed: "已结束工单", tabProviders: "服务商名录",
+    openEmpty: "暂无待处理工单", closedEmpty: "暂无已结束工单", providersEmpty: "尚未登记服务商",
+    notEmergency: "生活服务不属于紧急警报，不计入警报应答时限",
+    requestedAgo: "{t}提出", presses: "按了 {n} 次", source: "来源",
+    svcRequested: "已提出", svcAccepted: "已受理", svcAssigned: "已派单", svcArrived: "已到达",
+    svcCompleted: "已完成", svcCancelled: "已取消",
+    doAccept: "受理", doAssign: "派单", doReassign: "改派", doArrive: "已到达", doComplete: "完成", doCancel: "取消工单",
+    assignTitle: "派单：选择服务商和上门时间", provider: "服务商", windowStart: "最早上门时间", windowEnd: "最晚上门时间",
+    noProviderFits: "没有提供此项服务的在册服务商", chooseProvider: "请选择服务商",
+    windowRequired: "请填写上门时间段", windowOrder: "最晚上门时间不能早于最早上门时间",
+    cancelTitle: "取消工单", reason: "取消原因", reasonRequired: "请填写取消原因", note: "备注",
+    submit: "确定", cancel: "返回", window: "上门时间 {from}–{to}", providerIs: "服务商：{name}",
+    closedAt: "结束时间", status: "状态", household: "住户", service: "服务", rating: "评价",
+    notRated: "未评价", stars: "{n} 星", cancelReason: "原因：{r}", cancelledBy: "由{who}取消",
+    actorSenior: "老人", actorFamily: "家属", actorStaff: "中心", actorHousehold: "家中",
+    orgName: "机构名称", contactName: "联系人", contactPhone: "联系电话", offers: "提供的服务",
+    serviceArea: "服务区域", active: "在册", inactive: "已停用", average: "平均评价",
+    ratingsCount: "{n} 条评价", noRatings: "暂无评价", addProvider: "新增服务商", editProvider: "编辑",
+    deactivate: "停用", saveProvider: "保存", providerTitleAdd: "新增服务商", providerTitleEdit: "编辑服务商",
+    orgRequired: "请填写机构名称", offersRequired: "请至少选择一项服务", readOnly: "仅主管可修改服务商名录",
+    deactivateConfirm: "确定停用 {name}？停用后不能再派单，已有工单和评价保留。",
+    stepDone: "已{step}：{service} · {household}", providerSaved: "已保存服务商：{name}",
+    providerDeactivated: "已停用服务商：{name}", log: "处理记录", openCount: "共 {n} 条待处理",
+    refusedStep: "工单状态已变化，此操作不可执行（当前：{status}）",
+    refusedProvider: "该服务商已停用或不提供此项服务，请另选",
+    refusedProviderInactive: "该服务商已停用，请另选", refusedProviderOffer: "该服务商不提供此项服务，请另选",
+    refusedNeedsReason: "取消须填写原因", refusedWindow: "上门时间段有误",
+    refusedPhone: "联系电话只能包含数字、+、空格或短横线", refusedOrg: "请填写机构名称",
+    actionFailed: "操作失败：{e}", notFound: "工单或服务商不存在",
+  },
+  en: {
+    servicesTitle: "Service work orders", toDispatch: "Back to dispatch",
+    tabOpen: "Open work orders", tabClosed: "Closed work orders", tabProviders: "Provider directory",
+    openEmpty: "No open work orders", closedEmpty: "No closed work orders", providersEmpty: "No providers registered",
+    notEmergency: "Life services are not emergencies and never count toward the alarm response time",
+    requestedAgo: "asked {t}", presses: "pressed {n} times", source: "source",
+    svcRequested: "Requested", svcAccepted: "Accepted", svcAssigned: "Assigned", svcArrived: "Arrived",
+    svcCompleted: "Completed", svcCancelled: "Cancelled",
+    doAccept: "Accept", doAssign: "Assign", doReassign: "Reassign", doArrive: "Arrived", doComplete: "Complete", doCancel: "Cancel order",
+    assignTitle: "Assign a provider and a visit window", provider: "Provider", windowStart: "Window from", windowEnd: "Window until",
+    noProviderFits: "No active provider offers this service", chooseProvider: "Choose a provider",
+    windowRequired: "Enter the visit window", windowOrder: "The window ends before it starts",
+    cancelTitle: "Cancel the work order", reason: "Reason", reasonRequired: "Enter a reason", note: "Note",
+    submit: "OK", cancel: "Back", window: "Visit {from}–{to}", providerIs: "Provider: {name}",
+    closedAt: "Closed", status: "Status", household: "Household", service: "Service", rating: "Rating",
+    notRated: "Not rated", stars: "{n} stars", cancelReason: "Reason: {r}", cancelledBy: "Cancelled by {who}",
+    actorSenior: "the senior", actorFamily: "the family", actorStaff: "the center", actorHousehold: "the home",
+    orgName: "Organisation", contactName: "Contact", contactPhone: "Phone", offers: "Services offered",
+    serviceArea: "Service area", active: "Active", inactive: "Inactive", average: "Average rating",
+    ratingsCount: "{n} ratings", noRatings: "No ratings yet", addProvider: "Add a provider", editProvider: "Edit",
+    deactivate: "Deactivate", saveProvider: "Save", providerTitleAdd: "Add a provider", providerTitleEdit: "Edit provider",
+    orgRequired: "Enter the organisation", offersRequired: "Choose at least one service", readOnly: "Only supervisors change the directory",
+    deactivateConfirm: "Deactivate {name}? It can no longer be assigned; its orders and ratings stay.",
+    stepDone: "{step}: {service} · {household}", providerSaved: "Provider saved: {name}",
+    providerDeactivated: "Provider deactivated: {name}", log: "Log", openCount: "{n} open",
+    refusedStep: "The order moved on; this step is not possible now (now: {status})",
+    refusedProvider: "This provider is inactive or does not offer this service; choose another",
+    refusedProviderInactive: "This provider is inactive; choose another",
+    refusedProviderOffer: "This provider does not offer this service; choose another",
+    refusedNeedsReason: "A cancellation needs a reason", refusedWindow: "The visit window is not valid",
+    refusedPhone: "The phone may hold digits, +, spaces and dashes only", refusedOrg: "Enter the organisation",
+    actionFailed: "Failed: {e}", notFound: "No such work order or provider",
+  },
+});
+
+const STATUS_KEYS = {
+  requested: "svcRequested", accepted: "svcAccepted", assigned: "svcAssigned", arrived: "svcArrived",
+  completed: "svcCompleted", cancelled: "svcCancelled",
+};
+const ACTOR_KEYS = { senior: "actorSenior", family: "actorFamily", staff: "actorStaff", household: "actorHousehold" };
+
+export const STATUS_ORDER = ["requested", "accepted", "assigned", "arrived", "completed"];
+
+let catalogue = new Map(); // service code -> {zh, en}
+
+export function setCatalogue(services) {
+  catalogue = new Map(services.map((entry) => [entry.service, entry]));
+}
+
+export function serviceCodes() { return [...catalogue.keys()]; }
+
+export function serviceName(code) {
+  const names = catalogue.get(code);
+  if (!names) return currentLanguage() === "en" ? String(code) : t("service");
+  return currentLanguage() === "en" ? names.en : names.zh;
+}
+
+export function statusName(status) { return STATUS_KEYS[status] ? t(STATUS_KEYS[status]) : ""; }
+
+export function actorName(actor) { return ACTOR_KEYS[actor] ? t(ACTOR_KEYS[actor]) : ""; }
+
+/** The hub's refusal in the page's language: known ones translated, English as it is. */
+export function refusalMessage(error) {
+  const message = error.serverMessage || "";
+  const status = message.match(/this request is (\w+)/);
+  if (error.code === "step_refused") return t("refusedStep", { status: statusName(status?.[1]) || "" });
+  if (error.code === "provider_refused") {
+    if (message.endsWith("is not active")) return t("refusedProviderInactive");
+    if (message.includes("does not offer")) return t("refusedProviderOffer");
+    return t("refusedProvider");
+  }
+  if (error.code === "not_found") return t("notFound");
+  if (message.includes("needs a reason")) return t("refusedNeedsReason");
+  if (message.includes("window")) return t("refusedWindow");
+  if (message.startsWith("contact_phone")) return t("refusedPhone");
+  if (message.startsWith("organisation")) return t("refusedOrg");
+  if (message && currentLanguage() === "en") return message;
+  return errorText(error.code);
+}
