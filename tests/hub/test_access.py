@@ -92,6 +92,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("PATCH", "/api/v1/services/providers/provider_id"): SUPERVISORS,
     ("DELETE", "/api/v1/services/providers/provider_id"): SUPERVISORS,
     ("GET", "/api/v1/services/providers/provider_id/ratings"): SUPERVISORS,
+    ("GET", "/services"): STAFF,
+    ("GET", "/api/v1/services/live"): STAFF,
     ("GET", "/api/v1/households/household_id/services"): SUPERVISORS,
     ("PUT", "/api/v1/households/household_id/services"): SUPERVISORS,
     ("GET", "/api/v1/family/services"): FAMILY,
