@@ -1,4 +1,5 @@
-"""Screenshots of the dispatch screen (zh-CN and English) and the family page, for the docs.
+"""Screenshots of the dispatch screen (zh-CN and English), the family page and the work-order
+page (life services, zh-CN), for the docs.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
@@ -7,7 +8,7 @@ home shows online), seeds a realistic community (fictional people and phone numb
 households with residents, contacts, devices, 7 days of vitals and a few alarms in different
 states, then signs in through /login in Chromium at 1600x1000 and saves:
 
-    dispatch-zh-CN.png, dispatch-en.png, family-zh-CN.png
+    dispatch-zh-CN.png, dispatch-en.png, family-zh-CN.png, services-zh-CN.png
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ from gateway.protocol import (  # noqa: E402
     VitalBody,
     parse_alarm_raised,
 )
+from gateway.services.catalogue import ServiceType  # noqa: E402
+from gateway.services.lifecycle import ServiceActor, ServiceStep  # noqa: E402
 from gateway.ulid import new_ulid  # noqa: E402
 from hub import app as hub_app  # noqa: E402
 from hub.core.context import HUB_CONTEXT, HubContext  # noqa: E402
 from hub.core.desk_model import AlarmRow, Outcome, StaffStep  # noqa: E402
+from hub.core.service_store import StepDetails as ServiceDetails  # noqa: E402
 from hub.core.storage import Gateway  # noqa: E402
 from hub.desk.staff import StepDetails, take_staff_step  # noqa: E402
 from hub.infra.passwords import hash_password  # noqa: E402
@@ -307,6 +311,74 @@ async def seed(
     return Seeded(wang, wang_gateway, sos), link
 
 
+def seed_services(hub: HubContext, now: datetime) -> None:
+    """On the database thread: a provider directory and work orders in every state (issue
+    20), across the seeded households; one completed and rated, one cancelled by the family."""
+    services = hub.store.services
+    homes = {h.name: h.id for h in hub.store.registry.households()}
+    providers = {
+        name: services.add_provider(
+            now - timedelta(days=30),
+            organisation=name,
+            contact_name=contact,
+            contact_phone=phone,
+            services=[s.value for s in offers],
+            service_area="幸福社区、和平里、春晖苑",
+        ).id
+        for name, contact, phone, offers in (
+            ("平安水电维修部", "孙师傅", "021-5555 0101", (ServiceType.REPAIR, ServiceType.DRAIN)),
+            ("邻里助餐中心", "周阿姨", "021-5555 0102", (ServiceType.MEAL, ServiceType.SHOPPING)),
+            (
+                "洁家保洁公司",
+                "钱女士",
+                "021-5555 0103",
+                (ServiceType.CLEANING, ServiceType.BATHING),
+            ),
+            ("社区志愿者服务队", "吴老师", "021-5555 0104", (ServiceType.ESCORT,)),
+        )
+    }
+    staff = f"staff:{DISPATCHER}"
+
+    def ask(home: str, kind: ServiceType, minutes: float, note: str = "") -> str:
+        at = now - timedelta(minutes=minutes)
+        request_id = new_ulid()
+        services.record_requested(homes[home], request_id, kind, at, note=note)
+        return request_id
+
+    def step(request_id: str, kind: ServiceStep, minutes: float, **details: object) -> None:
+        at = now - timedelta(minutes=minutes)
+        services.take_step(request_id, kind, staff, at, ServiceDetails(**details))  # type: ignore[arg-type]
+
+    def assign(request_id: str, provider: str, minutes: float, start: float, end: float) -> None:
+        window = {"window_start": now + timedelta(minutes=start)}
+        window["window_end"] = now + timedelta(minutes=end)
+        step(request_id, ServiceStep.ASSIGNED, minutes, provider_id=providers[provider], **window)
+
+    repair = ask("王秀英家", ServiceType.REPAIR, 38, "厨房水龙头一直滴水")
+    step(repair, ServiceStep.ACCEPTED, 36)
+    assign(repair, "平安水电维修部", 33, 10, 70)
+    cleaning = ask("陈淑芬家", ServiceType.CLEANING, 95)
+    assign(cleaning, "洁家保洁公司", 90, -20, 40)
+    step(cleaning, ServiceStep.ARRIVED, 15)
+    escort = ask("赵国平家", ServiceType.ESCORT, 22, "明天上午去区医院复诊")
+    step(escort, ServiceStep.ACCEPTED, 19)
+    ask("李桂兰家", ServiceType.MEAL, 6, "午饭少盐")
+    ask("周文华家", ServiceType.CALL_BACK, 2)
+    drain = ask("吴玉珍家", ServiceType.DRAIN, 26 * 60)
+    assign(drain, "平安水电维修部", 25 * 60, -24 * 60, -23 * 60)
+    step(drain, ServiceStep.ARRIVED, 23.5 * 60)
+    step(drain, ServiceStep.COMPLETED, 23 * 60)
+    services.rate(drain, 5, "师傅很细心，还帮忙检查了水管", "family", now - timedelta(hours=22))
+    shopping = ask("王秀英家", ServiceType.SHOPPING, 5 * 60)
+    step(
+        shopping,
+        ServiceStep.CANCELLED,
+        4 * 60,
+        reason="子女已代买",
+        cancelled_by=ServiceActor.FAMILY,
+    )
+
+
 async def add_users(hub: HubContext, household_id: str) -> None:
     stored = hash_password(PASSWORD, n=2**12)
     accounts = hub.store.accounts
@@ -366,6 +438,7 @@ async def shoot(out: Path) -> None:
         try:
             seeded, link = await seed(hub, session, url, work)
             await add_users(hub, seeded.main_household)
+            await hub.db(seed_services, hub, datetime.now(UTC))
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(
                     executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -382,6 +455,11 @@ async def shoot(out: Path) -> None:
                 await settle_dispatch(page)
                 await page.screenshot(path=str(out / "dispatch-en.png"))
                 await page.click("#language")  # back to zh-CN for the family page
+                await page.goto(f"{url}/services")
+                await page.wait_for_selector("#connection[data-state='open']")
+                await page.wait_for_selector(".order")
+                await page.wait_for_timeout(500)
+                await page.screenshot(path=str(out / "services-zh-CN.png"))
                 await context.close()
 
                 await take_staff_step(
@@ -406,7 +484,7 @@ async def shoot(out: Path) -> None:
                 await link.stop()
             await session.close()
             await runner.cleanup()
-    for name in ("dispatch-zh-CN.png", "dispatch-en.png", "family-zh-CN.png"):
+    for name in ("dispatch-zh-CN.png", "dispatch-en.png", "family-zh-CN.png", "services-zh-CN.png"):
         print(out / name)
 
 

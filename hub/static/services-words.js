@@ -35,6 +35,10 @@ extend({
     refusedNeedsReason: "取消须填写原因", refusedWindow: "上门时间段有误",
     refusedPhone: "联系电话只能包含数字、+、空格或短横线", refusedOrg: "请填写机构名称",
     actionFailed: "操作失败：{e}", notFound: "工单或服务商不存在",
+    logEmpty: "暂无记录", logFailed: "无法加载处理记录",
+    logRequested: "提出请求", logRepeated: "再次按键", logAccepted: "受理", logAssigned: "派单",
+    logArrived: "服务人员到达", logCompleted: "完成", logCancelled: "取消", logConfirmed: "家中确认完成",
+    logRated: "评价", byStaff: "中心值班员", byHousehold: "家中",
   },
   en: {
     servicesTitle: "Service work orders", toDispatch: "Back to dispatch",
@@ -68,6 +72,10 @@ extend({
     refusedNeedsReason: "A cancellation needs a reason", refusedWindow: "The visit window is not valid",
     refusedPhone: "The phone may hold digits, +, spaces and dashes only", refusedOrg: "Enter the organisation",
     actionFailed: "Failed: {e}", notFound: "No such work order or provider",
+    logEmpty: "No entries yet", logFailed: "Cannot load the log",
+    logRequested: "Requested", logRepeated: "Key pressed again", logAccepted: "Accepted", logAssigned: "Assigned",
+    logArrived: "Provider arrived", logCompleted: "Completed", logCancelled: "Cancelled", logConfirmed: "Confirmed at home",
+    logRated: "Rated", byStaff: "Care center staff", byHousehold: "Home",
   },
 });
 
@@ -91,6 +99,22 @@ export function serviceName(code) {
   const names = catalogue.get(code);
   if (!names) return currentLanguage() === "en" ? String(code) : t("service");
   return currentLanguage() === "en" ? names.en : names.zh;
+}
+
+const LOG_KEYS = {
+  requested: "logRequested", repeated: "logRepeated", accepted: "logAccepted", assigned: "logAssigned",
+  arrived: "logArrived", completed: "logCompleted", cancelled: "logCancelled", confirmed: "logConfirmed", rated: "logRated",
+};
+
+export function logActionName(action) { return LOG_KEYS[action] ? t(LOG_KEYS[action]) : ""; }
+
+/** Who did a logged step, as people say it: staff by their role (the log keeps the user
+ * name, an id), the household's people by who they are. */
+export function logActorName(actor) {
+  const kind = String(actor || "").split(":")[0];
+  if (kind === "staff") return t("byStaff");
+  if (kind === "household") return t("byHousehold");
+  return actorName(kind);
 }
 
 export function statusName(status) { return STATUS_KEYS[status] ? t(STATUS_KEYS[status]) : ""; }

@@ -5,9 +5,11 @@
 
 import { ApiError, api, me, serverNow, sessionEnded, signInAgain, signOut } from "./api.js";
 import { el } from "./dom.js";
-import { applyStatic, formatAgo, formatClock, formatWhen, renderSwitch, t, toggleLanguage, word } from "./i18n.js";
+import { applyStatic, currentLanguage, formatAgo, formatClock, formatWhen, renderSwitch, t, toggleLanguage, word } from "./i18n.js";
 import { setUpDirectory } from "./services-directory.js";
-import { STATUS_ORDER, actorName, refusalMessage, serviceName, setCatalogue, statusName } from "./services-words.js";
+import {
+  STATUS_ORDER, actorName, logActionName, logActorName, refusalMessage, serviceName, setCatalogue, statusName,
+} from "./services-words.js";
 
 const LIVE_PATH = "/api/v1/services/live";
 const SESSION_ENDED = 4401;
@@ -70,22 +72,86 @@ function stepButton(order, step) {
 function orderRow(order) {
   const now = serverNow();
   return el("li", { className: "order", dataset: { requestId: order.id, status: order.status, service: order.service } },
-    el("div", { className: "order-head" },
-      el("span", { className: "order-service" }, serviceName(order.service)),
-      el("span", { className: "badge", dataset: { status: order.status } }, statusName(order.status)),
-      order.count > 1 ? el("span", { className: "order-count" }, t("presses", { n: order.count })) : null,
-      el("time", { className: "order-age", dateTime: order.requested_at, dataset: { since: order.requested_at } },
-        t("requestedAgo", { t: formatAgo(order.requested_at, now) }))),
-    el("div", { className: "order-where" },
-      el("span", { className: "household" }, order.household_name),
-      el("span", { className: "address" }, order.address)),
-    order.note ? el("p", { className: "order-note" }, order.note) : null,
-    order.provider_name ? el("p", { className: "order-provider" },
-      t("providerIs", { name: order.provider_name }),
-      order.window_start ? ` · ${t("window", { from: formatWhen(order.window_start), to: formatWhen(order.window_end) })}` : "") : null,
-    stepper(order),
-    el("div", { className: "order-steps", role: "group", "aria-label": orderTitle(order) },
-      (NEXT_STEPS[order.status] || []).map((step) => stepButton(order, step))));
+    el("div", { className: "order-info" },
+      el("div", { className: "order-head" },
+        el("span", { className: "order-service" }, serviceName(order.service)),
+        el("span", { className: "badge", dataset: { status: order.status } }, statusName(order.status)),
+        order.count > 1 ? el("span", { className: "order-count" }, t("presses", { n: order.count })) : null,
+        el("time", { className: "order-age", dateTime: order.requested_at, dataset: { since: order.requested_at } },
+          t("requestedAgo", { t: formatAgo(order.requested_at, now) }))),
+      el("div", { className: "order-where" },
+        el("span", { className: "household" }, order.household_name),
+        el("span", { className: "address" }, order.address)),
+      order.note ? el("p", { className: "order-note" }, order.note) : null,
+      order.provider_name ? el("p", { className: "order-provider" },
+        t("providerIs", { name: order.provider_name }),
+        order.window_start ? ` · ${t("window", { from: formatWhen(order.window_start), to: formatWhen(order.window_end) })}` : "") : null),
+    el("div", { className: "order-progress" },
+      stepper(order),
+      el("div", { className: "order-steps", role: "group", "aria-label": orderTitle(order) },
+        (NEXT_STEPS[order.status] || []).map((step) => stepButton(order, step)))),
+    logBlock(order));
+}
+
+// Rows are rebuilt only when their work order (or the language) changed: an open log stays
+// open, a focused button keeps its focus, and the age ticks in place.
+const rowCache = new Map(); // request id -> {key, node}
+
+function rowFor(order) {
+  const key = `${JSON.stringify(order)}|${currentLanguage()}`;
+  const cached = rowCache.get(order.id);
+  if (cached && cached.key === key) return cached.node;
+  const node = orderRow(order);
+  rowCache.set(order.id, { key, node });
+  return node;
+}
+
+// A work order's log (GET /api/v1/services/requests/{id}), loaded when opened.
+const openLogs = new Set();
+
+function logBlock(order) {
+  const details = el("details", { className: "order-log" }, el("summary", {}, t("log")), el("ol", { className: "log-entries" }));
+  let loading = null;
+  const load = () => {
+    loading ||= loadLog(order.id, details.querySelector(".log-entries")).finally(() => { loading = null; });
+  };
+  details.addEventListener("toggle", () => {
+    if (details.open) {
+      openLogs.add(order.id);
+      load();
+    } else {
+      openLogs.delete(order.id);
+    }
+  });
+  if (openLogs.has(order.id)) { // rebuilt while its log was open: still open, read afresh
+    details.open = true;
+    load();
+  }
+  return details;
+}
+
+function logDetail(entry) {
+  const detail = entry.detail || {};
+  if (entry.action === "assigned") {
+    return [detail.provider, detail.window_start ? t("window", { from: formatWhen(detail.window_start), to: formatWhen(detail.window_end) }) : ""];
+  }
+  if (entry.action === "cancelled") return [detail.reason ? t("cancelReason", { r: detail.reason }) : ""];
+  if (entry.action === "rated") return [t("stars", { n: detail.rating }), detail.comment ? `“${detail.comment}”` : ""];
+  return [detail.note];
+}
+
+async function loadLog(id, list) {
+  list.dataset.loaded = "false";
+  try {
+    const answer = await api(`/api/v1/services/requests/${encodeURIComponent(id)}`);
+    list.replaceChildren(...(answer.steps.length ? answer.steps.map((entry) => el("li", { dataset: { action: entry.action } },
+      el("time", { dateTime: entry.at }, formatWhen(entry.at)), " ",
+      [logActionName(entry.action), logActorName(entry.actor), ...logDetail(entry)].filter(Boolean).join(" · ")))
+      : [el("li", {}, t("logEmpty"))]));
+  } catch {
+    list.replaceChildren(el("li", { className: "log-failed" }, t("logFailed")));
+  }
+  list.dataset.loaded = "true";
 }
 
 function ratingText(order) {
@@ -111,11 +177,17 @@ function closedRow(order) {
 function renderOrders() {
   const opened = [...state.open.values()].sort(byRequested);
   const list = document.getElementById("open-orders");
-  const focusedStep = document.activeElement?.closest?.(".order") ? {
-    id: document.activeElement.closest(".order").dataset.requestId, step: document.activeElement.dataset.step,
-  } : null;
-  list.replaceChildren(...opened.map(orderRow));
-  if (focusedStep) list.querySelector(`.order[data-request-id="${CSS.escape(focusedStep.id)}"] [data-step="${focusedStep.step}"]`)?.focus();
+  const focused = document.activeElement;
+  const focusedOrder = focused?.closest?.(".order")?.dataset.requestId;
+  for (const id of rowCache.keys()) if (!state.open.has(id)) rowCache.delete(id);
+  for (const id of openLogs) if (!state.open.has(id)) openLogs.delete(id);
+  const rows = opened.map(rowFor);
+  const current = [...list.children];
+  if (current.length !== rows.length || current.some((node, index) => node !== rows[index])) list.replaceChildren(...rows);
+  // The focused button's row was rebuilt: the same step of the same order keeps the focus.
+  if (focusedOrder && !focused.isConnected && focused.dataset.step) {
+    list.querySelector(`.order[data-request-id="${CSS.escape(focusedOrder)}"] [data-step="${focused.dataset.step}"]`)?.focus();
+  }
   const empty = document.getElementById("open-empty");
   empty.hidden = opened.length > 0;
   empty.textContent = state.connection === "open" || lastReceived ? t("openEmpty") : t("loading");

@@ -25,7 +25,7 @@ from hub.policy import Role
 from ..conftest import TEST_PASSWORD, TEST_SCRYPT_N, RunningHub
 from .conftest import PageProblems
 from .family_home import SHANGHAI, Home, connect, enrolled_home
-from .test_zh_pages import VIEWPORT, _foreign, _readable
+from .test_zh_pages import RAW_IDS, VIEWPORT, _foreign, _readable
 
 LIVE_WITHIN = 1000  # ms: "a request appears on the staff's page within a second"
 
@@ -105,6 +105,16 @@ async def test_requests_arrive_live_and_staff_work_them_through_the_page(
             await expect(order.locator(".badge")).to_have_text("已提出")
             await expect(order).to_contain_text("厨房水龙头漏水")
             assert await hub_server.open_alarms() == []  # never on the alarm queue
+            # The dispatch screen links to the work orders with their count, and its alarm
+            # queue stays empty.
+            dispatch = await context.new_page()
+            await dispatch.goto(f"{hub_server.url}/dispatch")
+            link = dispatch.get_by_role("link", name="生活服务工单")
+            await expect(link).to_have_text("生活服务工单 (1)")
+            await expect(dispatch.locator(".alarm")).to_have_count(0)
+            await link.click()
+            await expect(dispatch).to_have_url(f"{hub_server.url}/services")
+            await dispatch.close()
 
             # Accept, assign (the only provider offering repairs is chosen), arrive, complete.
             await order.get_by_role("button", name="受理").click()
@@ -126,7 +136,19 @@ async def test_requests_arrive_live_and_staff_work_them_through_the_page(
             assert await _status(hub_server, repair) is ServiceStatus.ASSIGNED
             await order.get_by_role("button", name="已到达").click()
             await expect(order.locator(".badge")).to_have_text("已到达")
+            await order.locator(".order-log summary").click()
+            log = order.locator(".log-entries li")
+            await expect(log).to_have_count(4)
+            await expect(log.nth(2)).to_contain_text("派单 · 中心值班员 · 平安水电维修部")
             found["/services open"] = _foreign(await _readable(page))
+            # In English, still no raw id (the log names staff by role, never by user name).
+            await page.get_by_role("button", name="English").click()
+            await expect(order.locator(".badge")).to_have_text("Arrived")
+            await expect(order.locator(".log-entries li")).to_have_count(4)
+            found["/services open (en)"] = [
+                text for text in await _readable(page) if RAW_IDS.search(text)
+            ]
+            await page.get_by_role("button", name="中文").click()
             await order.get_by_role("button", name="完成").click()
             await expect(order).to_have_count(0)
             stored = await hub_server.context.db(hub_server.context.store.services.request, repair)
