@@ -39,6 +39,11 @@ extend({
     logRequested: "提出请求", logRepeated: "再次按键", logAccepted: "受理", logAssigned: "派单",
     logArrived: "服务人员到达", logCompleted: "完成", logCancelled: "取消", logConfirmed: "家中确认完成",
     logRated: "评价", byStaff: "中心值班员", byHousehold: "家中",
+    takeCall: "电话登记", callTitle: "电话登记生活服务", chooseHousehold: "请选择住户", chooseService: "请选择服务",
+    callCreated: "已登记：{service} · {household}", callRepeated: "该户已有同类待处理工单，已记为再次请求：{service} · {household}",
+    rate: "登记评价", rateTitle: "登记住户评价", stars5: "评分", comment: "评价内容",
+    rated: "已登记评价：{service} · {household}",
+    refusedEntitled: "该住户未开通此项服务", refusedRateable: "只有已完成的工单才能评价",
   },
   en: {
     servicesTitle: "Service work orders", toDispatch: "Back to dispatch",
@@ -76,6 +81,11 @@ extend({
     logRequested: "Requested", logRepeated: "Key pressed again", logAccepted: "Accepted", logAssigned: "Assigned",
     logArrived: "Provider arrived", logCompleted: "Completed", logCancelled: "Cancelled", logConfirmed: "Confirmed at home",
     logRated: "Rated", byStaff: "Care center staff", byHousehold: "Home",
+    takeCall: "Take a call", callTitle: "Record a request taken by phone", chooseHousehold: "Choose a household", chooseService: "Choose a service",
+    callCreated: "Recorded: {service} · {household}", callRepeated: "Already open for this household; counted as asked again: {service} · {household}",
+    rate: "Record rating", rateTitle: "Record the household's rating", stars5: "Stars", comment: "Comment",
+    rated: "Rating recorded: {service} · {household}",
+    refusedEntitled: "This household may not use this service", refusedRateable: "Only a completed order is rated",
   },
 });
 
@@ -132,6 +142,8 @@ export function refusalMessage(error) {
     return t("refusedProvider");
   }
   if (error.code === "not_found") return t("notFound");
+  if (error.code === "not_entitled") return t("refusedEntitled");
+  if (error.code === "not_rateable") return t("refusedRateable");
   if (message.includes("needs a reason")) return t("refusedNeedsReason");
   if (message.includes("window")) return t("refusedWindow");
   if (message.startsWith("contact_phone")) return t("refusedPhone");

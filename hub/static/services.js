@@ -7,6 +7,7 @@ import { ApiError, api, me, serverNow, sessionEnded, signInAgain, signOut } from
 import { el } from "./dom.js";
 import { applyStatic, currentLanguage, formatAgo, formatClock, formatWhen, renderSwitch, t, toggleLanguage, word } from "./i18n.js";
 import { setUpDirectory } from "./services-directory.js";
+import { setUpCall, setUpRating } from "./services-intake.js";
 import {
   STATUS_ORDER, actorName, logActionName, logActorName, refusalMessage, serviceName, setCatalogue, statusName,
 } from "./services-words.js";
@@ -39,6 +40,7 @@ let socket = null;
 let leaving = false;
 let lastReceived = 0;
 let directory = null;
+let openRating = null;
 
 // Work orders
 
@@ -171,7 +173,10 @@ function closedRow(order) {
     el("td", {}, formatWhen(closedAt(order))),
     el("td", {}, order.provider_name || ""),
     el("td", { className: "rating" }, ratingText(order),
-      order.rating_comment ? el("span", { className: "rating-comment" }, ` “${order.rating_comment}”`) : null));
+      order.rating_comment ? el("span", { className: "rating-comment" }, ` “${order.rating_comment}”`) : null,
+      order.status === "completed" ? el("button", {
+        type: "button", className: "secondary rate-button", onclick: () => openRating?.(order),
+      }, t("rate")) : null));
 }
 
 function renderOrders() {
@@ -440,6 +445,14 @@ async function start() {
   }
   document.getElementById("assign-form").addEventListener("submit", submitAssign);
   document.getElementById("cancel-form").addEventListener("submit", submitCancel);
+  const recorded = (request, text) => {
+    merge(request);
+    renderOrders();
+    showAlert("");
+    showConfirmation(text);
+  };
+  setUpCall({ done: recorded });
+  openRating = setUpRating({ done: recorded });
   try {
     const answer = await me();
     if (!answer) return;

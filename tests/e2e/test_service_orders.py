@@ -15,10 +15,10 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.protocol import MessageType
 from gateway.services.catalogue import ServiceType
-from gateway.services.lifecycle import ServiceStatus
+from gateway.services.lifecycle import ServiceStatus, ServiceStep
 from gateway.services.wire import ServiceRequestedBody
 from gateway.ulid import new_ulid
-from hub.core.service_store import ServiceProvider
+from hub.core.service_store import ServiceProvider, StepDetails
 from hub.infra.passwords import hash_password
 from hub.policy import Role
 
@@ -191,20 +191,49 @@ async def test_requests_arrive_live_and_staff_work_them_through_the_page(
             await expect(second).to_have_count(0)
             assert await _status(hub_server, cleaning) is ServiceStatus.CANCELLED
 
-            # The closed view, with the household's rating.
+            # A call: refused for a service the household may not use, taken for one it may.
             await hub_server.context.db(
-                hub_server.context.store.services.rate,
-                repair,
-                5,
-                "师傅很细心",
-                "family",
+                hub_server.context.store.services.set_entitlement,
+                home.household_id,
+                (ServiceType.REPAIR, ServiceType.MEAL),
                 hub_server.context.clock(),
             )
-            await page.reload()
+            await page.get_by_role("button", name="电话登记").click()
+            call = page.locator("#call-dialog")
+            await call.get_by_label("住户").select_option(
+                label="王奶奶家 · 幸福社区 3 栋 2 单元 501"
+            )
+            await call.get_by_label("服务").select_option(label="陪诊")
+            await call.get_by_role("button", name="确定").click()
+            await expect(call.locator(".dialog-error")).to_have_text("该住户未开通此项服务")
+            found["/services call dialog"] = _foreign(await _readable(page))
+            await call.get_by_label("服务").select_option(label="助餐")
+            await call.get_by_label("备注").fill("老人来电：午饭送到家")
+            await call.get_by_role("button", name="确定").click()
+            await expect(call).to_be_hidden()
+            meal = page.locator('.order[data-service="meal"]')
+            await expect(meal).to_contain_text("老人来电：午饭送到家")
+            await expect(other.locator('.order[data-service="meal"]')).to_be_visible(
+                timeout=LIVE_WITHIN
+            )
+
+            # The closed view; the household's rating, given on the phone, recorded there.
             await page.get_by_role("tab", name="已结束工单").click()
             closed = page.locator(".closed-order")
             await expect(closed).to_have_count(2)
-            await expect(closed.filter(has_text="水电维修")).to_contain_text("5 星")
+            repaired = closed.filter(has_text="水电维修")
+            await expect(repaired).to_contain_text("未评价")
+            await repaired.get_by_role("button", name="登记评价").click()
+            rating = page.locator("#rate-dialog")
+            await rating.get_by_label("评分").select_option("4")
+            await rating.get_by_label("评价内容").fill("师傅很细心")
+            await rating.get_by_role("button", name="确定").click()
+            await expect(rating).to_be_hidden()
+            await expect(repaired).to_contain_text("4 星")
+            await expect(repaired).to_contain_text("师傅很细心")
+            stored = await hub_server.context.db(hub_server.context.store.services.request, repair)
+            assert stored is not None
+            assert (stored.rating, stored.rating_comment) == (4, "师傅很细心")
             await expect(closed.filter(has_text="保洁")).to_contain_text("老人已自行处理")
             found["/services closed"] = _foreign(await _readable(page))
             await page.get_by_role("tab", name="服务商名录").click()
@@ -217,6 +246,18 @@ async def test_requests_arrive_live_and_staff_work_them_through_the_page(
             await context.close()
             await other_context.close()
             await home.link.stop()
+
+
+def _delivered_and_rated(hub: RunningHub, household_id: str, provider_id: str, stars: int) -> None:
+    """On the database thread: a meal the provider delivered, rated by the household."""
+    services, now = hub.context.store.services, hub.context.clock()
+    request_id = new_ulid()
+    services.record_requested(household_id, request_id, ServiceType.MEAL, now)
+    window = {"provider_id": provider_id, "window_start": now, "window_end": now}
+    services.take_step(request_id, ServiceStep.ASSIGNED, "staff:x", now, StepDetails(**window))
+    services.take_step(request_id, ServiceStep.ARRIVED, "staff:x", now)
+    services.take_step(request_id, ServiceStep.COMPLETED, "staff:x", now)
+    services.rate(request_id, stars, "送餐准时", "family", now)
 
 
 async def test_a_supervisor_adds_and_deactivates_a_provider_and_sees_its_ratings(
@@ -250,6 +291,18 @@ async def test_a_supervisor_adds_and_deactivates_a_provider_and_sees_its_ratings
             "021-5555 0101",
             (ServiceType.MEAL,),
         )
+        # Two meals it delivered, rated 4 and 5: its average, and each rating with its words.
+        household = await hub_server.add_household("李爷爷家", "幸福社区 5 栋")
+        for stars in (4, 5):
+            await hub_server.context.db(
+                _delivered_and_rated, hub_server, household.id, stored.id, stars
+            )
+        await page.get_by_role("tab", name="服务商名录").click()
+        summary = card.locator(".provider-rating summary")
+        await expect(summary).to_have_text("平均评价 4.5 ★ · 2 条评价")
+        await summary.click()
+        await expect(card.locator(".provider-rating li")).to_have_count(2)
+        await expect(card.locator(".provider-rating li").first).to_contain_text("送餐准时")
         found = {"/services providers (supervisor)": _foreign(await _readable(page))}
 
         # Edited, then deactivated (its confirmation accepted).
