@@ -52,6 +52,19 @@ class HubAlarm:
     last_seen: str
 
 
+# Fictional providers (organisation, contact, phone, services): never a real business.
+DEMO_PROVIDERS = (
+    ("幸福社区物业维修班", "李师傅", "010-5550101", ("repair", "drain")),
+    ("幸福社区长者食堂", "张阿姨", "010-5550102", ("meal", "shopping")),
+    (
+        "幸福社区养老服务站",
+        "赵社工",
+        "010-5550103",
+        ("cleaning", "bathing", "escort", "call_back", "other"),
+    ),
+)
+
+
 def utc_now_iso() -> str:
     """Now, as the hub writes times (UTC, milliseconds, `Z`)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -146,6 +159,27 @@ class DemoHub:
                         {"name": "王伟", "phone": "+86 138 0000 0001", "relation": "儿子"},
                         {"name": "社区医生 孙", "phone": "010-5550001", "relation": "家庭医生"},
                     ],
+                )
+        finally:
+            store.close()
+
+    def ensure_providers(self) -> None:
+        """Fictional service providers of the demo community, so staff can assign a work order
+        (a plumber for the remote's repair key, a canteen for meals, the community's own staff
+        for call-backs)."""
+        store = HubStore(self._paths.hub_database)
+        try:
+            if store.services.providers():
+                return
+            now = datetime.now(UTC)
+            for organisation, contact, phone, services in DEMO_PROVIDERS:
+                store.services.add_provider(
+                    now,
+                    organisation=organisation,
+                    contact_name=contact,
+                    contact_phone=phone,
+                    services=list(services),
+                    service_area="幸福社区",
                 )
         finally:
             store.close()
