@@ -209,6 +209,16 @@ class DemoHub:
             (household_id, kind, since),
         )
 
+    def service_request_since(self, household_id: str, service: str, since: str) -> str | None:
+        """The id of the household's open `service` request made since `since`, if any."""
+        rows = self._rows(
+            "SELECT id FROM service_requests WHERE household_id = ? AND service = ?"
+            " AND status NOT IN ('completed', 'cancelled') AND last_seen >= ?"
+            " ORDER BY requested_at DESC LIMIT 1",
+            (household_id, service, since),
+        )
+        return str(rows[0][0]) if rows else None
+
     def named_as(self, household_id: str, names: tuple[str, ...]) -> bool:
         """The household's device report, and its newest gas alarm, use these names."""
         devices = self._rows("SELECT name FROM devices WHERE household_id = ?", (household_id,))
