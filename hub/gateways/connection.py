@@ -43,8 +43,8 @@ from provisioning import keys
 
 from ..core.context import HUB_CONTEXT, HubContext
 from ..core.desk_model import AlarmRow, OutboundMessage
-from ..core.registry import DeviceState, RegistryStore
 from ..core.messages import ReceivedMessage
+from ..core.registry import DeviceState, RegistryStore
 from ..core.service_store import ServiceError, ServiceRefused
 from ..core.storage import AlarmRejected, Gateway
 from ..policy import public
