@@ -297,7 +297,10 @@ def _seen(record: ServiceRecord, now: datetime) -> _Seen:
     accepted_at = by_now(record.accepted_at)
     assigned_at = by_now(record.assigned_at)
     arrived_at = by_now(record.arrived_at)
-    cancelled = by_now(record.cancelled_at) is not None
+    completed = by_now(record.completed_at) is not None
+    # Completed and cancelled are both final, so a row never has both; if one did, it counts
+    # once, as completed, and the counts still add up to the requests.
+    cancelled = by_now(record.cancelled_at) is not None and not completed
     provider = None
     if assigned_at is not None and record.provider_id is not None:
         provider = (record.provider_id, record.provider_name or "")
@@ -310,7 +313,7 @@ def _seen(record: ServiceRecord, now: datetime) -> _Seen:
         provider=provider,
         arrival=arrival,
         late_by=late_by,
-        completed=by_now(record.completed_at) is not None,
+        completed=completed,
         cancelled_by=record.cancelled_by if cancelled else None,
         rating=record.rating if by_now(record.rated_at) else None,
     )
