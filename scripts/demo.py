@@ -191,6 +191,7 @@ def _prepare(paths: DemoPaths, ports: DemoPorts, hub: DemoHub) -> tuple[str, dic
     code, household_id = hub.mint_enrollment_code(hub.ensure_household())
     passwords = {a.username: hub.ensure_account(a, household_id) for a in DEMO_ACCOUNTS}
     hub.ensure_household_details(household_id)
+    hub.ensure_providers()
     hub.ensure_panel(household_id)
     write_ha_config(paths, ports, code)
     link_integrations(paths)

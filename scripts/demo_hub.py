@@ -52,6 +52,19 @@ class HubAlarm:
     last_seen: str
 
 
+# Fictional providers (organisation, contact, phone, services): never a real business.
+DEMO_PROVIDERS = (
+    ("幸福社区物业维修班", "李师傅", "010-5550101", ("repair", "drain")),
+    ("幸福社区长者食堂", "张阿姨", "010-5550102", ("meal", "shopping")),
+    (
+        "幸福社区养老服务站",
+        "赵社工",
+        "010-5550103",
+        ("cleaning", "bathing", "escort", "call_back", "other"),
+    ),
+)
+
+
 def utc_now_iso() -> str:
     """Now, as the hub writes times (UTC, milliseconds, `Z`)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -150,6 +163,27 @@ class DemoHub:
         finally:
             store.close()
 
+    def ensure_providers(self) -> None:
+        """Fictional service providers of the demo community, so staff can assign a work order
+        (a plumber for the remote's repair key, a canteen for meals, the community's own staff
+        for call-backs)."""
+        store = HubStore(self._paths.hub_database)
+        try:
+            if store.services.providers():
+                return
+            now = datetime.now(UTC)
+            for organisation, contact, phone, services in DEMO_PROVIDERS:
+                store.services.add_provider(
+                    now,
+                    organisation=organisation,
+                    contact_name=contact,
+                    contact_phone=phone,
+                    services=list(services),
+                    service_area="幸福社区",
+                )
+        finally:
+            store.close()
+
     def ensure_panel(self, household_id: str) -> None:
         """A (simulated) alarm panel already in the demo home, reporting to the hub over DC-09."""
         known = self.has_row(
@@ -174,6 +208,16 @@ class DemoHub:
             " AND last_seen >= ? LIMIT 1",
             (household_id, kind, since),
         )
+
+    def service_request_since(self, household_id: str, service: str, since: str) -> str | None:
+        """The id of the household's open `service` request made since `since`, if any."""
+        rows = self._rows(
+            "SELECT id FROM service_requests WHERE household_id = ? AND service = ?"
+            " AND status NOT IN ('completed', 'cancelled') AND last_seen >= ?"
+            " ORDER BY requested_at DESC LIMIT 1",
+            (household_id, service, since),
+        )
+        return str(rows[0][0]) if rows else None
 
     def named_as(self, household_id: str, names: tuple[str, ...]) -> bool:
         """The household's device report, and its newest gas alarm, use these names."""

@@ -23,6 +23,7 @@ from gateway.ulid import new_ulid
 from ..infra.sql import Transaction, one
 from .messages import ReceivedMessage, claim_message
 from .service_model import check_service_step
+from .service_sla import ServiceRecord
 
 MAX_TEXT = 200
 MAX_NOTE = 500
@@ -607,3 +608,47 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[str, str]:
     if end < start:
         raise ServiceError("window_end is before window_start")
     return utc_iso(start), utc_iso(end)
+
+
+# The service-level report's read (hub/core/service_sla.py), kept apart from the store's steps.
+
+
+def report_records(
+    db: sqlite_utils.Database, start: datetime, end: datetime
+) -> list[ServiceRecord]:
+    """Requests the hub received in [start, end), with each step's time and the provider's
+    organisation, for the service-level report."""
+    rows = db.query(
+        "SELECT r.id, r.requested_at, r.accepted_at, r.accepted_by, r.assigned_at,"
+        " r.provider_id, p.organisation AS provider_name, r.window_start, r.window_end,"
+        " r.arrived_at, r.completed_at, r.cancelled_at, r.cancelled_by, r.rating, r.rated_at"
+        " FROM service_requests r LEFT JOIN service_providers p ON p.id = r.provider_id"
+        " WHERE r.requested_at >= ? AND r.requested_at < ? ORDER BY r.requested_at, r.id",
+        [utc_iso(start), utc_iso(end)],
+    )
+    return [_report_record(row) for row in rows]
+
+
+def _report_record(row: dict[str, Any]) -> ServiceRecord:
+    def moment(name: str) -> datetime | None:
+        return datetime.fromisoformat(row[name]) if row[name] else None
+
+    requested_at = moment("requested_at")
+    assert requested_at is not None  # NOT NULL in the schema
+    return ServiceRecord(
+        id=row["id"],
+        requested_at=requested_at,
+        accepted_at=moment("accepted_at"),
+        accepted_by=row["accepted_by"] if row["accepted_at"] else None,
+        assigned_at=moment("assigned_at"),
+        provider_id=row["provider_id"],
+        provider_name=row["provider_name"],
+        window_start=moment("window_start"),
+        window_end=moment("window_end"),
+        arrived_at=moment("arrived_at"),
+        completed_at=moment("completed_at"),
+        cancelled_at=moment("cancelled_at"),
+        cancelled_by=ServiceActor(row["cancelled_by"]) if row["cancelled_at"] else None,
+        rating=row["rating"] if row["rated_at"] else None,
+        rated_at=moment("rated_at") if row["rating"] is not None else None,
+    )

@@ -239,7 +239,8 @@ def _group_stats(outcomes: Sequence[_Outcome]) -> GroupStats:
     )
 
 
-def _local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
+def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
+    """Every local day of `tz` that [start, end) touches (the service report's days too)."""
     if end <= start:
         return []
     first = start.astimezone(tz).date()
@@ -251,7 +252,7 @@ def _local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
 def _by_day(
     outcomes: Sequence[_Outcome], start: datetime, end: datetime, tz: ZoneInfo
 ) -> tuple[DayStats, ...]:
-    grouped: dict[date, list[_Outcome]] = {day: [] for day in _local_days(start, end, tz)}
+    grouped: dict[date, list[_Outcome]] = {day: [] for day in local_days(start, end, tz)}
     for outcome in outcomes:
         grouped[outcome.alarm.raised_at.astimezone(tz).date()].append(outcome)
     return tuple(DayStats(day, _group_stats(grouped[day])) for day in sorted(grouped))
@@ -322,8 +323,8 @@ def _csv_row(scope: str, key: str, stats: GroupStats) -> list[str]:
         str(stats.acknowledged),
         *_csv_target(stats.within_60s),
         *_csv_target(stats.within_180s),
-        _csv_seconds(stats.median_seconds),
-        _csv_seconds(stats.p95_seconds),
+        csv_seconds(stats.median_seconds),
+        csv_seconds(stats.p95_seconds),
     ]
 
 
@@ -334,18 +335,20 @@ def _csv_target(stats: TargetStats) -> list[str]:
         str(stats.answered),
         str(stats.missed),
         str(stats.pending),
-        "" if exact is None else _floor_decimal(exact, SHARE_DECIMALS),
+        "" if exact is None else floor_decimal(exact, SHARE_DECIMALS),
         "" if met is None else str(met).lower(),
     ]
 
 
-def _floor_decimal(value: Fraction, decimals: int) -> str:
+def floor_decimal(value: Fraction, decimals: int) -> str:
+    """A non-negative fraction with `decimals` decimals, rounded down."""
     scale = 10**decimals
     scaled = value.numerator * scale // value.denominator  # shares are >= 0: // rounds down
     return f"{scaled // scale}.{scaled % scale:0{decimals}d}"
 
 
-def _csv_seconds(seconds: float | None) -> str:
+def csv_seconds(seconds: float | None) -> str:
+    """A duration cell: SECONDS_DECIMALS decimals; no data is an empty cell."""
     return "" if seconds is None else f"{seconds:.{SECONDS_DECIMALS}f}"
 
 

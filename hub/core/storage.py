@@ -45,10 +45,10 @@ from .desk_model import (
     StaffStep,
     check_step,
 )
+from .messages import ReceivedMessage, claim_message
 from .panel_store import PanelStore
 from .registry import RegistryStore
 from .schema import migrate, schema_version
-from .messages import ReceivedMessage, claim_message
 from .service_store import ServiceStore
 from .sla import AnsweredAlarm
 
@@ -316,7 +316,9 @@ class HubStore:
         """
         received = utc_iso(now)
         with self._transaction():
-            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.raised"), now):
+            if not claim_message(
+                self.db, ReceivedMessage(gateway.id, message_id, "alarm.raised"), now
+            ):
                 return None
             known = self._find_alarm(gateway.household_id, alarm.alarm_id)
             target = known or self._one(
@@ -390,7 +392,9 @@ class HubStore:
         """
         received = utc_iso(now)
         with self._transaction():
-            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.event"), now):
+            if not claim_message(
+                self.db, ReceivedMessage(gateway.id, message_id, "alarm.event"), now
+            ):
                 return None
             alarm_id = self._household_alarm(gateway, event.alarm_id)["id"]
             self._append_event(
@@ -418,7 +422,9 @@ class HubStore:
         received = utc_iso(now)
         occurred = utc_iso(cleared.occurred_at)
         with self._transaction():
-            if not claim_message(self.db, ReceivedMessage(gateway.id, message_id, "alarm.cleared"), now):
+            if not claim_message(
+                self.db, ReceivedMessage(gateway.id, message_id, "alarm.cleared"), now
+            ):
                 return None
             target = self._household_alarm(gateway, cleared.alarm_id)
             alarm_id = target["id"]

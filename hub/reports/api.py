@@ -1,18 +1,21 @@
-"""Reports and exports for supervisors: the TSA SLA report (JSON, CSV) and a household's
-vitals as FHIR R4 Observations (docs/hub-api.md). Every download is audited."""
+"""Reports and exports for supervisors: the TSA SLA report (JSON, CSV) with the life
+services' figures beside it (JSON section, own CSV), and a household's vitals as FHIR R4
+Observations (docs/hub-api.md). Every download is audited."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from ..core import sla
+from ..core import service_sla, sla
 from ..core.audit import AuditAction
 from ..core.context import HUB_CONTEXT
 from ..core.desk_model import WORK_ITEM_KINDS
+from ..core.service_store import report_records
 from ..infra.http_json import bad_request, not_found, query_time
 from ..policy import SUPERVISORS, allow
 from ..web.access import actor, session_of
@@ -27,23 +30,82 @@ FHIR_CONTENT_TYPE = "application/fhir+json"
 
 @allow(*SUPERVISORS)
 async def sla_json(request: web.Request) -> web.Response:
-    report = await _sla_report(request)
-    return web.json_response(sla.to_dict(report))
+    """The alarm SLA with the life services' figures beside it (`services`): one period."""
+    period = _period(request)
+    hub = request.app[HUB_CONTEXT]
+    who = actor(session_of(request).user)
+
+    def read() -> tuple[list[sla.AnsweredAlarm], list[service_sla.ServiceRecord]]:
+        alarms = hub.store.answered_alarms(period.start, period.end)
+        services = report_records(hub.store.services.db, period.start, period.end)
+        hub.store.audit.append(who, AuditAction.EXPORT, "report:sla", hub.clock(), period.detail)
+        return alarms, services
+
+    alarms, services = await hub.db(read)
+    now = hub.clock()
+    report = _alarm_report(alarms, period, now)
+    # Service requests are never alarms: they get their own section, never the SLA's figures.
+    services_report = _service_report(services, period, now)
+    return web.json_response(
+        {**sla.to_dict(report), "services": service_sla.to_dict(services_report)}
+    )
 
 
 @allow(*SUPERVISORS)
 async def sla_csv(request: web.Request) -> web.Response:
-    report = await _sla_report(request)
-    name = f"sla-{report.start.date()}-{(report.end - timedelta(days=1)).date()}.csv"
-    return web.Response(
-        text=sla.report_csv(report),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    period = _period(request)
+    hub = request.app[HUB_CONTEXT]
+    who = actor(session_of(request).user)
+
+    def read() -> list[sla.AnsweredAlarm]:
+        alarms = hub.store.answered_alarms(period.start, period.end)
+        hub.store.audit.append(who, AuditAction.EXPORT, "report:sla", hub.clock(), period.detail)
+        return alarms
+
+    report = _alarm_report(await hub.db(read), period, hub.clock())
+    return _csv_download(sla.report_csv(report), "sla", period)
 
 
-async def _sla_report(request: web.Request) -> sla.SlaReport:
+@allow(*SUPERVISORS)
+async def services_csv(request: web.Request) -> web.Response:
+    """The SLA report's `services` section as its own CSV: its columns are not the alarms'."""
+    period = _period(request)
+    hub = request.app[HUB_CONTEXT]
+    who = actor(session_of(request).user)
+
+    def read() -> list[service_sla.ServiceRecord]:
+        services = report_records(hub.store.services.db, period.start, period.end)
+        hub.store.audit.append(
+            who, AuditAction.EXPORT, "report:services", hub.clock(), period.detail
+        )
+        return services
+
+    report = _service_report(await hub.db(read), period, hub.clock())
+    return _csv_download(service_sla.report_csv(report), "services", period)
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """The local days a report covers: [start, end) in `zone`, from `first` to `last`."""
+
+    first: date
+    last: date
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), self.zone)
+
+    @property
+    def detail(self) -> str:
+        return f"{self.first}..{self.last} {self.zone.key}"
+
+
+def _period(request: web.Request) -> _Period:
     hub = request.app[HUB_CONTEXT]
     zone = _zone(request.query.get("tz", DEFAULT_ZONE))
     today = hub.clock().astimezone(zone).date()
@@ -53,20 +115,35 @@ async def _sla_report(request: web.Request) -> sla.SlaReport:
         raise bad_request("end is before start")
     if (last - first).days >= MAX_REPORT_DAYS:
         raise bad_request(f"a report covers at most {MAX_REPORT_DAYS} days")
-    start = datetime.combine(first, time(), zone)
-    end = datetime.combine(last + timedelta(days=1), time(), zone)
-    who = actor(session_of(request).user)
+    return _Period(first, last, zone)
 
-    def read() -> list[sla.AnsweredAlarm]:
-        alarms = hub.store.answered_alarms(start, end)
-        hub.store.audit.append(
-            who, AuditAction.EXPORT, "report:sla", hub.clock(), f"{first}..{last} {zone.key}"
-        )
-        return alarms
 
-    alarms = await hub.db(read)
+def _alarm_report(alarms: list[sla.AnsweredAlarm], period: _Period, now: datetime) -> sla.SlaReport:
     return sla.sla_report(
-        alarms, start=start, end=end, now=hub.clock(), tz=zone, excluded_kinds=SLA_EXCLUDED_KINDS
+        alarms,
+        start=period.start,
+        end=period.end,
+        now=now,
+        tz=period.zone,
+        excluded_kinds=SLA_EXCLUDED_KINDS,
+    )
+
+
+def _service_report(
+    records: list[service_sla.ServiceRecord], period: _Period, now: datetime
+) -> service_sla.ServiceReport:
+    return service_sla.service_report(
+        records, start=period.start, end=period.end, now=now, tz=period.zone
+    )
+
+
+def _csv_download(text: str, kind: str, period: _Period) -> web.Response:
+    name = f"{kind}-{period.first}-{period.last}.csv"
+    return web.Response(
+        text=text,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -143,4 +220,5 @@ def _day(request: web.Request, name: str, default: date) -> date:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/reports/sla", sla_json)
     app.router.add_get("/api/v1/reports/sla.csv", sla_csv)
+    app.router.add_get("/api/v1/reports/services.csv", services_csv)
     app.router.add_get("/api/v1/households/{household_id}/vitals.fhir", vitals_fhir)

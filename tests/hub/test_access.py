@@ -74,6 +74,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/audit"): SUPERVISORS,
     ("GET", "/api/v1/reports/sla"): SUPERVISORS,
     ("GET", "/api/v1/reports/sla.csv"): SUPERVISORS,
+    ("GET", "/api/v1/reports/services.csv"): SUPERVISORS,
     ("GET", "/family"): FAMILY,
     ("GET", "/api/v1/family/household"): FAMILY,
     ("GET", "/api/v1/family/live"): FAMILY,
