@@ -18,6 +18,7 @@ const BEHIND = 1013;
 const SILENT_FEED_MS = 25000; // the hub says something at least every 10 s
 const CLOSED_SHOWN = 50;
 const CONFIRMATION_MS = 8000;
+const NEW_MARK_MS = 10000;
 const SUPERVISORS = new Set(["supervisor", "admin"]);
 // The steps a status allows (the hub checks again: gateway/services/lifecycle.py).
 const NEXT_STEPS = {
@@ -313,6 +314,15 @@ function submitCancel(event) {
 
 // The live feed
 
+/** A new work order: said to a screen reader, and its row marked for a few seconds. */
+function announceNew(order) {
+  document.getElementById("announce").textContent = t("newOrder", { order: orderTitle(order) });
+  const row = document.querySelector(`.order[data-request-id="${CSS.escape(order.id)}"]`);
+  if (!row) return;
+  row.dataset.fresh = "true";
+  setTimeout(() => { delete row.dataset.fresh; }, NEW_MARK_MS);
+}
+
 function onMessage(message) {
   lastReceived = Date.now();
   if (message.type === "snapshot") {
@@ -320,8 +330,10 @@ function onMessage(message) {
     state.closed = new Map(message.closed.map((order) => [order.id, order]));
     renderOrders();
   } else if (message.type === "service") {
+    const known = state.open.has(message.request.id) || state.closed.has(message.request.id);
     merge(message.request);
     renderOrders();
+    if (!known && message.request.open) announceNew(message.request);
   }
 }
 

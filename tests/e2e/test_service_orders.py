@@ -101,6 +101,8 @@ async def test_requests_arrive_live_and_staff_work_them_through_the_page(
                 timeout=LIVE_WITHIN
             )
             assert time.monotonic() - started < 2 * LIVE_WITHIN / 1000  # with the link's ack
+            await expect(order).to_have_attribute("data-fresh", "true")
+            await expect(page.locator("#announce")).to_have_text("新工单：水电维修 · 王奶奶家")
             await expect(order.locator(".order-service")).to_have_text("水电维修")
             await expect(order.locator(".badge")).to_have_text("已提出")
             await expect(order).to_contain_text("厨房水龙头漏水")
