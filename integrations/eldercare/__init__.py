@@ -109,9 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     await services.async_start()
     # The hub's entitled services, once it says (None until then: every service allowed).
     entry.async_on_unload(
-        link.add_config_listener(
-            lambda config: services.set_entitled(config.services)
-        )
+        link.add_config_listener(lambda config: services.set_entitled(config.services))
     )
     entry.async_on_unload(DeviceReporter(hass, link, safety).async_start())
 

@@ -93,7 +93,6 @@ class ServiceController:
         self.desk.entitled = None if services is None else frozenset(services)
         self._publish()
 
-
     def observe(self, observation: ServiceObservation) -> None:
         """Raises ServiceRefused (nothing changed) for what the desk refuses."""
         self.desk.handle(observation, dt_util.utcnow())
