@@ -386,6 +386,7 @@ def parse_service_step(body: dict[str, Any]) -> ServiceStepBody:
     reason = _short_text(body, "reason", MAX_REASON).strip()
     if step is ServiceStep.CANCELLED and not reason:
         raise ProtocolError(NakReason.MALFORMED, "a cancellation needs a reason")
+    by = _enum(ServiceActor, body, "by") if "by" in body else ServiceActor.STAFF
     return ServiceStepBody(
         request_id=_request_id(body),
         step=step,
@@ -395,7 +396,30 @@ def parse_service_step(body: dict[str, Any]) -> ServiceStepBody:
         window_start=window_start,
         window_end=window_end,
         reason=reason,
+        by=by,
+        rating=_household_step_rating(body, step, by),
     )
+
+
+def _household_step_rating(
+    body: dict[str, Any], step: ServiceStep, by: ServiceActor
+) -> Rating | None:
+    """A step `by` the household's people (done at the hub, e.g. on the family page) is a
+    cancellation or a confirmation of completed work (`completed`), which may carry their
+    rating; staff steps carry none."""
+    if by is not ServiceActor.STAFF and step not in (ServiceStep.CANCELLED, ServiceStep.COMPLETED):
+        raise ProtocolError(NakReason.MALFORMED, "the household only cancels or confirms")
+    if "rating" not in body and "comment" not in body:
+        return None
+    if by is ServiceActor.STAFF or step is not ServiceStep.COMPLETED:
+        raise ProtocolError(NakReason.MALFORMED, "rating and comment belong to a confirmation")
+    stars = body.get("rating")
+    if type(stars) is not int:  # 4.0, "4" and true are not stars
+        raise ProtocolError(NakReason.MALFORMED, "rating must be a whole number 1 to 5")
+    try:
+        return Rating(stars, _short_text(body, "comment", MAX_COMMENT))
+    except InvalidRating as err:
+        raise ProtocolError(NakReason.MALFORMED, f"rating: {err}") from err
 
 
 def service_step_body(step: ServiceStepBody) -> dict[str, Any]:

@@ -264,6 +264,9 @@ class ServiceDesk:
 
     def _stepped(self, step: ServiceStepBody, now: datetime) -> None:
         request = self._request(step.request_id)
+        if step.by is not ServiceActor.STAFF:
+            self._family_stepped(request, step, now)
+            return
         to = step.step.status
         if not can_step(request.status, to):
             raise StepOutOfOrder(request, to)
@@ -282,6 +285,33 @@ class ServiceDesk:
         self._changed(request, step.step)
         self._say_step(request, step.step, now)
         self._forget_old()
+
+    def _family_stepped(
+        self, request: ServiceRequest, step: ServiceStepBody, now: datetime
+    ) -> None:
+        """The family acted on the family page: a cancellation, or a confirmation of the
+        completed work with their rating. Nothing goes back to the hub (it has it); the home
+        is told, so the senior knows."""
+        if step.step is ServiceStep.CANCELLED:
+            if not request.open:
+                raise StepOutOfOrder(request, ServiceStatus.CANCELLED)
+            request.status = ServiceStatus.CANCELLED
+            request.cancelled_by = step.by
+            request.reason = step.reason
+            request.ack_due = None
+            request.updated_at = now
+            self._changed(request, ServiceAction.CANCELLED)
+            self._say(request, Phrase.CANCELLED_BY_FAMILY, reason=request.reason)
+            self._forget_old()
+            return
+        if not may_rate(request.status):
+            raise NotCompleted(request)
+        request.confirmed_by = step.by
+        if step.rating is not None:
+            request.rating = step.rating
+        request.updated_at = now
+        self._changed(request, ServiceAction.CONFIRMED)
+        self._say(request, Phrase.CONFIRMED_BY_FAMILY)
 
     def _say_step(self, request: ServiceRequest, step: ServiceStep, now: datetime) -> None:
         match step:

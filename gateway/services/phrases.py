@@ -26,6 +26,8 @@ class Phrase(StrEnum):
     CANCELLED_AT_HOME = "cancelled_at_home"
     CONFIRMED = "confirmed"
     RATED = "rated"
+    CANCELLED_BY_FAMILY = "cancelled_by_family"  # {reason}: on the family page
+    CONFIRMED_BY_FAMILY = "confirmed_by_family"  # on the family page, maybe with a rating
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,12 @@ PHRASES: dict[Phrase, PhraseText] = {
     ),
     Phrase.CONFIRMED: PhraseText("谢谢确认", "Thank you for confirming."),
     Phrase.RATED: PhraseText("谢谢您的评价", "Thank you for your rating."),
+    Phrase.CANCELLED_BY_FAMILY: PhraseText(
+        "家人取消了{service}请求：{reason}", "Your family cancelled the {service} request: {reason}"
+    ),
+    Phrase.CONFIRMED_BY_FAMILY: PhraseText(
+        "家人已确认{service}服务完成", "Your family confirmed the {service} work is done."
+    ),
 }
 
 

@@ -85,7 +85,9 @@ class ServiceEventBody:
 @dataclass(frozen=True, slots=True)
 class ServiceStepBody:
     """The body of `service.step` (hub -> gateway): what staff did, who, and for `assigned`
-    the provider and the promised arrival window."""
+    the provider and the promised arrival window. `by` the family (or senior) when they acted
+    at the hub (the family page): a `cancelled`, or a `completed` that confirms the completed
+    work, with their `rating` if they gave one; `staff_name` then names that person."""
 
     request_id: str
     step: ServiceStep
@@ -95,6 +97,8 @@ class ServiceStepBody:
     window_start: datetime | None = None
     window_end: datetime | None = None
     reason: str = ""
+    by: ServiceActor = ServiceActor.STAFF
+    rating: Rating | None = None
 
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -111,4 +115,10 @@ class ServiceStepBody:
             body["window_end"] = utc_iso(self.window_end)
         if self.reason:
             body["reason"] = self.reason
+        if self.by is not ServiceActor.STAFF:  # absent: staff, as before `by` existed
+            body["by"] = self.by.value
+        if self.rating is not None:
+            body["rating"] = self.rating.stars
+            if self.rating.comment:
+                body["comment"] = self.rating.comment
         return body

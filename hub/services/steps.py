@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.protocol import MessageType, service_step_body
-from gateway.services.lifecycle import ServiceStep
+from gateway.services.lifecycle import Rating, ServiceActor, ServiceStep
 from gateway.services.wire import ServiceStepBody
 
 from ..core.audit import AuditAction
@@ -55,10 +55,14 @@ def step_message_body(
     detail: dict[str, Any],
     staff_name: str,
     now: datetime,
+    *,
+    by: ServiceActor = ServiceActor.STAFF,
+    rating: Rating | None = None,
 ) -> dict[str, Any]:
     """What the household is told of a step (docs/wire-contract.md, `service.step`): which
     request, what happened, for an assignment who is coming and when, for a cancellation
-    why. Checked as the gateway checks it, so a mistake here never reaches a home."""
+    why; `by` the family for what they did on the family page (with their rating). Checked
+    as the gateway checks it, so a mistake here never reaches a home."""
     assigned = step is ServiceStep.ASSIGNED
     return service_step_body(
         ServiceStepBody(
@@ -70,6 +74,8 @@ def step_message_body(
             window_start=_time(detail.get("window_start")) if assigned else None,
             window_end=_time(detail.get("window_end")) if assigned else None,
             reason=str(detail.get("reason", "")),
+            by=by,
+            rating=rating,
         )
     )
 

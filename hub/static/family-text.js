@@ -1,7 +1,7 @@
 // The family page's own sentences (zh-CN and English, merged into i18n.js), and the words it
 // shows for what the hub sends: kinds and device names never fall back to a raw code or id.
 
-import { deviceState, extend, formatShort, formatTime, t, word } from "./i18n.js";
+import { deviceState, extend, formatShort, formatTime, formatWhen, t, word } from "./i18n.js";
 
 extend({
   "zh-CN": {
@@ -25,6 +25,20 @@ extend({
     progressReceived: "已接收", progressAcknowledged: "已确认", progressDispatched: "已派遣",
     progressOnSite: "已到场", when: "时间", status: "状态", outcome: "结果",
     otherAlarm: "警报", otherDevice: "设备",
+    services: "生活服务", pastServices: "服务记录", noOpenServices: "目前没有进行中的服务请求",
+    noPastServices: "暂无服务记录", servicesLoading: "正在获取服务请求…", servicesUnavailable: "暂时无法获取服务请求，正在重试",
+    otherService: "其他服务", serviceAsked: "{t} 提交", serviceCount: "共请求 {n} 次", serviceNote: "备注：{note}",
+    svcRequested: "已提交，等待服务中心受理", svcAccepted: "服务中心已受理，正在安排",
+    svcAssigned: "已安排上门", svcArrived: "服务人员已上门", svcCompleted: "已完成", svcCancelled: "已取消",
+    whoServes: "谁来上门", notAssignedYet: "服务中心正在安排", serviceWindow: "预计 {start}–{end} 到达",
+    serviceDone: "{t} 完成", serviceCancelledAt: "{t} 取消",
+    byHousehold: "老人取消", byFamily: "家人取消", byStaff: "服务中心取消", cancelShown: "{who}：{reason}",
+    cancelRequest: "取消请求", cancelReason: "取消原因", cancelSubmit: "确认取消", keepRequest: "不取消",
+    needReason: "请填写取消原因",
+    confirmRate: "确认完成并评价", starsLabel: "{n} 星", ratingComment: "评价（选填）", confirmSubmit: "确认并评价",
+    needStars: "请选择 1 到 5 星", yourRating: "评价：{n} 星",
+    refusedNotRateable: "该请求尚未完成，暂时不能评价", refusedClosed: "该请求已结束，无法取消",
+    refusedMissing: "找不到该请求", refusedOther: "操作未成功，请稍后再试",
   },
   en: {
     familyTitle: "Family", openAlarms: "Current alarms", alarmHistory: "Alarm history", noAlarms: "No alarms yet",
@@ -50,6 +64,23 @@ extend({
     progressReceived: "Received", progressAcknowledged: "Answered", progressDispatched: "Help sent",
     progressOnSite: "On site", when: "When", status: "Status", outcome: "Outcome",
     otherAlarm: "Alarm", otherDevice: "Device",
+    services: "Home services", pastServices: "Past requests", noOpenServices: "No service requests in progress",
+    noPastServices: "No past requests yet", servicesLoading: "Getting the service requests…",
+    servicesUnavailable: "Service requests cannot be loaded just now; retrying",
+    otherService: "Other service", serviceAsked: "Requested {t}", serviceCount: "asked {n} times", serviceNote: "Note: {note}",
+    svcRequested: "Requested; waiting for the care center", svcAccepted: "The care center has it and is arranging it",
+    svcAssigned: "Someone is booked to come", svcArrived: "The worker is there", svcCompleted: "Completed", svcCancelled: "Cancelled",
+    whoServes: "Who is coming", notAssignedYet: "The care center is arranging it", serviceWindow: "expected {start}–{end}",
+    serviceDone: "Completed {t}", serviceCancelledAt: "Cancelled {t}",
+    byHousehold: "Cancelled at home", byFamily: "Cancelled by the family", byStaff: "Cancelled by the care center",
+    cancelShown: "{who}: {reason}",
+    cancelRequest: "Cancel request", cancelReason: "Why cancel?", cancelSubmit: "Cancel it", keepRequest: "Keep it",
+    needReason: "Please say why",
+    confirmRate: "Confirm it was done and rate it", starsLabel: "{n} stars", ratingComment: "Comment (optional)",
+    confirmSubmit: "Confirm and rate", needStars: "Please choose 1 to 5 stars", yourRating: "Rated {n} stars",
+    refusedNotRateable: "This request is not completed yet, so it cannot be rated",
+    refusedClosed: "This request is closed already and cannot be cancelled",
+    refusedMissing: "This request is not there", refusedOther: "That did not work; please try again",
   },
 });
 
@@ -117,4 +148,37 @@ export function etaText(alarm, now) {
   const at = formatShort(new Date(due));
   const left = Math.ceil((due - now) / 60000);
   return left > 0 ? t("etaLeft", { n: left, t: at }) : t("etaDue", { t: at });
+}
+
+const SERVICE_STATUS = {
+  requested: "svcRequested", accepted: "svcAccepted", assigned: "svcAssigned",
+  arrived: "svcArrived", completed: "svcCompleted", cancelled: "svcCancelled",
+};
+const CANCELLED_BY = { senior: "byHousehold", family: "byFamily", staff: "byStaff" };
+const REFUSALS = { not_rateable: "refusedNotRateable", step_refused: "refusedClosed", not_found: "refusedMissing" };
+
+/** A service's name in the page's language, from the hub's catalogue; never the raw code. */
+export function serviceNameText(names, service) {
+  const both = names?.[service];
+  if (!both) return t("otherService");
+  return document.documentElement.lang === "en" ? both.en : both.zh;
+}
+
+export function serviceStatusText(status) {
+  return SERVICE_STATUS[status] ? t(SERVICE_STATUS[status]) : "";
+}
+
+export function cancelledByText(by) {
+  return t(CANCELLED_BY[by] || "byStaff");
+}
+
+/** What the hub's refusal means, in the page's words. */
+export function serviceRefusalText(code) {
+  return t(REFUSALS[code] || "refusedOther");
+}
+
+/** "预计 10:20–10:40 到达" once a window is promised; "" without one. */
+export function serviceWindowText(request) {
+  if (!request.window_start || !request.window_end) return "";
+  return t("serviceWindow", { start: formatWhen(request.window_start), end: formatShort(new Date(request.window_end)) });
 }

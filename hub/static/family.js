@@ -1,6 +1,6 @@
-// The family page: how the home is, whether help is on its way and who is coming. Read only,
-// one household (the hub's feed carries the signed-in family member's own household only),
-// live: pushed by the hub, and plain about it when it is not connected or the home's gateway
+// The family page: how the home is, whether help is on its way and who is coming, and the
+// home's service requests (family-services.js: the one place the family acts). One household
+// (the hub's feed carries the signed-in family member's own household only), live: pushed by the hub, and plain about it when it is not connected or the home's gateway
 // is offline (never "all is well" then). zh-CN by default, English on request.
 
 import { me, serverNow, signOut } from "./api.js";
@@ -8,6 +8,7 @@ import { el } from "./dom.js";
 import { DETECTOR_KINDS, applyStatic, formatAgo, formatTime, formatWhen, renderSwitch, t, toggleLanguage } from "./i18n.js";
 import { alarmCard, historyTable, openAlarms, refreshEtas } from "./family-alarms.js";
 import { openFeed } from "./family-feed.js";
+import { refreshServices, renderServices, serviceMessage, startServices } from "./family-services.js";
 import { agoText, deviceKindText, deviceName, deviceStateText } from "./family-text.js";
 import { drawVitals, latestByCode, unitLabel, vitalLabel } from "./vitals-chart.js";
 
@@ -23,10 +24,14 @@ function onMessage(message) {
     home = rest;
     alarms.clear();
     for (const alarm of list) alarms.set(alarm.id, alarm);
+    refreshServices(); // every (re)connect: right even if a push was missed while away
   } else if (message.type === "home") {
     home = { ...home, ...message };
   } else if (message.type === "alarm") {
     alarms.set(message.alarm.id, message.alarm);
+  } else if (message.type === "service") {
+    serviceMessage(message); // draws the services section itself
+    return;
   } else {
     return; // "keepalive": the feed noted the time
   }
@@ -143,6 +148,7 @@ function render() {
   renderStale();
   renderOnline();
   renderNow();
+  renderServices();
   if (!home) return;
   renderHome();
   const history = [...alarms.values()].sort((a, b) => b.received_at.localeCompare(a.received_at)).slice(0, HISTORY);
@@ -160,6 +166,7 @@ async function start() {
     signOut();
   });
   document.getElementById("reconnect").addEventListener("click", () => feed?.reconnectNow());
+  startServices(renderServices);
   feed = openFeed({ onMessage, onState: render });
   setInterval(() => {
     renderConnection(); // "last updated 12 s ago" counts up

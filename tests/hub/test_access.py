@@ -99,6 +99,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("PUT", "/api/v1/households/household_id/services"): SUPERVISORS,
     ("GET", "/api/v1/family/services"): FAMILY,
     ("GET", "/api/v1/family/services/request_id"): FAMILY,
+    ("POST", "/api/v1/family/services/request_id/cancel"): FAMILY,
+    ("POST", "/api/v1/family/services/request_id/confirm"): FAMILY,
 }
 
 

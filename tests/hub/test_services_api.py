@@ -492,6 +492,8 @@ ROLE_TABLE: list[tuple[str, str, frozenset[Role]]] = [
     ("DELETE", "/api/v1/services/providers/{provider}", SUPERVISING),
     ("GET", "/api/v1/family/services", frozenset({Role.FAMILY})),
     ("GET", "/api/v1/family/services/{request}", frozenset({Role.FAMILY})),
+    ("POST", "/api/v1/family/services/{request}/cancel", frozenset({Role.FAMILY})),
+    ("POST", "/api/v1/family/services/{request}/confirm", frozenset({Role.FAMILY})),
 ]
 
 
