@@ -5,7 +5,9 @@ installer maps the keys in the options flow (which refuses nonsense)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.eldercare.const import EVENT_ANNOUNCEMENT
 from gateway.alarms import AlarmKind
+from gateway.remote_keys import JOB_CHOICES
 from gateway.services.catalogue import ServiceType
 
 from ...conftest import RunningHub
@@ -24,6 +27,7 @@ from .conftest import SimulatedZigbee, wait_for
 
 STATUS = "sensor.wang_household_alarm_status"
 REMOTE_NAME = "生活服务遥控器"
+INTEGRATION = Path(__file__).resolve().parents[3] / "integrations" / "eldercare"
 
 
 async def _requests_at_hub(hub: RunningHub, entry: MockConfigEntry) -> list[Any]:
@@ -216,3 +220,11 @@ async def test_the_installer_maps_the_keys_and_nonsense_is_refused(
     await hass.async_block_till_done()
     assert enrolled_entry.options["remote_keys"] == {device.id: {}}
     assert device.id not in safety.inventory.keyed_remotes
+
+
+@pytest.mark.parametrize("language", ["strings.json", "translations/zh-Hans.json"])
+def test_every_job_a_key_can_have_has_a_label(language: str) -> None:
+    """The key selects store their option values: each must show as words, not a raw value."""
+    path = INTEGRATION / language
+    labels = json.loads(path.read_text(encoding="utf-8"))["selector"]["remote_key_job"]
+    assert set(labels["options"]) == set(JOB_CHOICES)
