@@ -174,8 +174,7 @@ class EldercareOptionsFlow(OptionsFlow):
                     self._changes[OPTION_REMOTE_KEYS] = self._changes[OPTION_REMOTE_KEYS] | {
                         device: {key: job_value(job) for key, job in jobs.items()}
                     }
-                    self._remotes_to_map = self._remotes_to_map[1:]
-                    user_input = None
+                    self._remotes_to_map = self._remotes_to_map[1:]  # on to the next one
         if not self._remotes_to_map:
             return self._save(self._changes)
         device = self._remotes_to_map[0]
