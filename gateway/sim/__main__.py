@@ -2,6 +2,7 @@
 
 python -m gateway.sim serve --radio-port 8765 --control-port 8081 --ble-port 8766 --state radio.json
 python -m gateway.sim press sos            (any command below, to the household)
+python -m gateway.sim press remote 2       (the service remote's key 2: a repair request)
 python -m gateway.sim panel fire           (an alarm panel's SIA DC-09 event to the hub)
 python -m gateway.sim hub stop             (the demo's care-center hub: stop, start, status)
 

@@ -7,16 +7,17 @@ them as the real thing (the HEIMAN SmokeSensor-EM quirk, for one, applies to our
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 import zigpy.types as t
 from zigpy.profiles import zha
 from zigpy.zcl import foundation
-from zigpy.zcl.clusters.general import Identify, OnOff, Ota, PowerConfiguration
+from zigpy.zcl.clusters.general import Identify, OnOff, Ota, PowerConfiguration, Time
 from zigpy.zcl.clusters.security import IasAce, IasWd, IasZone, ZoneStatus, ZoneType
 
 from .air import Air
-from .device import ClusterState, Endpoint, VirtualDevice, server
+from .codec import zcl_cluster_frame
+from .device import TO_SERVER, ClusterState, Endpoint, VirtualDevice, server
 
 HEIMAN = "HEIMAN"
 HEIMAN_CODE = 0x120B
@@ -286,6 +287,50 @@ class SonoffButton(BatteryMixin):
         """single, double or long: toggle, on or off, as the product sends them."""
         command = {"single": "toggle", "double": "on", "long": "off"}[how]
         self.send_command(1, OnOff, command)
+
+
+class _TuyaPress(foundation.CommandSchema):
+    """The payload of Tuya's scene-switch press (On/Off cluster command 0xFD)."""
+
+    press_type: t.uint8_t
+
+
+class SceneSwitch(BatteryMixin):
+    """Tuya TS0044 (_TZ3000_wkai4ga5) 4-gang wireless scene switch: one endpoint per key, each
+    with Power Configuration and an On/Off server, the first with Basic and Time/OTA clients
+    (the signature of zha-quirks' TuyaSmartRemote0044TO). A key press is Tuya's own command
+    0xFD on that key's On/Off cluster, sent client-to-server as the product does; the quirk
+    turns it into a `zha_event` (remote_button_short_press, ...) for that endpoint. Installers
+    fit it as the senior's service remote (by default SOS, repair, meal, call me back)."""
+
+    KEYS = 4
+    PRESS_COMMAND = 0xFD
+    PRESS_TYPES: ClassVar[dict[str, int]] = {"single": 0x00, "double": 0x01, "long": 0x02}
+
+    def __init__(self, air: Air, ieee: str = "a4:c1:38:5e:0a:44:00:08") -> None:
+        endpoints = []
+        for key in range(1, self.KEYS + 1):
+            servers = _battery_servers()
+            servers[OnOff.cluster_id] = server(OnOff, on_off=False)
+            clients: list[int] = [Time.cluster_id, Ota.cluster_id] if key == 1 else []
+            endpoints.append(Endpoint(key, zha.DeviceType.ON_OFF_SWITCH, servers, clients))
+        super().__init__(
+            air, ieee, "_TZ3000_wkai4ga5", "TS0044", endpoints, manufacturer_code=0x1141
+        )
+
+    def press(self, key: int, how: str = "single") -> None:
+        """Key 1..4, single, double or long."""
+        if key not in self.endpoints:
+            raise ValueError(f"the remote has keys 1 to {self.KEYS}, not {key}")
+        payload = zcl_cluster_frame(
+            self._next_tsn(),
+            self.PRESS_COMMAND,
+            _TuyaPress,
+            TO_SERVER,
+            want_default_response=True,  # the product repeats the frame until it is answered
+            press_type=self.PRESS_TYPES[how],
+        )
+        self._send_zcl(key, OnOff.cluster_id, payload)
 
 
 class GasValve(VirtualDevice):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..remote_keys import default_key_for
+from ..services.catalogue import ServiceType
 from .ble import commands as ble_commands
 from .ble.household import VirtualBleHousehold
 from .catalog import BatteryMixin, IasZoneDevice
@@ -14,6 +16,8 @@ from .household import VirtualHousehold
 # and after a command the household did not understand.
 HELP = """\
   press sos | press fob | smoke on|off | gas on|off | door open|close | motion
+  press remote KEY [double|long] (the 4-key service remote, KEY 1-4; by default
+    1 SOS, 2 repair, 3 meal, 4 call me back) | press repair | press meal | press call_back
   battery PERCENT [DEVICE] (0-100) | silent DEVICE | wake DEVICE
   valve open|close | jam valve | unjam valve
   tamper DEVICE on|off | garbage DEVICE | leave DEVICE | rejoin DEVICE
@@ -83,7 +87,7 @@ def run_command(household: VirtualHousehold, text: str) -> str:
     verb, args = words[0], words[1:]
     one = args[0] if args else ""
     actions: dict[str, Callable[[], str]] = {
-        "press": lambda: _press(household, one),
+        "press": lambda: _press(household, args),
         "smoke": lambda: _alarm(household.smoke, _switch(one), "smoke on", "smoke off"),
         "gas": lambda: _alarm(household.gas, _switch(one), "gas on", "gas off"),
         "door": lambda: _alarm(
@@ -130,14 +134,48 @@ def _leave(household: VirtualHousehold, name: str) -> str:
     return f"{name} left the network"
 
 
-def _press(household: VirtualHousehold, which: str) -> str:
+_PRESS_USAGE = (
+    "press sos | press fob | press remote 1-4 [double|long] | press repair | press meal"
+    " | press call_back"
+)
+_HOW = ("single", "double", "long")
+
+
+def _press(household: VirtualHousehold, args: list[str]) -> str:
+    which = args[0] if args else ""
     if which == "sos":
         household.sos.press()
     elif which == "fob":
         household.sos_fob.press_sos()
+    elif which == "remote":
+        return _press_remote(household, args[1:])
+    elif (key := _service_key(which)) is not None:
+        household.remote.press(key)
+        return f"remote key {key} ({which}) pressed"
     else:
-        raise CommandError("press sos | press fob")
+        raise CommandError(_PRESS_USAGE)
     return f"{which} pressed"
+
+
+def _service_key(word: str) -> int | None:
+    """The remote's key for a service on its default mapping: `press repair` is key 2."""
+    try:
+        return default_key_for(ServiceType(word.replace("callback", "call_back")))
+    except ValueError:
+        return None
+
+
+def _press_remote(household: VirtualHousehold, args: list[str]) -> str:
+    keys = household.remote.KEYS
+    try:
+        key = int(args[0])
+    except (IndexError, ValueError):
+        raise CommandError(f"press remote takes a key from 1 to {keys}") from None
+    how = args[1] if len(args) > 1 else "single"
+    if key not in range(1, keys + 1) or how not in _HOW:
+        raise CommandError(f"press remote 1-{keys} [double|long], got {' '.join(args)!r}")
+    household.remote.press(key, how)
+    return f"remote key {key} pressed" + ("" if how == "single" else f" ({how})")
 
 
 def _alarm(device: IasZoneDevice, active: bool, said_on: str, said_off: str) -> str:

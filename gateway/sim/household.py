@@ -1,5 +1,5 @@
-"""One virtual household: one of each safety device, its Bluetooth health monitors (`ble`),
-and the controls tests and the demo use."""
+"""One virtual household: one of each safety device, the senior's 4-key service remote, its
+Bluetooth health monitors (`ble`), and the controls tests and the demo use."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .catalog import (
     GasValve,
     IasZoneDevice,
     MotionSensor,
+    SceneSwitch,
     SmokeDetector,
     SosButton,
     SosFob,
@@ -34,6 +35,7 @@ class VirtualHousehold:
         self.sos = SosButton(self.air)
         self.sos_fob = SosFob(self.air)
         self.valve = GasValve(self.air)
+        self.remote = SceneSwitch(self.air)
 
     @property
     def devices(self) -> dict[str, VirtualDevice]:
@@ -45,6 +47,7 @@ class VirtualHousehold:
             "sos": self.sos,
             "sos_fob": self.sos_fob,
             "valve": self.valve,
+            "remote": self.remote,
         }
 
     def device(self, name: str) -> VirtualDevice:

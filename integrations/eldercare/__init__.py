@@ -18,6 +18,7 @@ from gateway.link import GatewayCredentials, HubLink, LinkState
 from gateway.link.outbox import Outbox
 
 from .arc import ArcChannel, arc_outbox_path, async_remove_arc_store
+from .assist import async_setup_assist
 from .blueprint_install import async_install_blueprints
 from .care_center import CareCenterThresholds
 from .const import CONF_ENROLLMENT_CODE, CONF_HUB_URL, CONF_IDENTITY, DOMAIN
@@ -31,6 +32,7 @@ from .migration import async_migrate, is_old_monitor
 from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .service_desk import ServiceController, service_store
+from .service_keys import ServiceKeys
 from .services import async_setup_services
 
 
@@ -60,6 +62,7 @@ CONFIG_SCHEMA = vol.Schema(
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
+    await async_setup_assist(hass)
     # After start-up: HA adds its own example blueprints only into a blueprints folder that
     # does not exist yet, so ours must not create it first.
     async_at_started(hass, _install_blueprints)
@@ -107,6 +110,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     entry.async_on_unload(link.add_command_listener(safety.hub_command))
     entry.async_on_unload(link.add_config_listener(safety.hub_config))
     await services.async_start()
+    # A remote's service keys go to the service desk; its SOS key stays with the rules.
+    entry.async_on_unload(
+        safety.add_service_key_listener(ServiceKeys(hass, services, safety.speak).pressed)
+    )
     # The hub's entitled services, once it says (None until then: every service allowed).
     entry.async_on_unload(
         link.add_config_listener(lambda config: services.set_entitled(config.services))

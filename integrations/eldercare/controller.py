@@ -40,6 +40,7 @@ from gateway.safety.observations import DeviceHeard, FamilyAnswered, Observation
 from gateway.safety.remotes import PressDebouncer, is_press
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings
+from gateway.services.observations import ServicePressed
 
 from . import zigbee
 from .actions import ActionRunner
@@ -47,14 +48,17 @@ from .care_center import CareCenterThresholds
 from .const import DOMAIN, OPTION_REMOTES, OPTION_ROLES, signal_alarms_changed
 from .household import (
     Inventory,
+    KeyedRemote,
     MappedEntity,
     battery_observation,
     build_inventory,
+    key_press,
     last_state_write,
     observations_for,
     remote_press,
 )
 from .identity import Household
+from .remote_keys import OPTION_REMOTE_KEYS
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -98,6 +102,7 @@ class SafetyController:
         self._presses = PressDebouncer()
         self.care_center = CareCenterThresholds(hass, entry.entry_id)
         self._inventory_listeners: list[Callable[[], None]] = []
+        self._service_key_listeners: list[Callable[[ServicePressed], None]] = []
 
     @property
     def entry_id(self) -> str:
@@ -163,7 +168,8 @@ class SafetyController:
         before = self.inventory
         overrides = dict(self._entry.options.get(OPTION_ROLES, {}))
         remote_overrides = dict(self._entry.options.get(OPTION_REMOTES, {}))
-        self.inventory = build_inventory(self._hass, overrides, remote_overrides)
+        key_overrides = dict(self._entry.options.get(OPTION_REMOTE_KEYS, {}))
+        self.inventory = build_inventory(self._hass, overrides, remote_overrides, key_overrides)
         self._engine.update_settings(self._wanted_settings())
         self._engine.set_valves(self.inventory.valves(), self.inventory.valve_names())
         self._engine.supervise(self.inventory.supervised_devices(), dt_util.utcnow())
@@ -190,6 +196,11 @@ class SafetyController:
         """Called after each mapping of the household's devices (joined, left, renamed)."""
         self._inventory_listeners.append(listener)
         return lambda: self._inventory_listeners.remove(listener)
+
+    def add_service_key_listener(self, listener: Callable[[ServicePressed], None]) -> CALLBACK_TYPE:
+        """Called with each press of a remote's service key (the service desk takes it)."""
+        self._service_key_listeners.append(listener)
+        return lambda: self._service_key_listeners.remove(listener)
 
     @callback
     def _state_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -231,11 +242,33 @@ class SafetyController:
 
     @callback
     def _remote_command(self, event: Event[dict[str, Any]]) -> None:
-        remote = self.inventory.remotes.get(event.data.get("device_id", ""))
-        if remote is None or not is_press(event.data.get("command"), event.data.get("cluster_id")):
+        device = event.data.get("device_id", "")
+        if not is_press(event.data.get("command"), event.data.get("cluster_id")):
             return
-        if self._presses.new_press(remote.device, dt_util.utcnow()):
+        keyed = self.inventory.keyed_remotes.get(device)
+        if keyed is not None:
+            self._key_pressed(keyed, event.data.get("endpoint_id"))
+            return
+        remote = self.inventory.remotes.get(device)
+        if remote is not None and self._presses.new_press(remote.device, dt_util.utcnow()):
             self.observe(remote_press(remote))
+
+    @callback
+    def _key_pressed(self, remote: KeyedRemote, endpoint: object) -> None:
+        """One key of a service remote: SOS stays on the emergency path; a service key is a
+        request for the service desk, never an alarm."""
+        found = remote.job_at(endpoint)
+        if found is None:
+            return  # a key with no job
+        key, job = found
+        if not self._presses.new_press(f"{remote.device}:{key}", dt_util.utcnow()):
+            return
+        press = key_press(remote, key, job)
+        if isinstance(press, ServicePressed):
+            for listener in list(self._service_key_listeners):
+                listener(press)
+        else:
+            self.observe(press)
 
     @callback
     def _rearm_triggered_panel(

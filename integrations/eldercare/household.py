@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from gateway.alarms import AlarmKind
+from gateway.remote_keys import KeyJob
 from gateway.safety.observations import (
     BatteryLevel,
     DetectorChanged,
@@ -29,9 +30,11 @@ from gateway.safety.roles import (
     infer_role,
     infer_vital_sign,
 )
+from gateway.services.observations import ServicePressed
 from gateway.vital_signs import VitalSign
 
 from .const import DOMAIN
+from .remote_keys import jobs_of, key_endpoints
 
 NO_ROLE = "none"
 _REMOTE_ROLES = (Role.SOS, Role.FALL)
@@ -65,10 +68,32 @@ class MappedRemote:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyedRemote:
+    """A multi-key remote whose keys each have a job: SOS, a life service, or none."""
+
+    device: str
+    name: str
+    keys: dict[int, int]  # the endpoint its zha_event comes from -> key number
+    jobs: dict[int, KeyJob]  # key number -> job; keys with no job are left out
+    automatic: bool
+
+    def job_at(self, endpoint: object) -> tuple[int, KeyJob] | None:
+        """The key pressed and its job, from the event's endpoint."""
+        key = self.keys.get(endpoint) if isinstance(endpoint, int) else None
+        job = self.jobs.get(key) if key is not None else None
+        return None if key is None or job is None else (key, job)
+
+    @property
+    def has_sos(self) -> bool:
+        return AlarmKind.SOS in self.jobs.values()
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     entities: dict[str, MappedEntity]
     batteries: dict[str, str]  # battery sensor entity -> device of a mapped entity
     remotes: dict[str, MappedRemote] = field(default_factory=dict)
+    keyed_remotes: dict[str, KeyedRemote] = field(default_factory=dict)
 
     def with_role(self, *roles: Role) -> list[MappedEntity]:
         return [m for m in self.entities.values() if m.role in roles]
@@ -81,14 +106,19 @@ class Inventory:
 
     def supervised_devices(self) -> dict[str, str]:
         devices = {m.device: m.device_name for m in self.with_role(*SUPERVISED_ROLES)}
-        return devices | {r.device: r.name for r in self.remotes.values()}
+        # A remote with an SOS key is a safety device; one with only service keys is not.
+        keyed = {r.device: r.name for r in self.keyed_remotes.values() if r.has_sos}
+        return devices | {r.device: r.name for r in self.remotes.values()} | keyed
 
     def watched(self) -> list[str]:
         return [*self.entities, *self.batteries]
 
 
 def build_inventory(
-    hass: HomeAssistant, overrides: dict[str, str], remote_overrides: dict[str, str] | None = None
+    hass: HomeAssistant,
+    overrides: dict[str, str],
+    remote_overrides: dict[str, str] | None = None,
+    key_overrides: dict[str, dict[str, str]] | None = None,
 ) -> Inventory:
     """Every entity with a safety role: the installer's choice first, else inferred."""
     entity_registry = er.async_get(hass)
@@ -119,10 +149,11 @@ def build_inventory(
             automatic=chosen is None,
             vital=infer_vital_sign(facts) if role is Role.HEALTH_MONITOR else None,
         )
-    remotes = _remotes(device_registry, entities, remote_overrides or {})
-    mapped_devices = {m.device for m in entities.values()} | set(remotes)
+    keyed = _keyed_remotes(hass, device_registry, key_overrides or {})
+    remotes = _remotes(device_registry, entities, remote_overrides or {}, set(keyed))
+    mapped_devices = {m.device for m in entities.values()} | set(remotes) | set(keyed)
     batteries = {e: d for e, d in battery_candidates.items() if d in mapped_devices}
-    return Inventory(entities, batteries, remotes)
+    return Inventory(entities, batteries, remotes, keyed)
 
 
 def household_name(
@@ -140,17 +171,43 @@ def household_name(
     return state.name
 
 
+def _keyed_remotes(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    overrides: dict[str, dict[str, str]],
+) -> dict[str, KeyedRemote]:
+    """Multi-key remotes whose keys the installer mapped (or whose name says they are service
+    remotes: then the default keys)."""
+    keyed: dict[str, KeyedRemote] = {}
+    for device in device_registry.devices.values():
+        if not any(kind == dr.CONNECTION_ZIGBEE for kind, _ in device.connections):
+            continue
+        keys = key_endpoints(hass, device)
+        found = jobs_of(device, keys, overrides.get(device.id))
+        if found is None or not found[0]:
+            continue
+        jobs, automatic = found
+        # Until ZHA has the remote again (after a restart), key n is on endpoint n.
+        keys = keys or {key: key for key in jobs}
+        name = device.name_by_user or device.name or device.id
+        keyed[device.id] = KeyedRemote(device.id, name, keys, jobs, automatic)
+    return keyed
+
+
 def _remotes(
     device_registry: dr.DeviceRegistry,
     entities: dict[str, MappedEntity],
     overrides: dict[str, str],
+    keyed: set[str],
 ) -> dict[str, MappedRemote]:
     """Zigbee remotes that are SOS or fall buttons: the installer's choice, else their names.
-    A device with an SOS entity (an IAS zone, a fob's panel) is left to that entity, so one
-    press is never counted twice."""
+    A device with an SOS entity (an IAS zone, a fob's panel) is left to that entity, and a
+    remote whose keys are mapped to their keys, so one press is never counted twice."""
     by_entity = {m.device for m in entities.values() if m.role in _REMOTE_ROLES}
     remotes: dict[str, MappedRemote] = {}
     for device in device_registry.devices.values():
+        if device.id in keyed:
+            continue
         if not any(kind == dr.CONNECTION_ZIGBEE for kind, _ in device.connections):
             continue
         chosen = overrides.get(device.id)
@@ -208,6 +265,16 @@ def observations_for(
 def remote_press(remote: MappedRemote) -> Pressed:
     kind = AlarmKind.FALL if remote.role is Role.FALL else AlarmKind.SOS
     return Pressed(remote.name, kind, remote.name)
+
+
+def key_press(remote: KeyedRemote, key: int, job: KeyJob) -> Pressed | ServicePressed:
+    """A key of a service remote: its emergency, or its request for a service. The source is
+    the key; the name says which remote and which key, for the care center."""
+    source = f"{remote.device}:key_{key}"
+    source_name = f"{remote.name} #{key}"
+    if job is AlarmKind.SOS:
+        return Pressed(source, AlarmKind.SOS, source_name)
+    return ServicePressed(source, job, source_name)
 
 
 def _press(mapped: MappedEntity, old: State | None, new: State) -> list[Observation]:

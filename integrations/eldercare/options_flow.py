@@ -7,10 +7,12 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import selector
 
 from gateway.arc.options import KEY_HEX, KEY_TEXT, ArcOptionsError
 from gateway.arc.settings import Transport
+from gateway.remote_keys import JOB_CHOICES, NO_JOB, BadKeyJob, default_jobs, job_value, parse_job
 from gateway.safety.roles import Role
 from gateway.safety.settings import SafetySettings, SettingsError
 
@@ -23,10 +25,14 @@ from .const import (
     OPTION_TTS_ENTITY,
 )
 from .household import NO_ROLE, Inventory, build_inventory
+from .remote_keys import OPTION_REMOTE_KEYS, key_endpoints
 
 MAX_FAMILY = 3
 # Remotes whose presses are only Zigbee events: picked as devices, not entities.
 _REMOTE_FIELDS = {"sos_remotes": Role.SOS, "fall_remotes": Role.FALL}
+# Multi-key remotes whose keys each get a job (SOS, a life service): a step per remote follows.
+SERVICE_REMOTES = "service_remotes"
+_KEY_JOB = "remote_key_job"  # the translation key of a key's choices
 _MINUTES = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=1440, step=1, unit_of_measurement="min")
 )
@@ -93,6 +99,10 @@ _ARC_SCHEMA = vol.Schema(
 
 
 class EldercareOptionsFlow(OptionsFlow):
+    # The roles step's changes, saved once every picked service remote's keys are mapped.
+    _changes: dict[str, Any]
+    _remotes_to_map: list[str]
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_show_menu(
             step_id="init", menu_options=["roles", "rules", "family", "arc"]
@@ -103,18 +113,27 @@ class EldercareOptionsFlow(OptionsFlow):
         remotes (devices) whose presses are SOS or fall."""
         overrides: dict[str, str] = dict(self.config_entry.options.get(OPTION_ROLES, {}))
         remote_overrides: dict[str, str] = dict(self.config_entry.options.get(OPTION_REMOTES, {}))
-        inventory = build_inventory(self.hass, overrides, remote_overrides)
+        key_overrides = self._key_overrides()
+        inventory = build_inventory(self.hass, overrides, remote_overrides, key_overrides)
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self._save(
-                {
+            keyed = list(dict.fromkeys(user_input.get(SERVICE_REMOTES, [])))
+            if any(not self._keys_of(device) for device in keyed):
+                errors[SERVICE_REMOTES] = "not_a_keyed_remote"
+            else:
+                self._changes = {
                     OPTION_ROLES: _chosen(
                         {r.value: r for r in Role}, user_input, inventory.entities, overrides
                     ),
                     OPTION_REMOTES: _chosen(
                         _REMOTE_FIELDS, user_input, inventory.remotes, remote_overrides
                     ),
+                    # Taken out of the list: not a service remote any more (even by its name).
+                    OPTION_REMOTE_KEYS: key_overrides
+                    | {d: {} for d in inventory.keyed_remotes if d not in keyed},
                 }
-            )
+                self._remotes_to_map = keyed
+                return await self.async_step_remote_keys()
         current: dict[str, list[str]] = {role.value: [] for role in Role}
         for mapped in inventory.entities.values():
             current[mapped.role.value].append(mapped.entity_id)
@@ -130,7 +149,59 @@ class EldercareOptionsFlow(OptionsFlow):
                     selector.DeviceSelectorConfig(integration="zha", multiple=True)
                 )
             )
-        return self.async_show_form(step_id="roles", data_schema=vol.Schema(fields))
+        fields[vol.Optional(SERVICE_REMOTES, default=list(inventory.keyed_remotes))] = (
+            selector.DeviceSelector(selector.DeviceSelectorConfig(integration="zha", multiple=True))
+        )
+        return self.async_show_form(step_id="roles", data_schema=vol.Schema(fields), errors=errors)
+
+    async def async_step_remote_keys(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One service remote at a time: each key SOS, a life service, or nothing."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = self._remotes_to_map[0]
+            try:
+                jobs = {
+                    key.removeprefix("key_"): parse_job(value) for key, value in user_input.items()
+                }
+            except BadKeyJob:
+                errors["base"] = "invalid_key_job"
+            else:
+                if all(job is None for job in jobs.values()):
+                    errors["base"] = "no_key_job"
+                else:
+                    self._changes[OPTION_REMOTE_KEYS] = self._changes[OPTION_REMOTE_KEYS] | {
+                        device: {key: job_value(job) for key, job in jobs.items()}
+                    }
+                    self._remotes_to_map = self._remotes_to_map[1:]  # on to the next one
+        if not self._remotes_to_map:
+            return self._save(self._changes)
+        device = self._remotes_to_map[0]
+        keys = sorted(set(self._keys_of(device).values()))
+        stored = self._changes[OPTION_REMOTE_KEYS].get(device) or {}
+        shown = {str(key): job_value(job) for key, job in default_jobs(keys).items()}
+        if stored:
+            shown = {str(key): stored.get(str(key), NO_JOB) for key in keys}
+        choice = _choice(list(JOB_CHOICES), _KEY_JOB)
+        fields = {
+            vol.Required(f"key_{key}", default=shown.get(str(key), NO_JOB)): choice for key in keys
+        }
+        entry = dr.async_get(self.hass).async_get(device)
+        name = (entry.name_by_user or entry.name or device) if entry else device
+        return self.async_show_form(
+            step_id="remote_keys",
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders={"remote": name},
+        )
+
+    def _key_overrides(self) -> dict[str, dict[str, str]]:
+        return dict(self.config_entry.options.get(OPTION_REMOTE_KEYS, {}))
+
+    def _keys_of(self, device_id: str) -> dict[int, int]:
+        device = dr.async_get(self.hass).async_get(device_id)
+        return key_endpoints(self.hass, device) if device is not None else {}
 
     async def async_step_rules(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}

@@ -59,3 +59,37 @@ async def test_device_memory_survives_a_restart(household: VirtualHousehold) -> 
     assert again.smoke.enrolled
     assert not again.gas.enrolled
     again.close()
+
+
+async def test_the_service_remote_keys_send_tuya_presses(household: VirtualHousehold) -> None:
+    sent: list[tuple[int, int, bytes]] = []
+    household.air.to_coordinator = lambda frame: sent.append(  # type: ignore[method-assign]
+        (frame.src_ep, frame.cluster_id, frame.payload)
+    )
+    assert run_command(household, "press remote 2") == "remote key 2 pressed"
+    assert run_command(household, "press remote 4 long") == "remote key 4 pressed (long)"
+    assert run_command(household, "press meal") == "remote key 3 (meal) pressed"
+    assert run_command(household, "press callback") == "remote key 4 (callback) pressed"
+    # Tuya's press command 0xFD on the key's On/Off cluster, client to server, as the product.
+    assert [(ep, cluster, payload[0], payload[2:]) for ep, cluster, payload in sent] == [
+        (2, 0x0006, 0x01, b"\xfd\x00"),
+        (4, 0x0006, 0x01, b"\xfd\x02"),
+        (3, 0x0006, 0x01, b"\xfd\x00"),
+        (4, 0x0006, 0x01, b"\xfd\x00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("press remote", "key from 1 to 4"),
+        ("press remote 5", "press remote 1-4"),
+        ("press remote 2 twice", "press remote 1-4"),
+        ("press drain", "press sos | press fob"),  # not on the remote's default keys
+    ],
+)
+async def test_bad_remote_presses_say_what_is_wrong(
+    household: VirtualHousehold, text: str, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        run_command(household, text)
