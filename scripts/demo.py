@@ -39,6 +39,7 @@ from demo_ha import (
 )
 from demo_hub import DEMO_ACCOUNTS, HOUSEHOLD_NAME, DemoError, DemoHub
 from demo_narrator import Narrator
+from demo_service_check import check_life_service_from_the_remote
 from demo_settings import HOST, REPO, DemoPaths, DemoPorts
 from demo_speech import speech_problem
 from demo_supervisor import ChildSpec, Supervisor
@@ -366,6 +367,7 @@ async def _check(world: DemoWorld) -> None:
     )
     await check_gas_closes_the_valve(world)
     await check_panel_reaches_the_dispatch_screen(world)
+    await check_life_service_from_the_remote(world)
     await check_home_protects_while_the_hub_is_down(world)
 
 

@@ -219,6 +219,10 @@ class DemoHub:
         )
         return str(rows[0][0]) if rows else None
 
+    def service_rating(self, request_id: str) -> int | None:
+        rows = self._rows("SELECT rating FROM service_requests WHERE id = ?", (request_id,))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def named_as(self, household_id: str, names: tuple[str, ...]) -> bool:
         """The household's device report, and its newest gas alarm, use these names."""
         devices = self._rows("SELECT name FROM devices WHERE household_id = ?", (household_id,))
