@@ -9,7 +9,7 @@ from typing import Any
 
 from gateway.protocol import MessageType, service_step_body
 from gateway.services.lifecycle import Rating, ServiceActor, ServiceStep
-from gateway.services.wire import ServiceStepBody
+from gateway.services.wire import MAX_NAME, MAX_REASON, ServiceStepBody
 
 from ..core.audit import AuditAction
 from ..core.context import HubContext
@@ -68,12 +68,14 @@ def step_message_body(
         ServiceStepBody(
             request_id=request.id,
             step=step,
-            staff_name=staff_name,
+            # The hub keeps longer names and reasons than the wire carries: the home is told
+            # their start, never refused the whole step.
+            staff_name=staff_name[:MAX_NAME],
             at=now,
-            provider_name=str(detail.get("provider", "")) if assigned else "",
+            provider_name=str(detail.get("provider", ""))[:MAX_NAME] if assigned else "",
             window_start=_time(detail.get("window_start")) if assigned else None,
             window_end=_time(detail.get("window_end")) if assigned else None,
-            reason=str(detail.get("reason", "")),
+            reason=str(detail.get("reason", ""))[:MAX_REASON],
             by=by,
             rating=rating,
         )

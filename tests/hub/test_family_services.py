@@ -290,3 +290,31 @@ async def test_staff_act_through_their_own_routes_not_the_familys(
     stored = await hub_server.context.db(hub_server.context.store.services.request, request_id)
     assert stored is not None
     assert stored.open
+
+
+async def test_a_long_staff_reason_or_provider_name_is_cut_on_the_wire_not_a_server_error(
+    hub_server: RunningHub,
+) -> None:
+    """The store keeps up to 500 characters of a reason and 200 of an organisation; the wire
+    carries 200 and 100. The home hears their start; the step is never a 500."""
+    gateway = await enrolled_gateway(hub_server, "Zhou household")
+    assigned = (await _requested(hub_server, gateway, "repair")).request.id
+    cancelled = (await _requested(hub_server, gateway, "meal")).request.id
+    async with cookie_session() as session:
+        staff = await _caller(hub_server, session, Role.ADMIN)
+        provider_id = await _provider(staff, ["repair"], name="长" * 150)
+        status, body = await staff.call(
+            "POST",
+            f"{STAFF}/requests/{assigned}/steps",
+            {"step": "assigned", "provider_id": provider_id, **_window(hub_server)},
+        )
+        assert status == 200, body
+        status, body = await staff.call(
+            "POST",
+            f"{STAFF}/requests/{cancelled}/steps",
+            {"step": "cancelled", "reason": "因" * 300},
+        )
+        assert status == 200, body
+        assert body["request"]["cancel_reason"] == "因" * 300
+    steps = [parse_service_step(wire) for _, wire in await _outbound(hub_server, gateway.id)]
+    assert [(s.provider_name, s.reason) for s in steps] == [("长" * 100, ""), ("", "因" * 200)]
