@@ -142,6 +142,7 @@ async def _family_change(
 
     with service_refusals(NO_SUCH_REQUEST):
         changed, queued = await hub.db(record)
+    hub.live.publish_service(changed)  # the work-order pages and the family's other pages
     await push_service_step(hub, queued)
     return changed
 
