@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
@@ -381,7 +381,7 @@ def kind_cycle() -> list[AlarmKind]:
 
 
 async def pace_alarms(
-    links: list[AlarmGateway], plan: DispatchPlan, keys: FeedKeys
+    links: Sequence[AlarmGateway], plan: DispatchPlan, keys: FeedKeys
 ) -> tuple[list[SentAlarm], float]:
     """plan.alarms alarm.raised at evenly spaced instants (an absolute schedule: no drift),
     round robin over the gateways in a shuffled order: (alarms, max behind schedule, s)."""

@@ -7,26 +7,30 @@ commit -> screen p99 stays within 10 % of the same run without service requests.
 Each run is a fresh real hub process (bench/harness.py's stamped hub, the one dispatch-live
 uses) on a copy of one prepared data folder: G enrolled households, S dispatch screens on the
 live feed (their own process, sessions made in the store), G gateways on their own signed
-WebSockets in this process, heartbeating at the hub's interval.
-  A  alarm.raised at R alarms/min for T s, paced evenly, round robin over the gateways in a
-     shuffled order, kinds mixed as dispatch-live mixes them (bench/dispatch.py).
-  B  the same alarms, plus service.requested (gateway.services.wire.ServiceRequestedBody) at
-     Q requests/min at random instants of the same T s, round robin over the gateways in
-     another shuffled order, a random service each: a gateway carries both on its one link,
-     as a household's does. Every household may use every service (the default entitlement).
-The runs alternate in pairs (A B, B A, A B, ...) so a drift of the machine during the section
-weighs on both alike. A run is short of the hub's 60 s escalation, so the feed carries only
-the alarms.
+WebSockets in this process, heartbeating at the hub's interval. Alarms arrive for the whole
+run: R alarm.raised/min paced evenly, round robin over the gateways in a shuffled order, kinds
+mixed as dispatch-live mixes them (bench/dispatch.py). The run is cut into windows of W s that
+alternate between two lanes (A first in odd runs, B first in even ones):
+  A  the alarms alone;
+  B  the same alarms, and service.requested (gateway.services.wire.ServiceRequestedBody) at
+     Q requests/min at random instants of the window, round robin over the gateways in another
+     shuffled order, a random service each: a gateway carries both on its one link, as a
+     household's does. Every household may use every service (the default entitlement).
+An alarm counts for the lane of the window it was sent in; one sent within a guard of a switch
+counts for neither (a request may still be in flight). Why windows: on a small shared machine
+the noise (other processes) comes and goes over seconds to minutes; windows of a few seconds
+give both lanes the same share of it. `--window 0` makes each run one lane instead, the runs
+alternating A, B, A, ... A run stays short of the hub's 60 s escalation, so the feed carries
+only the alarms.
 
 Per alarm and screen, commit -> screen is t(the screen read the `alarm` update) - t(the hub's
 COMMIT returned, stamped on its database thread), exactly as dispatch-live measures it. Each
-run's figures are printed as it ends; then A and B side by side (every run of a lane pooled),
-and the verdict compares the median over runs of each run's p99, so one run that a busy
-machine spoiled does not decide it. A's own spread between its runs says how much of a
-difference is noise.
+run's figures are printed as it ends (per lane); then A and B side by side (every run pooled),
+and the verdict compares the median over the runs of each lane's p99, so one run that a busy
+machine spoiled does not decide it. A's own spread between runs says how much is noise.
 
 The service ingest rate: B's requests/s acked beside the alarms, and a burst on one more fresh
-hub: N requests pipelined by the gateways (W unacked each), acked (after the durable group
+hub: N requests pipelined by the gateways (K unacked each), acked (after the durable group
 commit) requests/s and their ack latency.
 
 Failures (`make bench` exits non-zero): an acked alarm a screen never saw, a screen the hub
@@ -34,7 +38,7 @@ closed, an alarm or a service request not acked, or a stored count of requests t
 the acked one (the store's presses: a new request counts 1, a repeat of an open one +1). The
 verdict itself is printed, not enforced: at a p99 of a few ms, 10 % is a fraction of a ms.
 
-    .venv/bin/python -m bench.services [--seconds 20] [--pairs 3] [--screens 10] ...
+    .venv/bin/python -m bench.services [--runs 3] [--seconds 40] [--window 2.5] ...
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import random
 import shutil
 import statistics
@@ -53,6 +58,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 
 import aiohttp
@@ -83,7 +89,7 @@ from .harness import (
     dispatcher_sessions,
     insert_gateways,
 )
-from .sampling import ProcSample, cpu_percent
+from .sampling import ProcSample, cpu_percent, processes_cpu
 from .stats import quantile
 from .workers import raise_fd_limit, receive, run_workers, stop_workers
 
@@ -101,29 +107,37 @@ class Lane(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A stretch of a run given to one lane, in s from the run's start."""
+
+    start: float
+    end: float
+    lane: Lane
+
+
+@dataclass(frozen=True, slots=True)
 class ServicesPlan:
     screens: int = 10
     alarm_rate: float = 1000.0  # alarm.raised per minute, both lanes
-    service_rate: float = 1000.0  # service.requested per minute, lane B
-    seconds: float = 20.0  # of load per run
-    pairs: int = 3  # runs of each lane
+    service_rate: float = 1000.0  # service.requested per minute, in lane B
+    runs: int = 3
+    seconds: float = 40.0  # of load per run (below the hub's 60 s escalation)
+    window: float = 2.5  # s per lane before the other's turn; 0: the whole run is one lane
+    guard: float = 0.2  # s either side of a switch whose alarms count for neither lane
     gateways: int = 1000
     settle: float = 1.0  # s after everything is connected, before the load
     drain: float = 15.0  # s the screens get to see the last acked alarms
     burst: int = 5000  # service requests pipelined for the ingest rate; 0: no burst
     burst_window: int = 8  # unacked per gateway in the burst
 
-    @property
-    def requests(self) -> int:
-        return max(1, round(self.service_rate * self.seconds / 60))
-
-    def schedule(self) -> list[Lane]:
-        """A B, B A, A B, ...: each lane goes first as often as the other (give or take one)."""
-        order: list[Lane] = []
-        for pair in range(self.pairs):
-            first, second = (Lane.ALARMS, Lane.WITH_SERVICES)[:: 1 if pair % 2 == 0 else -1]
-            order += [first, second]
-        return order
+    def windows(self, run: int) -> list[Window]:
+        """Run `run` (from 1), cut into alternating lanes; A first when `run` is odd."""
+        lanes = (Lane.ALARMS, Lane.WITH_SERVICES) if run % 2 else (Lane.WITH_SERVICES, Lane.ALARMS)
+        if self.window <= 0 or self.window >= self.seconds:
+            return [Window(0.0, self.seconds, lanes[0])]
+        count = max(2, round(self.seconds / self.window))
+        length = self.seconds / count
+        return [Window(n * length, (n + 1) * length, lanes[n % 2]) for n in range(count)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,16 +200,25 @@ class ServiceGateway(AlarmGateway):
 
 
 async def pace_services(
-    links: list[ServiceGateway], plan: ServicesPlan, start: float
+    links: list[ServiceGateway], plan: ServicesPlan, windows: list[Window], start: float
 ) -> list[SentRequest]:
-    """plan.requests service.requested at uniformly random instants of the run (arrivals of
-    many households: every phase against the evenly paced alarms, bursts included), round
-    robin over the gateways in a shuffled order."""
+    """Q/min service.requested during lane B's windows, at uniformly random instants of them
+    (arrivals of many households: every phase against the evenly paced alarms, bursts
+    included), round robin over the gateways in a shuffled order."""
     order = list(links)
     _RANDOM.shuffle(order)
-    instants = sorted(start + _RANDOM.uniform(0, plan.seconds) for _ in range(plan.requests))
+    busy = [window for window in windows if window.lane is Lane.WITH_SERVICES]
+    length = sum(window.end - window.start for window in busy)
+    instants = []
+    for _ in range(round(plan.service_rate * length / 60)):
+        offset = _RANDOM.uniform(0, length)
+        for window in busy:  # the offset into B's time, mapped into its window
+            if offset < window.end - window.start:
+                instants.append(start + window.start + offset)
+                break
+            offset -= window.end - window.start
     sent: list[SentRequest] = []
-    for index, due in enumerate(instants):
+    for index, due in enumerate(sorted(instants)):
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -228,26 +251,45 @@ class StoredRequests:
 @dataclass(slots=True)
 class Run:
     number: int
-    lane: Lane
+    windows: list[Window]
+    start: float  # monotonic: the windows' zero
     alarms: list[SentAlarm]
     requests: list[SentRequest]
     screens: list[ScreenResult]
     first: ProcSample  # the hub when the load began
     last: ProcSample  # and when it ended
     behind: float  # s the alarm generator was behind its schedule at worst
+    load_cpu: float  # CPU s of this process and the screens' over the load
+    guard: float  # s either side of a switch whose alarms count for neither lane
     machine_stalls: list[tuple[float, float]] = field(default_factory=list)
     stored: StoredRequests | None = None
 
     @property
-    def window(self) -> float:
+    def seconds(self) -> float:
         return self.last.wall - self.first.wall
 
-    def commit_to_screen(self) -> list[float]:
-        """Sorted s, per (acked alarm, screen) pair the screen saw."""
+    def lane_of(self, alarm: SentAlarm) -> Lane | None:
+        """The lane of the window the alarm was sent in; None within a guard of a switch."""
+        at = alarm.sent - self.start
+        for index, window in enumerate(self.windows):
+            if at < window.end or index == len(self.windows) - 1:
+                guard = self.guard
+                near_start = index > 0 and at < window.start + guard
+                near_end = index < len(self.windows) - 1 and at > window.end - guard
+                return None if near_start or near_end else window.lane
+        return None
+
+    def lanes(self) -> list[Lane]:
+        return [lane for lane in Lane if any(w.lane is lane for w in self.windows)]
+
+    def commit_to_screen(self, lane: Lane) -> list[float]:
+        """Sorted s, per (acked alarm of the lane, screen) pair the screen saw."""
         return sorted(
             seen - alarm.committed
             for alarm in self.alarms
-            if alarm.acked is not None and alarm.committed is not None
+            if alarm.acked is not None
+            and alarm.committed is not None
+            and self.lane_of(alarm) is lane
             for screen in self.screens
             if (seen := screen.seen.get(alarm.key)) is not None
         )
@@ -298,7 +340,6 @@ def _request_problems(requests: list[SentRequest], stored: StoredRequests | None
 
 def one_run(
     number: int,
-    lane: Lane,
     data: Path,
     *,
     plan: ServicesPlan,
@@ -309,7 +350,9 @@ def one_run(
         processes, pipes = run_workers(screen_worker, [(hub.url, tokens)])
         probes, (probe,) = run_workers(stall_probe, [()])
         try:
-            run = asyncio.run(_drive(number, lane, hub, plan=plan, gateways=gateways, pipes=pipes))
+            run = asyncio.run(
+                _drive(number, hub, plan=plan, gateways=gateways, pipes=pipes, screens=processes)
+            )
         except BaseException:
             print(
                 "hub log (tail, without the access log):\n" + hub.log_tail(access_log=False),
@@ -329,13 +372,14 @@ def one_run(
 
 async def _drive(
     number: int,
-    lane: Lane,
     hub: HubProcess,
     *,
     plan: ServicesPlan,
     gateways: list[BenchGateway],
     pipes: list[Connection],
+    screens: list[SpawnProcess],
 ) -> Run:
+    windows = plan.windows(number)
     async with new_session() as session:
         links = await connect_gateways(session, hub.url, gateways, ServiceGateway)
         tasks = [asyncio.create_task(link.read()) for link in links]
@@ -346,15 +390,13 @@ async def _drive(
             )
             await asyncio.sleep(plan.settle)
             keys = FeedKeys()
-            first = hub.sample()
+            first, load_before = hub.sample(), time.process_time() + processes_cpu(screens)
             alarms_plan = DispatchPlan(rate=plan.alarm_rate, seconds=plan.seconds)
-            start = time.monotonic() + 0.05  # pace_alarms' own start
+            start = time.monotonic() + 0.05  # as pace_alarms' own; alarms are placed by `sent`
             paced = asyncio.create_task(pace_alarms(links, alarms_plan, keys))
-            requests: list[SentRequest] = []
-            if lane is Lane.WITH_SERVICES:
-                requests = await pace_services(links, plan, start)
+            requests = await pace_services(links, plan, windows, start)
             alarms, behind = await paced
-            last = hub.sample()
+            last, load_after = hub.sample(), time.process_time() + processes_cpu(screens)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(_SETTLE_TIMEOUT):
                     await asyncio.gather(*(link.settled.wait() for link in links))
@@ -376,13 +418,16 @@ async def _drive(
                 task.cancel()
     return Run(
         number=number,
-        lane=lane,
+        windows=windows,
+        start=start,
         alarms=alarms,
         requests=requests,
         screens=[screen for _, results in replies for screen in results],
         first=first,
         last=last,
         behind=behind,
+        load_cpu=load_after - load_before,
+        guard=plan.guard,
     )
 
 
@@ -467,11 +512,17 @@ class ServicesReport:
     burst: Burst | None
     setup_seconds: float
 
-    def lane(self, lane: Lane) -> list[Run]:
-        return [run for run in self.runs if run.lane is lane]
+    def p99s(self, lane: Lane) -> list[float]:
+        """Each run's p99 of the lane, for the runs that gave it alarms."""
+        found = [run.commit_to_screen(lane) for run in self.runs]
+        return [quantile(values, 0.99) for values in found if values]
 
     def median_p99(self, lane: Lane) -> float:
-        return statistics.median(quantile(run.commit_to_screen(), 0.99) for run in self.lane(lane))
+        p99s = self.p99s(lane)
+        return statistics.median(p99s) if p99s else math.nan
+
+    def pooled(self, lane: Lane) -> list[float]:
+        return sorted(value for run in self.runs for value in run.commit_to_screen(lane))
 
     @property
     def within(self) -> bool:
@@ -496,10 +547,10 @@ def services_beside_alarms(plan: ServicesPlan) -> ServicesReport:
         setup_seconds = time.monotonic() - started
         print_header(plan, setup_seconds)
         runs: list[Run] = []
-        for number, lane in enumerate(plan.schedule(), start=1):
+        for number in range(1, plan.runs + 1):
             data = root / f"run-{number}"
             shutil.copytree(template, data)
-            runs.append(one_run(number, lane, data, plan=plan, gateways=gateways, tokens=tokens))
+            runs.append(one_run(number, data, plan=plan, gateways=gateways, tokens=tokens))
             print_run(runs[-1])
             shutil.rmtree(data)
         result = None
@@ -521,62 +572,77 @@ def _ms(value: float) -> str:
 
 
 def print_header(plan: ServicesPlan, setup_seconds: float) -> None:
+    whole = len(plan.windows(1)) == 1
     print(
-        f"services-beside-alarms: {plan.pairs} runs of each lane, interleaved (A B, B A, ...);"
-        f" each a fresh stamped hub, {plan.gateways} gateways, {plan.screens} dispatch screens"
+        f"services-beside-alarms: {plan.runs} runs, each a fresh stamped hub with {plan.gateways}"
+        f" gateways and {plan.screens} dispatch screens; {plan.alarm_rate:.0f} alarm.raised/min"
+        f" for {plan.seconds:.0f} s per run, paced evenly, plus heartbeats"
     )
+    if whole:
+        lanes = "each run one lane, alternating A, B, A, ..."
+    else:
+        length = plan.windows(1)[0].end
+        lanes = (
+            f"alternating {length:.1f} s windows in each run (A first in odd runs, B in even"
+            f" ones); an alarm sent within {plan.guard:.1f} s of a switch counts for neither"
+        )
+    print(f"  lanes               {lanes}")
+    print("                      A: the alarms alone")
     print(
-        f"  A                   {plan.alarm_rate:.0f} alarm.raised/min for {plan.seconds:.0f} s,"
-        f" paced evenly, plus heartbeats"
-    )
-    print(
-        f"  B                   the same, plus {plan.service_rate:.0f} service.requested/min at"
-        f" random instants over the same gateways"
+        f"                      B: the same alarms, plus {plan.service_rate:.0f}"
+        f" service.requested/min at random instants over the same gateways"
     )
     print(f"  prepared            {setup_seconds:.1f} s (households, gateways, screen sessions)")
     print(
-        "  run lane  alarms   commit -> screen, ms (pairs)           "
-        "  requests  req ack p99  hub CPU  machine stalls"
+        "  run lane  alarms  commit -> screen, ms                        (pairs)"
+        "  requests  req ack p99   hub CPU  others  machine stalls"
     )
+
+
+def _others(run: Run) -> float:
+    """% of one core the rest of the machine used during the load (not hub, not load)."""
+    busy = run.last.machine_busy - run.first.machine_busy
+    hub = run.last.cpu - run.first.cpu
+    return max(0.0, 100 * (busy - hub - run.load_cpu) / max(run.seconds, 1e-9))
 
 
 def print_run(run: Run) -> None:
-    values = run.commit_to_screen()
-    acked = sum(alarm.acked is not None for alarm in run.alarms)
-    figures = "  ".join(
-        f"p{round(f * 100)} {_ms(quantile(values, f)):>5}" for f in (0.5, 0.9, 0.99)
-    )
-    requests = "-"
-    ack_p99 = "-"
-    if run.lane is Lane.WITH_SERVICES:
-        acks = sorted(r.acked - r.sent for r in run.requests if r.acked is not None)
-        requests = f"{len(acks)}/{len(run.requests)}"
-        ack_p99 = f"{_ms(quantile(acks, 0.99))} ms"
     stalls = sum(late for _, late in run.machine_stalls)
-    problems = run.problems()
-    print(
-        f"  {run.number:>3} {run.lane.value:<4}  {acked:>3}/{len(run.alarms):<4} {figures}"
-        f"  max {_ms(values[-1]) if values else '-':>6} ({len(values)})"
-        f"  {requests:>9}  {ack_p99:>10}  {cpu_percent(run.first, run.last):>5.0f} %"
+    machine = (
+        f"{cpu_percent(run.first, run.last):>5.0f} %  {_others(run):>4.0f} %"
         f"  {len(run.machine_stalls)}, {stalls * 1000:.0f} ms"
-        + (f"  PROBLEM: {'; '.join(problems)}" if problems else ""),
-        flush=True,  # a run takes half a minute: show each as it ends
     )
+    for index, lane in enumerate(run.lanes()):
+        values = run.commit_to_screen(lane)
+        alarms = len({id(a) for a in run.alarms if run.lane_of(a) is lane})
+        figures = "  ".join(
+            f"p{round(f * 100)} {_ms(quantile(values, f)):>6}" for f in (0.5, 0.9, 0.99)
+        )
+        peak = _ms(values[-1]) if values else "-"
+        requests = ack_p99 = "-"
+        if lane is Lane.WITH_SERVICES:
+            acks = sorted(r.acked - r.sent for r in run.requests if r.acked is not None)
+            requests = f"{len(acks)}/{len(run.requests)}"
+            ack_p99 = f"{_ms(quantile(acks, 0.99))} ms"
+        number = f"{run.number:>3}" if index == 0 else "   "
+        print(
+            f"  {number} {lane.value:<4}  {alarms:>6}  {figures}  max {peak:>6} ({len(values):>5})"
+            f"  {requests:>8}  {ack_p99:>11}  " + (machine if index == 0 else ""),
+            flush=True,  # a run takes most of a minute: show each as it ends
+        )
+    problems = run.problems()
+    if problems:
+        print(f"      PROBLEM: {'; '.join(problems)}", flush=True)
 
 
 def print_summary(report: ServicesReport) -> None:
-    lanes = {lane: report.lane(lane) for lane in Lane}
-    pooled = {
-        lane: sorted(value for run in runs for value in run.commit_to_screen())
-        for lane, runs in lanes.items()
-    }
-    print(f"  {'commit -> screen':<20}{'A: alarms only':<24}B: + service requests")
+    pooled = {lane: report.pooled(lane) for lane in Lane}
+    print(f"  {'commit -> screen':<20}{'A: alarms only':<26}B: + service requests")
 
     def row(name: str, a: str, b: str) -> None:
-        print(f"    {name:<18}{a:<24}{b}")
+        print(f"    {name:<18}{a:<26}{b}")
 
-    row("runs", str(len(lanes[Lane.ALARMS])), str(len(lanes[Lane.WITH_SERVICES])))
-    row("count", *(f"{len(pooled[lane])} pairs" for lane in Lane))
+    row("count", *(f"{len(pooled[lane])} (alarm, screen) pairs" for lane in Lane))
     for fraction in (0.5, 0.9, 0.99):
         row(
             f"p{round(fraction * 100)} (pooled)",
@@ -585,20 +651,17 @@ def print_summary(report: ServicesReport) -> None:
     row("max", *(f"{_ms(pooled[lane][-1]) if pooled[lane] else '-'} ms" for lane in Lane))
     row(
         "p99 of each run",
-        *(
-            " / ".join(_ms(quantile(run.commit_to_screen(), 0.99)) for run in lanes[lane]) + " ms"
-            for lane in Lane
-        ),
+        *(" / ".join(_ms(p99) for p99 in report.p99s(lane)) + " ms" for lane in Lane),
     )
     row("median run p99", *(f"{_ms(report.median_p99(lane))} ms" for lane in Lane))
     acks = {
         lane: sorted(
             alarm.acked - alarm.sent
-            for run in runs
+            for run in report.runs
             for alarm in run.alarms
-            if alarm.acked is not None
+            if alarm.acked is not None and run.lane_of(alarm) is lane
         )
-        for lane, runs in lanes.items()
+        for lane in Lane
     }
     row(
         "alarm send -> ack",
@@ -607,11 +670,11 @@ def print_summary(report: ServicesReport) -> None:
             for lane in Lane
         ),
     )
-    print("                      (the durable group commit, which B's requests share)")
+    print("                      (send -> ack: the durable group commit, which B's requests share)")
     _print_requests(report)
     a, b = report.median_p99(Lane.ALARMS), report.median_p99(Lane.WITH_SERVICES)
-    own = [quantile(run.commit_to_screen(), 0.99) for run in lanes[Lane.ALARMS]]
-    spread = max(own) - min(own) if own else 0.0
+    own = report.p99s(Lane.ALARMS)
+    spread = max(own) - min(own) if own else math.nan
     print(
         f"  verdict             B p99 within {MARGIN * 100:.0f} % of A:"
         f" {'yes' if report.within else 'NO'} (median of the runs' p99: A {_ms(a)} ms,"
@@ -625,21 +688,21 @@ def print_summary(report: ServicesReport) -> None:
 
 
 def _print_requests(report: ServicesReport) -> None:
-    b_runs = report.lane(Lane.WITH_SERVICES)
-    requests = [request for run in b_runs for request in run.requests]
+    requests = [request for run in report.runs for request in run.requests]
     acked = sorted(r.acked - r.sent for r in requests if r.acked is not None)
     naks = Counter(r.nak for r in requests if r.nak is not None)
-    stored = [run.stored for run in b_runs if run.stored is not None]
-    a_stored = sum(run.stored.presses for run in report.lane(Lane.ALARMS) if run.stored)
+    stored = [run.stored for run in report.runs if run.stored is not None]
     print(
-        f"  service requests    B: {len(requests)} sent, {len(acked)} acked, naks"
+        f"  service requests    {len(requests)} sent in lane B, {len(acked)} acked, naks"
         f" {dict(naks) or 0}; stored {sum(s.presses for s in stored)}"
-        f" ({sum(s.rows for s in stored)} requests,"
-        f" {sum(s.repeats for s in stored)} repeats of an open one); A: {a_stored} stored"
+        f" ({sum(s.rows for s in stored)} requests, {sum(s.repeats for s in stored)} repeats"
+        f" of an open one)"
     )
-    window = sum(run.window for run in b_runs)
+    b_time = sum(
+        w.end - w.start for run in report.runs for w in run.windows if w.lane is Lane.WITH_SERVICES
+    )
     print(
-        f"  service ingest      beside the alarms {len(acked) / window if window else 0:.1f}"
+        f"  service ingest      beside the alarms {len(acked) / b_time if b_time else 0:.1f}"
         f" requests/s acked, send -> ack p50 {_ms(quantile(acked, 0.5))} ms"
         f" p99 {_ms(quantile(acked, 0.99))} ms"
     )
@@ -670,8 +733,10 @@ FLAGS = (
     Flag("screens", "dispatch screens connected"),
     Flag("alarm-rate", "alarm.raised per minute (both lanes)"),
     Flag("service-rate", "service.requested per minute (lane B)"),
-    Flag("seconds", "of load per run"),
-    Flag("pairs", "runs of each lane, interleaved"),
+    Flag("runs", "fresh hubs, one after the other"),
+    Flag("seconds", "of load per run (under 60: no escalations)"),
+    Flag("window", "s per lane before the other's turn (0: a whole run is one lane)"),
+    Flag("guard", "s either side of a switch whose alarms count for neither lane"),
     Flag("gateways", "households sending both"),
     Flag("burst", "service requests pipelined for the ingest rate (0: none)"),
     Flag("burst-window", "unacked requests per gateway in the burst"),
@@ -690,8 +755,10 @@ FAILURE = "services-beside-alarms: an alarm or a service request went missing (s
 
 def run(args: argparse.Namespace) -> bool:
     plan = plan_from(ServicesPlan, args, "services_")
-    if min(plan.screens, plan.gateways, plan.pairs) < 1 or plan.seconds <= 0:
-        raise SystemExit("services-beside-alarms: screens, gateways, pairs and seconds > 0")
+    if min(plan.screens, plan.gateways, plan.runs) < 1 or plan.seconds <= 0:
+        raise SystemExit("services-beside-alarms: screens, gateways, runs and seconds > 0")
+    if len(plan.windows(1)) == 1 and plan.runs < 2:
+        raise SystemExit("services-beside-alarms: with whole-run lanes, at least 2 runs")
     if plan.alarm_rate <= 0 or plan.service_rate <= 0 or plan.burst_window < 1:
         raise SystemExit("services-beside-alarms: rates and the burst window must be positive")
     return not services_beside_alarms(plan).problems()
