@@ -25,6 +25,13 @@ dispatch-live (bench/dispatch.py), against a real hub process: 100 dispatch scre
               commit -> visible on every screen p50/p99 (target p99 < 250 ms), no missed
               deliveries (else `make bench` fails), hub CPU and memory.
 
+services-beside-alarms (bench/services.py), ~2.5 min, against real hub processes: the alarm
+              commit -> screen p50/p90/p99/max with and without 1,000 service.requested/min
+              beside 1,000 alarm.raised/min (issue 20: B's p99 within 10 % of A's), the lanes
+              alternating in windows of each run so both share the machine's noise; the
+              service ingest rate beside the alarms and in a pipelined burst. A lost alarm or
+              request fails `make bench`; the verdict is printed. `--no-services` skips it.
+
 dc09 (bench/dc09.py), ~50 s: SIA DC-09, ours beside pysiaalarm on the same machine in the
               same run, plain and AES-128 ADM-CID frames. Receiver logic in this process
               (Dc09Receiver.check vs pysiaalarm's parse, checks/s); receiver over TCP: our hub
@@ -52,7 +59,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import args, codecs, dc09, dispatch, link
+from . import args, codecs, dc09, dispatch, link, services
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,9 +69,11 @@ def main() -> None:
     link.add_arguments(parser)
     dispatch.add_arguments(parser)
     codecs.add_arguments(parser)
+    services.add_arguments(parser)
     dc09.add_arguments(parser)
     parser.add_argument("--no-codecs", action="store_true", help="skip codecs")
     parser.add_argument("--no-dispatch", action="store_true", help="skip dispatch-live")
+    parser.add_argument("--no-services", action="store_true", help="skip services-beside-alarms")
     parser.add_argument("--no-dc09", action="store_true", help="skip dc09")
     parser.add_argument("--no-gas", action="store_true", help="skip gas-to-valve")
     chosen = parser.parse_args()
@@ -78,6 +87,10 @@ def main() -> None:
     if not chosen.no_dispatch:
         print()
         delivered = dispatch.run(chosen)
+    services_ok = True
+    if not chosen.no_services:
+        print()
+        services_ok = services.run(chosen)
     dc09_ok = True
     if not chosen.no_dc09:
         print()
@@ -86,6 +99,8 @@ def main() -> None:
         gas_to_valve()
     if not delivered:
         raise SystemExit(dispatch.FAILURE)
+    if not services_ok:
+        raise SystemExit(services.FAILURE)
     if not codecs_ok:
         raise SystemExit(codecs.FAILURE)
     if not dc09_ok:

@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
@@ -66,7 +67,7 @@ from gateway.alarms import AlarmKind, RaisedAlarm
 from gateway.protocol import MessageType
 
 from .args import Flag, Options, plan_from, run_alone
-from .gateways import Signer, answers, new_session, open_link, sign_in_dispatcher
+from .gateways import Answer, Signer, answers, new_session, open_link, sign_in_dispatcher
 from .harness import (
     DISPATCH_LIVE_PATH,
     GC_PAUSE,
@@ -309,6 +310,12 @@ class AlarmGateway:
             await self.ws.send_str(text)
             await asyncio.sleep(self.interval)
 
+    def other_answer(self, answer: Answer) -> None:
+        """An answer to what is not an alarm: a heartbeat here (bench/services.py's gateways
+        also ask for services)."""
+        if not answer.acked:
+            self.heartbeat_naks[answer.reason] += 1
+
     async def read(self) -> None:
         # open_link's socket has a 30 s receive timeout; a household that only heartbeats every
         # 60 s hears nothing for longer than that, so each read here says how long it may wait.
@@ -316,8 +323,7 @@ class AlarmGateway:
             for answer in batch:
                 sent = self.pending.pop(answer.message_id, None)
                 if sent is None:
-                    if not answer.acked:
-                        self.heartbeat_naks[answer.reason] += 1
+                    self.other_answer(answer)
                     continue
                 if answer.acked:
                     sent.acked = answer.at
@@ -330,15 +336,19 @@ class AlarmGateway:
         self.settled.set()
 
 
-async def connect_gateways(
-    session: aiohttp.ClientSession, url: str, gateways: list[BenchGateway]
-) -> list[AlarmGateway]:
+async def connect_gateways[G: AlarmGateway](
+    session: aiohttp.ClientSession,
+    url: str,
+    gateways: list[BenchGateway],
+    link: Callable[[BenchGateway, aiohttp.ClientWebSocketResponse, Signer, float], G],
+) -> list[G]:
+    """Every gateway's link (50 handshakes at a time), as `link` makes it."""
     limit = asyncio.Semaphore(50)
 
-    async def one(gateway: BenchGateway) -> AlarmGateway:
+    async def one(gateway: BenchGateway) -> G:
         async with limit:
             ws, signer, interval = await open_link(session, url, gateway)
-        return AlarmGateway(gateway, ws, signer, interval)
+        return link(gateway, ws, signer, interval)
 
     return list(await asyncio.gather(*(one(gateway) for gateway in gateways)))
 
@@ -371,7 +381,7 @@ def kind_cycle() -> list[AlarmKind]:
 
 
 async def pace_alarms(
-    links: list[AlarmGateway], plan: DispatchPlan, keys: FeedKeys
+    links: Sequence[AlarmGateway], plan: DispatchPlan, keys: FeedKeys
 ) -> tuple[list[SentAlarm], float]:
     """plan.alarms alarm.raised at evenly spaced instants (an absolute schedule: no drift),
     round robin over the gateways in a shuffled order: (alarms, max behind schedule, s)."""
@@ -578,7 +588,7 @@ async def _drive(
 ) -> DispatchReport:
     browser = BrowserScreen()
     async with new_session() as session:
-        links = await connect_gateways(session, hub.url, gateways)
+        links = await connect_gateways(session, hub.url, gateways, AlarmGateway)
         tasks = [asyncio.create_task(link.read()) for link in links]
         tasks += [asyncio.create_task(link.heartbeats()) for link in links]
         try:
