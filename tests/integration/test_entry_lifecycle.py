@@ -74,9 +74,7 @@ async def test_removing_the_gateway_deletes_its_queues_and_the_care_centers_data
     await hass.async_block_till_done()
     queues = [outbox_path(hass, entry_id), arc_outbox_path(hass, entry_id)]
     assert all(path.exists() for path in queues)
-    kept = {
-        f"eldercare.{entry_id}.{name}" for name in ("care_center", "arc", "safety", "services")
-    }
+    kept = {f"eldercare.{entry_id}.{name}" for name in ("care_center", "arc", "safety", "services")}
     assert kept <= hass_storage.keys()
 
     await hass.config_entries.async_remove(entry_id)
