@@ -2,15 +2,17 @@
 for the service, as a remote's service key does.
 
 Which buttons exist follows the hub's entitlement (its config's `services`):
-- A service newly offered gets its button at once.
-- A service no longer offered keeps its button, unavailable. Entitlements are paused and
-  resumed (a provider's contract lapses, a supervisor corrects a mistake); removing the
-  entity would drop what the family made of it (a name the senior knows, its place on the
-  dashboard, automations) and bring it back as a stranger. After a restart HA keeps showing
-  it unavailable until the service is offered again or someone deletes it.
-- Until the hub has ever said (a fresh installation's first second), there are no service
-  buttons, so a home offered two services does not start with nine, seven of them dead.
-  What the hub said is kept, so a home restarting offline has its buttons at once.
+- Until the hub has ever said (a fresh installation's first seconds, or an upgrade), every
+  service has a button: the desk allows every service until then, and a request made now is
+  delivered when the link is up.
+- The hub's first word removes the buttons of services it does not offer: they were
+  placeholders nobody chose, and a home offered two services should not keep nine.
+- After that, a service newly offered gets its button at once, and a service withdrawn keeps
+  its button, unavailable. Entitlements are paused and resumed (a provider's contract lapses,
+  a supervisor corrects a mistake); removing the entity would drop what the family made of it
+  (a name the senior knows, its place on the dashboard, automations) and bring it back as a
+  stranger. After a restart HA shows it unavailable until the service is offered again or
+  someone deletes it. What the hub said is kept, so a home restarting offline knows at once.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from gateway.services.catalogue import ServiceType
 from gateway.services.desk import ServiceRefused
 from gateway.services.observations import ServicePressed
 
+from .const import DOMAIN
 from .entity import EldercareEntity
 from .runtime import EldercareRuntime
 from .service_refusals import refusal
@@ -46,23 +50,35 @@ SERVICE_BUTTONS: dict[ServiceType, ServiceButtonDescription] = {
 
 
 class ServiceButtons:
-    """Adds the button of each service as the care center first offers it."""
+    """Adds the button of each service as it is offered; removes the placeholders the hub's
+    first word does not offer."""
 
     def __init__(self, runtime: EldercareRuntime, add: AddConfigEntryEntitiesCallback) -> None:
         self._runtime = runtime
         self._add = add
         self._added: set[ServiceType] = set()
+        self._known = runtime.services.entitlement_known
 
     @callback
     def sync(self) -> None:
         services = self._runtime.services
-        if not services.entitlement_known:
-            return
+        offered = services.offered()
+        if services.entitlement_known and not self._known:
+            self._known = True
+            self._remove_placeholders(self._added - offered)
         # Catalogue order, so the device page lists them as the care center does.
-        new = [s for s in ServiceType if s in services.offered() and s not in self._added]
+        new = [s for s in ServiceType if s in offered and s not in self._added]
         self._added.update(new)
         if new:
             self._add(ServiceButton(self._runtime, SERVICE_BUTTONS[s]) for s in new)
+
+    def _remove_placeholders(self, services: set[ServiceType]) -> None:
+        registry = er.async_get(self._runtime.hass)
+        for service in services:
+            unique_id = f"{self._runtime.identity}_{SERVICE_BUTTONS[service].key}"
+            if entity_id := registry.async_get_entity_id("button", DOMAIN, unique_id):
+                registry.async_remove(entity_id)  # the platform removes the entity too
+            self._added.discard(service)
 
 
 class ServiceButton(EldercareEntity, ButtonEntity):

@@ -63,6 +63,10 @@ async def _service_buttons(hass: HomeAssistant, entry: MockConfigEntry) -> dict[
     services = _runtime(entry).services
     await until(lambda: services.entitlement_known)
     await hass.async_block_till_done()
+    return _service_buttons_now(hass, entry)
+
+
+def _service_buttons_now(hass: HomeAssistant, entry: MockConfigEntry) -> dict[ServiceType, str]:
     registry = er.async_get(hass)
     identity = _runtime(entry).identity
     found = {
@@ -404,6 +408,42 @@ async def test_after_a_restart_the_kept_entitlement_decides_and_new_offers_add_b
     )
     (stored,) = await _hub_requests(hub_server, enrolled_entry, 1)
     assert stored.service is ServiceType.MEAL
+
+
+async def test_the_hubs_first_word_removes_the_buttons_it_does_not_offer(
+    hass: HomeAssistant,
+    enrolled_entry: MockConfigEntry,
+    hub_server: RunningHub,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Until the hub has said (here: a home upgraded from a release that kept no word of it,
+    starting while the care center is unreachable), every service has a button, as the desk
+    allows them all; the hub's first word keeps only the offered ones: placeholders nobody
+    chose are removed, not left dead."""
+    entry_id = enrolled_entry.entry_id
+    await _service_buttons(hass, enrolled_entry)
+    offered = (ServiceType.REPAIR, ServiceType.CALL_BACK)
+    context = hub_server.context
+    household_id = credentials_of(enrolled_entry).household_id
+    await context.db(context.store.services.set_entitlement, household_id, offered, context.clock())
+    assert await hass.config_entries.async_unload(entry_id)
+    await hub_server.stop()
+    hass_storage[f"eldercare.{entry_id}.services"]["data"].pop("entitled")
+    assert await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+    assert not _runtime(enrolled_entry).services.entitlement_known
+    placeholders = _service_buttons_now(hass, enrolled_entry)
+    assert set(placeholders) == set(ServiceType)
+    assert all(_state(hass, b) not in (None, STATE_UNAVAILABLE) for b in placeholders.values())
+
+    await hub_server.start()
+    services = _runtime(enrolled_entry).services
+    await until(lambda: services.entitlement_known, timeout=20)
+    await hass.async_block_till_done()
+    kept = _service_buttons_now(hass, enrolled_entry)
+    assert set(kept) == set(offered)
+    assert all(_state(hass, b) not in (None, STATE_UNAVAILABLE) for b in kept.values())
+    assert _state(hass, placeholders[ServiceType.MEAL]) is None  # gone, not unavailable
 
 
 def test_the_names_and_choices_are_the_catalogues() -> None:
