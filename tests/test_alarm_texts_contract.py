@@ -226,6 +226,7 @@ class HomeAssistantStandIn:
             identity="wang_nai_nai_jia",
             arc=cast(Any, None),
             monitors=cast(Any, None),
+            services=cast(Any, None),  # life services: no press here reaches them
         )
         entry.runtime_data = self.runtime
 

@@ -11,6 +11,7 @@ observation leaves the desk exactly as it was.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,6 +117,11 @@ class ServiceDesk:
         config; None until it is known, and then every service is allowed."""
         saved = saved or {}
         self.entitled = entitled
+        # Whether the hub has said (kept, so a home restarting offline still knows).
+        self.entitlement_known = entitled is not None
+        if "entitled" in saved:
+            self.entitled = _entitled(saved["entitled"])
+            self.entitlement_known = True
         self.link_up = True  # until the host says otherwise; the ack wait covers the rest
         self._requests: dict[str, ServiceRequest] = {
             data["id"]: ServiceRequest.from_dict(data) for data in saved.get("requests", [])
@@ -156,6 +162,18 @@ class ServiceDesk:
     def next_deadline(self) -> datetime | None:
         return min((r.ack_due for r in self._requests.values() if r.ack_due), default=None)
 
+    def entitle(self, services: Iterable[ServiceType] | None) -> bool:
+        """The hub's config said what the household may ask for (None: every service, as an
+        older hub says it). True when that is news: the first word, or a change."""
+        entitled = None if services is None else frozenset(services)
+        news = not self.entitlement_known or entitled != self.entitled
+        self.entitled, self.entitlement_known = entitled, True
+        return news
+
+    def offered(self) -> frozenset[ServiceType]:
+        """The services the household may ask for now."""
+        return frozenset(ServiceType) if self.entitled is None else self.entitled
+
     def take_effects(self) -> list[ServiceEffect]:
         effects, self._effects = self._effects, []
         return effects
@@ -171,10 +189,14 @@ class ServiceDesk:
         return self._requests.get(request_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        saved: dict[str, Any] = {
             "version": _STORAGE_VERSION,
             "requests": [request.to_dict() for request in self.requests()],
         }
+        if self.entitlement_known:  # absent: the hub has not said yet
+            entitled = self.entitled
+            saved["entitled"] = None if entitled is None else sorted(s.value for s in entitled)
+        return saved
 
     # Household
 
@@ -390,6 +412,15 @@ class ServiceDesk:
         closed = [r for r in self.requests() if not r.open]
         for request in closed[:-KEPT_CLOSED]:
             del self._requests[request.id]
+
+
+def _entitled(saved: list[str] | None) -> frozenset[ServiceType] | None:
+    """A saved entitlement; a service this release does not know (a newer one saved it) is
+    dropped, not the list."""
+    if saved is None:
+        return None
+    known = {service.value for service in ServiceType}
+    return frozenset(ServiceType(value) for value in saved if value in known)
 
 
 def _minutes(span: timedelta) -> str:

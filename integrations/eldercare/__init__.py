@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import SOURCE_IMPORT, ConfigEntry
@@ -33,6 +35,7 @@ from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .service_desk import ServiceController, service_store
 from .service_keys import ServiceKeys
+from .service_family import ServiceFamilyNotifier
 from .services import async_setup_services
 
 
@@ -93,12 +96,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EldercareConfigEntry) ->
     arc = ArcChannel(hass, entry, safety.alarm)
     entry.async_on_unload(safety.add_effect_listener(arc.report))
     monitors = MonitorSet(hass, entry, VitalsDelivery(link, safety.observe))
+
+    def spawn(coro: Coroutine[Any, Any, None], name: str) -> object:
+        return entry.async_create_task(hass, coro, f"eldercare {name}")
+
     services = ServiceController(
         hass,
         entry.entry_id,
         link,
         safety.speak,
-        lambda coro, name: entry.async_create_task(hass, coro, f"eldercare {name}"),
+        spawn,
+        notify_family=ServiceFamilyNotifier(
+            hass, credentials.household_name, lambda: safety.settings, spawn
+        ),
     )
     entry.runtime_data = EldercareRuntime(
         hass, credentials, link, safety, identity, arc, monitors, services

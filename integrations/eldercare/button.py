@@ -1,5 +1,6 @@
 """Buttons of the household: call for help, cancel (an accidental press or the inactivity
-pre-warning), and a test alarm that proves the path to the care center."""
+pre-warning), a test alarm that proves the path to the care center, and one button per life
+service the care center offers (service_button.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from gateway.safety.engine import NothingToCancel
 from .const import DOMAIN
 from .entity import EldercareEntity
 from .runtime import EldercareConfigEntry, EldercareRuntime
+from .service_button import ServiceButtons
 
 PARALLEL_UPDATES = 0
 
@@ -56,7 +58,11 @@ async def async_setup_entry(
     entry: EldercareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    async_add_entities(EldercareButton(entry.runtime_data, description) for description in BUTTONS)
+    runtime = entry.runtime_data
+    async_add_entities(EldercareButton(runtime, description) for description in BUTTONS)
+    service_buttons = ServiceButtons(runtime, async_add_entities)
+    service_buttons.sync()
+    entry.async_on_unload(runtime.services.add_entitlement_listener(service_buttons.sync))
 
 
 class EldercareButton(EldercareEntity, ButtonEntity):

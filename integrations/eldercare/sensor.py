@@ -1,4 +1,5 @@
-"""Sensors of the household: what the alarm status is now, and how many alarms there are."""
+"""Sensors of the household: what the alarm status is now, how many alarms there are, and its
+open service requests (service_sensor.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from gateway.safety.care_response import responding_alarm, response_summary
 from .entity import AlarmStateEntity, LinkStateEntity
 from .health_sensor import monitor_sensors
 from .runtime import EldercareConfigEntry, EldercareRuntime
+from .service_sensor import OPEN_SERVICE_REQUESTS, OpenServiceRequestsSensor
 
 PARALLEL_UPDATES = 0
 IDLE = "idle"
@@ -173,6 +175,7 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     async_add_entities(EldercareSensor(runtime, description) for description in SENSORS)
     async_add_entities(LinkSensor(runtime, description) for description in LINK_SENSORS)
+    async_add_entities([OpenServiceRequestsSensor(runtime, OPEN_SERVICE_REQUESTS)])
     # Each health monitor's sensors belong to its subentry (and its own device).
     runtime.monitors.set_entity_adder(
         lambda monitor: async_add_entities(

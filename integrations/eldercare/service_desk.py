@@ -1,6 +1,6 @@
 """The household's life-service desk in Home Assistant: a thin shell around the sans-IO
 gateway/services desk. It stores the desk, feeds it presses, hub steps and link changes,
-and carries out its effects (outbox, HA events, announcements)."""
+and carries out its effects (outbox, HA events, announcements, the family's phones)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ _ACK_TIMEOUT = 30.0  # seconds per wait; the outbox keeps retrying behind it
 
 # Speaks a text in the home; the integration's one announcement path (actions.py) provides it.
 type Speaker = Callable[[str, str], None]
+# Tells the family's phones of what the home announced (service_family.py).
+type FamilyNotifier = Callable[[Announce], None]
 
 
 def service_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -47,7 +49,7 @@ def service_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 
 class ServiceController:
     """`speak(key, text)`: the existing announcement path; `spawn`: runs a background task
-    bound to the entry so it ends on unload."""
+    bound to the entry so it ends on unload; `notify_family`: the family's phones, if any."""
 
     def __init__(
         self,
@@ -56,14 +58,18 @@ class ServiceController:
         link: HubLink,
         speak: Speaker,
         spawn: Callable[[Coroutine[Any, Any, None], str], object],
+        *,
+        notify_family: FamilyNotifier | None = None,
     ) -> None:
         self._hass = hass
         self._link = link
         self._speak = speak
         self._spawn = spawn
+        self._notify_family = notify_family
         self._store = service_store(hass, entry_id)
         self.desk = ServiceDesk()
         self._listeners: list[Callable[[], None]] = []
+        self._entitlement_listeners: list[Callable[[], None]] = []
         self._unsubs: list[Callable[[], None]] = []
         self._timer: CALLBACK_TYPE | None = None
 
@@ -84,14 +90,32 @@ class ServiceController:
         await self._store.async_save(self.desk.to_dict())
 
     def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Called after every change of a request (and of what is offered)."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def add_entitlement_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Called when the hub first says, or changes, what the household is offered."""
+        self._entitlement_listeners.append(listener)
+        return lambda: self._entitlement_listeners.remove(listener)
+
     @callback
     def set_entitled(self, services: Iterable[ServiceType] | None) -> None:
-        """The hub config's `services`; None while the hub has not said (all allowed)."""
-        self.desk.entitled = None if services is None else frozenset(services)
+        """The hub config's `services` (None: the hub sent no list, so every service)."""
+        if not self.desk.entitle(services):
+            return  # the config is sent on every hello: the same list is no news
+        self._spawn(self._store.async_save(self.desk.to_dict()), "save services")
+        for listener in list(self._entitlement_listeners):
+            listener()
         self._publish()
+
+    @property
+    def entitlement_known(self) -> bool:
+        """Whether the hub has said what the household is offered (ever, kept on restart)."""
+        return self.desk.entitlement_known
+
+    def offered(self) -> frozenset[ServiceType]:
+        return self.desk.offered()
 
     def observe(self, observation: ServiceObservation) -> None:
         """Raises ServiceRefused (nothing changed) for what the desk refuses."""
@@ -140,6 +164,8 @@ class ServiceController:
             case Announce(phrase, service, _request_id, params):
                 language = self._hass.config.language
                 self._speak(phrase.value, render(phrase, service, params, language))
+                if self._notify_family is not None:
+                    self._notify_family(effect)
 
     async def _await_ack(self, message_id: str, request_id: str) -> None:
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -29,7 +28,9 @@ from .const import (
     SERVICE_TEST,
     SERVICE_TRIGGER_EMERGENCY,
 )
+from .loaded_entry import loaded_entry
 from .runtime import EldercareConfigEntry
+from .service_actions import async_setup_service_actions
 
 _ENTRY = {vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 DEFAULT_SOURCE = "action"
@@ -47,19 +48,6 @@ ALARM_STEP_SCHEMA = vol.Schema(
     }
 )
 TEST_SCHEMA = vol.Schema(_ENTRY)
-
-
-def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> EldercareConfigEntry:
-    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
-    # Only households are ever loaded (an older release's monitor entry never is).
-    loaded: list[EldercareConfigEntry] = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry_id in (None, entry.entry_id) and entry.state is ConfigEntryState.LOADED
-    ]
-    if not loaded:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    return loaded[0]
 
 
 def _target_alarm(entry: EldercareConfigEntry, call: ServiceCall) -> Alarm:
@@ -95,7 +83,7 @@ async def _actor(call: ServiceCall) -> str:
 
 
 async def _trigger_emergency(call: ServiceCall) -> ServiceResponse:
-    entry = _loaded_entry(call.hass, call)
+    entry = loaded_entry(call.hass, call)
     source = call.data[ATTR_SOURCE]
     # The caller's name for it ("kitchen tablet"); none given: the gateway names itself.
     name = "" if source == DEFAULT_SOURCE else source
@@ -104,7 +92,7 @@ async def _trigger_emergency(call: ServiceCall) -> ServiceResponse:
 
 
 async def _step(call: ServiceCall, action: AlarmAction) -> ServiceResponse:
-    entry = _loaded_entry(call.hass, call)
+    entry = loaded_entry(call.hass, call)
     alarm = _target_alarm(entry, call)
     actor = await _actor(call)
     detail = call.data[ATTR_NOTE] or actor
@@ -121,7 +109,7 @@ async def _resolve(call: ServiceCall) -> ServiceResponse:
 
 
 async def _test(call: ServiceCall) -> ServiceResponse:
-    entry = _loaded_entry(call.hass, call)
+    entry = loaded_entry(call.hass, call)
     return {"alarm_id": entry.runtime_data.send_test("action", "").id}
 
 
@@ -136,3 +124,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
         )
+    async_setup_service_actions(hass)  # life services
