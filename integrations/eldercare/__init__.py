@@ -34,8 +34,8 @@ from .migration import async_migrate, is_old_monitor
 from .monitors import MonitorSet
 from .runtime import EldercareConfigEntry, EldercareRuntime
 from .service_desk import ServiceController, service_store
-from .service_keys import ServiceKeys
 from .service_family import ServiceFamilyNotifier
+from .service_keys import ServiceKeys
 from .services import async_setup_services
 
 
