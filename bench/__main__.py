@@ -25,7 +25,7 @@ dispatch-live (bench/dispatch.py), against a real hub process: 100 dispatch scre
               commit -> visible on every screen p50/p99 (target p99 < 250 ms), no missed
               deliveries (else `make bench` fails), hub CPU and memory.
 
-services-beside-alarms (bench/services.py), ~2.5 min, against real hub processes: the alarm
+services-beside-alarms (bench/services.py), ~4 min, against real hub processes: the alarm
               commit -> screen p50/p90/p99/max with and without 1,000 service.requested/min
               beside 1,000 alarm.raised/min (issue 20: B's p99 within 10 % of A's), the lanes
               alternating in windows of each run so both share the machine's noise; the
