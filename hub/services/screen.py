@@ -9,14 +9,13 @@ closed (1013) to reconnect for a fresh snapshot, one whose session ended is clos
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 
 from ..core.context import HUB_CONTEXT, HubContext
 from ..policy import STAFF, allow
-from ..web.screen_socket import drain_incoming, keep_session, send_updates
+from ..web.screen_socket import serve_screen
 from ..web.static import page
 
 SERVICES_LIVE_PATH = "/api/v1/services/live"
@@ -32,23 +31,7 @@ async def services_page(request: web.Request) -> web.FileResponse:
 @allow(*STAFF)
 async def services_live(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB_CONTEXT]
-    ws = web.WebSocketResponse(heartbeat=15)
-    await ws.prepare(request)
-    hub.sockets.add(ws)
-    # Subscribe before reading the snapshot so no change falls between the two.
-    subscription = hub.live.subscribe_services()
-    try:
-        await ws.send_json(await snapshot(hub))
-        sender = asyncio.create_task(send_updates(ws, subscription))
-        keeper = asyncio.create_task(keep_session(request, ws))
-        try:
-            await drain_incoming(ws)  # returns when the page goes away
-        finally:
-            sender.cancel()
-            keeper.cancel()
-    finally:
-        hub.live.unsubscribe(subscription)
-    return ws
+    return await serve_screen(request, hub.live.subscribe_services, lambda: snapshot(hub))
 
 
 async def snapshot(hub: HubContext) -> dict[str, Any]:

@@ -5,7 +5,9 @@ something when nothing was said for a while, and close when the session ended.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -57,3 +59,30 @@ async def drain_incoming(ws: web.WebSocketResponse) -> None:
     async for message in ws:
         if message.type == WSMsgType.ERROR:
             break
+
+
+async def serve_screen(
+    request: web.Request,
+    subscribe: Callable[[], Subscription],
+    snapshot: Callable[[], Awaitable[dict[str, Any]]],
+) -> web.WebSocketResponse:
+    """A staff page's live socket: its snapshot, then every change until the page goes away
+    or its session ends."""
+    hub = request.app[HUB_CONTEXT]
+    ws = web.WebSocketResponse(heartbeat=15)
+    await ws.prepare(request)
+    hub.sockets.add(ws)
+    # Subscribe before reading the snapshot so no change falls between the two.
+    subscription = subscribe()
+    try:
+        await ws.send_json(await snapshot())
+        sender = asyncio.create_task(send_updates(ws, subscription))
+        keeper = asyncio.create_task(keep_session(request, ws))
+        try:
+            await drain_incoming(ws)  # returns when the page goes away
+        finally:
+            sender.cancel()
+            keeper.cancel()
+    finally:
+        hub.live.unsubscribe(subscription)
+    return ws
