@@ -309,10 +309,7 @@ class ServiceStore:
             detail = {"service": kind.value, "note": note, "source_name": source_name}
             if open_row is not None:
                 existing = open_row["id"]
-                self.db.execute(
-                    "UPDATE service_requests SET count = count + 1, last_seen = ? WHERE id = ?",
-                    [received, existing],
-                )
+                self._count_press(existing, received)
                 self.db.execute(
                     "INSERT INTO service_request_aliases (household_id, id, request_id)"
                     " VALUES (?, ?, ?)",
@@ -509,10 +506,7 @@ class ServiceStore:
                 return self.rate(known, event.rating.stars, event.rating.comment, actor, now)
             at = utc_iso(now)
             if event.action is ServiceAction.REPEATED:
-                self.db.execute(
-                    "UPDATE service_requests SET count = count + 1, last_seen = ? WHERE id = ?",
-                    [at, known],
-                )
+                self._count_press(known, at)
             self._append_step(known, at, actor, event.action.value, {})
         return self._stored(known)
 
@@ -529,6 +523,13 @@ class ServiceStore:
             request_id,
         )
         return row["id"] if row else None
+
+    def _count_press(self, request_id: str, at: str) -> None:
+        """One more press of a key whose request is open (a new request id or an event)."""
+        self.db.execute(
+            "UPDATE service_requests SET count = count + 1, last_seen = ? WHERE id = ?",
+            [at, request_id],
+        )
 
     def _append_step(
         self, request_id: str, at: str, actor: str, action: str, detail: dict[str, Any]
