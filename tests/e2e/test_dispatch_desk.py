@@ -325,6 +325,9 @@ async def test_refused_step_is_explained_and_roles_are_enforced_from_the_page(
 
     # Keys typed into a dialog's fields are text, not shortcuts.
     await page.keyboard.press("n")
+    # Typed once the dialog has opened: on a loaded machine "road" pressed before it opens
+    # would be the screen's shortcuts (o = on site), as for a person typing ahead of it.
+    await expect(page.locator("#note-text")).to_be_focused()
     await page.keyboard.type("road closed, nurse on the other route")
     await page.keyboard.press("Enter")
     await expect(page.locator("#note-dialog")).to_be_hidden()
